@@ -1,0 +1,41 @@
+/**
+ * Typed errors with stable codes. Errors that cross a worker-thread or process boundary lose
+ * their class, so callers branch on `code`, never on `instanceof`.
+ */
+export type ErrorCode =
+  | 'BAD_INPUT' // the user's file is not something we can equalize
+  | 'UNSUPPORTED_FORMAT'
+  | 'TOO_MANY_PIXELS'
+  | 'BAD_CONFIG'
+  | 'BAD_REQUEST'
+  | 'NOT_MASTER'
+  | 'CLUSTER_DEGRADED'
+  | 'ZK_SESSION_EXPIRED'
+  | 'ZK_TIMEOUT'
+  | 'LOST_CLAIM'
+  | 'NOT_FOUND'
+  | 'TASK_FAILED'
+  | 'INTERNAL';
+
+export class HisteqError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HisteqError';
+    this.code = code;
+  }
+}
+
+/** Reads the code of any thrown value, including errors that lost their class on the way. */
+export function errorCode(err: unknown): ErrorCode | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'string') return code as ErrorCode;
+  }
+  return undefined;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
