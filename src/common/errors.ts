@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'CLUSTER_DEGRADED'
   | 'ZK_SESSION_EXPIRED'
   | 'ZK_TIMEOUT'
+  | 'ZK_ERROR' // a ZooKeeper operation failed; `zkCode` on the ZkError says how (NODE_EXISTS…)
+  | 'ZK_DATA_TOO_LARGE' // znode data over the 1 MiB server limit: keep it in shared storage
   | 'LOST_CLAIM'
   | 'NOT_FOUND'
   | 'TASK_FAILED'

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * `histeq`: the command line. `histeq equalize IN OUT` runs the whole pipeline in one process;
+ * later subcommands (pod, local, demo) wire the same parts differently.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { errorCode, errorMessage } from '../common/errors.js';
+import { loadConfig } from '../config.js';
+import { COLOUR_MODES, type ColourMode } from '../imaging/types.js';
+import { runEqualizeCommand } from './equalize-command.js';
+
+function wholeNumber(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got "${value}".`);
+    }
+    return n;
+  };
+}
+
+const program = new Command('histeq')
+  .description('Exact histogram equalization of large images, single-process or as a worker array.')
+  .showHelpAfterError();
+
+program
+  .command('equalize')
+  .description('equalize IN into OUT in this process (same computation the cluster distributes)')
+  .argument('<in>', 'input image: TIFF, PNG or JPEG (8- or 16-bit, grey, RGB or RGBA)')
+  .argument('<out>', 'output path; the output keeps the input format, size and bit depth')
+  .addOption(
+    new Option('--mode <mode>', 'colour mode').choices(COLOUR_MODES as string[]).default('luma'),
+  )
+  .option('--tasks <n>', 'number of strips (tasks); default: pool threads', wholeNumber(1))
+  .option('--page <n>', 'page of a multi-page TIFF (the first page is 0)', wholeNumber(0), 0)
+  .action(
+    async (
+      input: string,
+      output: string,
+      opts: { mode: ColourMode; tasks?: number; page: number },
+    ) => {
+      const config = loadConfig();
+      const summary = await runEqualizeCommand(input, output, {
+        mode: opts.mode,
+        tasks: opts.tasks ?? config.poolThreads,
+        page: opts.page,
+        maxPixels: config.maxPixels,
+        poolThreads: config.poolThreads,
+        progress: Boolean(process.stderr.isTTY),
+      });
+      console.log(summary);
+    },
+  );
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // One sentence, never a stack trace: errors users can cause carry a code and a message.
+  const known = errorCode(err) !== undefined;
+  console.error(`histeq: ${known ? '' : 'unexpected error: '}${errorMessage(err)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,102 @@
+/**
+ * The only module that reads process.env. Every setting is validated once at start with a
+ * clear sentence per mistake; the rest of the code receives typed options.
+ */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { HisteqError } from './common/errors.js';
+import { usableCpus } from './common/cpus.js';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+
+const schema = z.object({
+  POD_NAME: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS-1123 name like pod-1')
+    .optional(),
+  POD_NAMESPACE: z.string().min(1).default('default'),
+  APP_LABEL: z.string().min(1).default('histeq-array'),
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  POD_URL: z.url().optional(),
+  POD_IP: z.string().optional(),
+  ZK_HOSTS: z.string().min(1).default('127.0.0.1:2181'),
+  ZK_SESSION_TIMEOUT_MS: int(1000, 120_000).default(6000),
+  SHARED_DIR: z.string().min(1).default('/shared'),
+  POOL_THREADS: int(1, 256).optional(),
+  CPU_LIMIT: z.coerce.number().positive().optional(),
+  MAX_PIXELS: int(1).default(268_402_689),
+  MAX_UPLOAD_BYTES: int(1).default(512 * 1024 * 1024),
+  MIN_PODS: int(1).default(1),
+  MASTER_TAKES_TASKS: bool.default(true),
+  MAX_TASK_ATTEMPTS: int(1, 100).default(3),
+  TASK_TIMEOUT_MS: int(1000).default(120_000),
+  ROLE_LABELER: z.enum(['auto', 'kubernetes', 'local']).default('auto'),
+  KUBERNETES_SERVICE_HOST: z.string().optional(),
+  LOCAL_REGISTRY: z.string().optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+});
+
+export interface Config {
+  pod: string;
+  namespace: string;
+  appLabel: string;
+  port: number;
+  host: string;
+  /** How other pods and the front door reach this pod; port 0 is filled in once listening. */
+  podUrl: string | undefined;
+  zkHosts: string;
+  zkSessionTimeoutMs: number;
+  sharedDir: string;
+  poolThreads: number;
+  maxPixels: number;
+  maxUploadBytes: number;
+  minPods: number;
+  masterTakesTasks: boolean;
+  maxTaskAttempts: number;
+  taskTimeoutMs: number;
+  labeler: 'kubernetes' | 'local';
+  localRegistry: string;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new HisteqError('BAD_CONFIG', `Invalid configuration — ${lines.join('; ')}.`);
+  }
+  const e = parsed.data;
+  const sharedDir = resolve(e.SHARED_DIR);
+  const inCluster = Boolean(e.KUBERNETES_SERVICE_HOST);
+  return {
+    pod: e.POD_NAME ?? hostname().toLowerCase(),
+    namespace: e.POD_NAMESPACE,
+    appLabel: e.APP_LABEL,
+    port: e.PORT,
+    host: e.HOST,
+    podUrl: e.POD_URL ?? (e.POD_IP ? `http://${e.POD_IP}:${e.PORT}` : undefined),
+    zkHosts: e.ZK_HOSTS,
+    zkSessionTimeoutMs: e.ZK_SESSION_TIMEOUT_MS,
+    sharedDir,
+    // The Downward API gives the CPU limit in whole cores (divisor 1); never the host's cores.
+    poolThreads: e.POOL_THREADS ?? Math.max(1, Math.ceil(e.CPU_LIMIT ?? usableCpus())),
+    maxPixels: e.MAX_PIXELS,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    minPods: e.MIN_PODS,
+    masterTakesTasks: e.MASTER_TAKES_TASKS,
+    maxTaskAttempts: e.MAX_TASK_ATTEMPTS,
+    taskTimeoutMs: e.TASK_TIMEOUT_MS,
+    labeler: e.ROLE_LABELER === 'auto' ? (inCluster ? 'kubernetes' : 'local') : e.ROLE_LABELER,
+    localRegistry: resolve(e.LOCAL_REGISTRY ?? `${sharedDir}/cluster/master.json`),
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+  };
+}

@@ -1,0 +1,100 @@
+import { Piscina } from 'piscina';
+import type { ImageInfo } from '../imaging/codec.js';
+import type { ColourMode, PixelLayout } from '../imaging/types.js';
+import type {
+  EqualizeRequest,
+  EqualizeResult,
+  HistogramResult,
+  LutResult,
+  PoolRequest,
+  StageResult,
+  StitchResult,
+  StripRef,
+} from './protocol.js';
+
+export interface ImagePoolOptions {
+  /** Worker threads. Resolve it from configuration (CPU limit), not from the host's cores. */
+  threads: number;
+}
+
+export interface PoolStats {
+  threads: number;
+  /** Fraction of the pool's capacity used since it started (0…1). */
+  utilization: number;
+  completed: number;
+  queued: number;
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url).href;
+
+/**
+ * One piscina pool per pod. Threads are fixed (min = max) and never idle out: piscina's default
+ * idle timeout kills threads at once, and re-spawning one (re-loading sharp) costs more than a
+ * histogram. The queue is unbounded here: callers bound their own concurrency (a pod claims
+ * only as many tasks as it has threads; the CLI submits one job's strips).
+ */
+export class ImagePool {
+  readonly #pool: Piscina;
+  #closed: Promise<void> | undefined;
+
+  private constructor(options: ImagePoolOptions) {
+    this.#pool = new Piscina({
+      filename: WORKER_URL,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+    });
+  }
+
+  static create(options: ImagePoolOptions): ImagePool {
+    if (!Number.isInteger(options.threads) || options.threads < 1) {
+      throw new RangeError(`pool threads must be a positive integer, got ${options.threads}`);
+    }
+    return new ImagePool(options);
+  }
+
+  stage(inputPath: string, info: ImageInfo, outPath: string): Promise<StageResult> {
+    return this.#run({ kind: 'stage', inputPath, info, outPath });
+  }
+
+  histogram(source: StripRef, mode: ColourMode): Promise<HistogramResult> {
+    return this.#run({ kind: 'histogram', source, mode });
+  }
+
+  /** Histograms are moved to the worker: the caller must not use them afterwards. */
+  lut(histograms: Uint32Array[], layout: PixelLayout, mode: ColourMode): Promise<LutResult> {
+    const transfer = histograms.map((h) => h.buffer as ArrayBuffer);
+    return this.#run({ kind: 'lut', histograms, layout, mode }, unique(transfer));
+  }
+
+  equalize(request: Omit<EqualizeRequest, 'kind'>): Promise<EqualizeResult> {
+    return this.#run({ kind: 'equalize', ...request });
+  }
+
+  stitch(strips: string[], info: ImageInfo, outPath: string): Promise<StitchResult> {
+    return this.#run({ kind: 'stitch', strips, info, outPath });
+  }
+
+  get stats(): PoolStats {
+    return {
+      threads: this.#pool.threads.length,
+      utilization: this.#pool.utilization,
+      completed: this.#pool.completed,
+      queued: this.#pool.queueSize,
+    };
+  }
+
+  /** Idempotent; waits for running tasks to settle. */
+  close(): Promise<void> {
+    this.#closed ??= this.#pool.close();
+    return this.#closed;
+  }
+
+  #run<R>(request: PoolRequest, transferList?: ArrayBuffer[]): Promise<R> {
+    return this.#pool.run(request, { name: request.kind, transferList }) as Promise<R>;
+  }
+}
+
+function unique(buffers: ArrayBuffer[]): ArrayBuffer[] {
+  return [...new Set(buffers)];
+}

@@ -1,0 +1,82 @@
+import type { ImageInfo } from '../imaging/codec.js';
+import type { ColourMode, Lut, PixelLayout } from '../imaging/types.js';
+
+/**
+ * The typed thread protocol: every CPU-heavy step is one of these messages. Paths point into
+ * shared storage; pixel buffers never travel in messages except histograms and LUTs, which are
+ * transferred (moved), not copied.
+ */
+
+/** A strip of a raw (decoded, interleaved) image file: `rows` whole rows starting at byte `offset`. */
+export interface StripRef {
+  path: string;
+  offset: number;
+  /** The strip's own layout: the image width and channels, `rows` as its height. */
+  layout: PixelLayout;
+}
+
+/** Decode an uploaded image once into a raw file every task can read its strip from. */
+export interface StageRequest {
+  kind: 'stage';
+  inputPath: string;
+  info: ImageInfo;
+  outPath: string;
+}
+export interface StageResult {
+  bytes: number;
+}
+
+export interface HistogramRequest {
+  kind: 'histogram';
+  source: StripRef;
+  mode: ColourMode;
+}
+/** The result of a histogram request is the bare (transferred) Uint32Array. */
+export type HistogramResult = Uint32Array;
+
+/** The reduce step: sum the strip histograms and build the LUTs. */
+export interface LutRequest {
+  kind: 'lut';
+  histograms: Uint32Array[];
+  layout: PixelLayout;
+  mode: ColourMode;
+}
+export interface LutResult {
+  lut: Lut;
+  /** The global histogram, kept for the UI and for the job's record. */
+  histogram: Uint32Array;
+}
+
+export interface EqualizeRequest {
+  kind: 'equalize';
+  source: StripRef;
+  mode: ColourMode;
+  lut: Lut;
+  outPath: string;
+}
+export interface EqualizeResult {
+  bytes: number;
+  sha256: string;
+}
+
+/** Join equalized strips (in order) and encode them like the input. */
+export interface StitchRequest {
+  kind: 'stitch';
+  strips: string[];
+  info: ImageInfo;
+  outPath: string;
+}
+export interface StitchResult {
+  bytes: number;
+}
+
+export type PoolRequest =
+  StageRequest | HistogramRequest | LutRequest | EqualizeRequest | StitchRequest;
+
+export interface PoolResults {
+  stage: StageResult;
+  histogram: HistogramResult;
+  lut: LutResult;
+  equalize: EqualizeResult;
+  stitch: StitchResult;
+}

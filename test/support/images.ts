@@ -1,0 +1,98 @@
+import type { RawImage } from './oracle.js';
+
+/** A small deterministic PRNG (mulberry32), so failures reproduce from the seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A low-contrast random image: values crowd into [lo, lo + span) like an under-exposed photo,
+ * with a smooth gradient so neighbouring strips differ. Alpha, when present, is random.
+ */
+export function lowContrastImage(
+  width: number,
+  height: number,
+  channels: RawImage['channels'],
+  depth: RawImage['depth'],
+  seed: number,
+): RawImage {
+  const random = rng(seed);
+  const max = depth === 8 ? 255 : 65535;
+  const lo = Math.floor(max * 0.3);
+  const span = Math.max(2, Math.floor(max * 0.25));
+  const data =
+    depth === 8
+      ? new Uint8Array(width * height * channels)
+      : new Uint16Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const base = lo + ((x + y) / (width + height)) * span * 0.5;
+      for (let c = 0; c < channels; c++) {
+        const i = (y * width + x) * channels + c;
+        const alpha = c === channels - 1 && (channels === 2 || channels === 4);
+        data[i] = alpha
+          ? Math.floor(random() * (max + 1))
+          : Math.floor(base + random() * span * 0.5 + c * 3);
+      }
+    }
+  }
+  return { width, height, channels, depth, data };
+}
+
+export function bytesOfImage(image: RawImage): Uint8Array {
+  const d = image.data;
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+export type TestFormat = 'tiff' | 'png' | 'jpeg';
+
+/** Encodes a raw test image with sharp, pinning the colourspace so nothing is converted. */
+export async function writeImage(
+  image: RawImage,
+  path: string,
+  format: TestFormat,
+  options: { compression?: 'none' | 'lzw' | 'deflate'; tile?: boolean } = {},
+): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const s = sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  }).toColourspace(
+    image.channels <= 2
+      ? image.depth === 16
+        ? 'grey16'
+        : 'b-w'
+      : image.depth === 16
+        ? 'rgb16'
+        : 'srgb',
+  );
+  if (format === 'tiff')
+    s.tiff({ compression: options.compression ?? 'none', tile: options.tile ?? false });
+  else if (format === 'png') s.png();
+  else s.jpeg({ quality: 90 });
+  await s.toFile(path);
+}
+
+/** A multi-page TIFF whose page p holds the given raw grey images, in order. */
+export async function writeMultiPageTiff(pages: RawImage[], path: string): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const encoded = await Promise.all(
+    pages.map((p) =>
+      sharp(p.data, { raw: { width: p.width, height: p.height, channels: p.channels } })
+        .toColourspace('b-w')
+        .png()
+        .toBuffer(),
+    ),
+  );
+  await sharp(encoded, { join: { animated: true } })
+    .extractChannel(0) // joining as frames makes RGBA; keep the grey values
+    .toColourspace('b-w')
+    .tiff({ compression: 'lzw' })
+    .toFile(path);
+}

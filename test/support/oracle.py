@@ -1,0 +1,59 @@
+"""Independent reference for the tests: OpenCV's own equalizeHist for 8-bit, and a direct NumPy
+transcription of DESIGN §6 for 16-bit and for the luma colour mode. Never imports project code.
+
+usage: oracle.py OP IN.raw OUT.raw WIDTH HEIGHT CHANNELS DEPTH
+"""
+import sys
+
+import cv2
+import numpy as np
+
+LUMA = (19595, 38470, 7471)
+
+
+def lut16(values):
+    hist = np.bincount(values.ravel(), minlength=65536).astype(np.int64)
+    present = np.nonzero(hist)[0]
+    if len(present) == 0 or hist[present[0]] == values.size:
+        return np.arange(65536, dtype=np.uint16)
+    first = present[0]
+    scale = 65535.0 / float(values.size - hist[first])
+    cum = np.cumsum(hist) - hist[first]
+    lut = np.clip(np.rint(cum.astype(np.float64) * scale), 0, 65535).astype(np.uint16)
+    return lut
+
+
+def equalize_plane(plane, depth):
+    if depth == 8:
+        return cv2.equalizeHist(np.ascontiguousarray(plane))
+    return lut16(plane)[plane]
+
+
+def luma(img):
+    r, g, b = (img[..., i].astype(np.int64) for i in range(3))
+    return (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b + 32768) >> 16
+
+
+def main():
+    op, src, dst = sys.argv[1:4]
+    width, height, channels, depth = map(int, sys.argv[4:8])
+    dtype = np.uint8 if depth == 8 else np.uint16
+    img = np.fromfile(src, dtype=dtype).reshape(height, width, channels)
+    out = img.copy()
+    maxv = 255 if depth == 8 else 65535
+    if op == 'grey' or channels <= 2:
+        out[..., 0] = equalize_plane(img[..., 0], depth)
+    elif op == 'per-channel':
+        for c in range(3):
+            out[..., c] = equalize_plane(img[..., c], depth)
+    elif op == 'luma':
+        y = luma(img)
+        y2 = equalize_plane(y.astype(dtype), depth).astype(np.int64)
+        for c in range(3):
+            out[..., c] = np.clip(img[..., c].astype(np.int64) + (y2 - y), 0, maxv).astype(dtype)
+    else:
+        raise SystemExit('unknown op ' + op)
+    out.tofile(dst)
+
+
+main()

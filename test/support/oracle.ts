@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+// The script lives in the source tree; tests run from dist/test/support.
+const SCRIPT = fileURLToPath(new URL('../../../test/support/oracle.py', import.meta.url));
+
+export interface RawImage {
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+  depth: 8 | 16;
+  data: Uint8Array | Uint16Array;
+}
+
+/**
+ * Equalizes with the independent reference (Debian's python3-opencv + NumPy): `grey` and
+ * `per-channel` use OpenCV's equalizeHist for 8-bit; `luma` follows DESIGN §6 in NumPy.
+ */
+export async function oracleEqualize(
+  image: RawImage,
+  op: 'grey' | 'per-channel' | 'luma',
+): Promise<Uint8Array | Uint16Array> {
+  const dir = await mkdtemp(join(tmpdir(), 'oracle-'));
+  try {
+    const src = join(dir, 'in.raw');
+    const dst = join(dir, 'out.raw');
+    const d = image.data;
+    await writeFile(src, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    await run('/usr/bin/python3', [
+      SCRIPT,
+      op,
+      src,
+      dst,
+      String(image.width),
+      String(image.height),
+      String(image.channels),
+      String(image.depth),
+    ]);
+    const out = await readFile(dst);
+    const copy = new Uint8Array(out).buffer;
+    return image.depth === 8 ? new Uint8Array(copy) : new Uint16Array(copy);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
