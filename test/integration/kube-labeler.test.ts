@@ -1,0 +1,334 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { createLogger, type Logger } from '../../src/common/log.js';
+import { loadKubeConfig } from '../../src/cluster/kube-config.js';
+import { KubeApiError, KubeRoleLabeler } from '../../src/cluster/kube-labeler.js';
+import { LocalRoleLabeler, readLocalMaster } from '../../src/cluster/local-labeler.js';
+import { FakeKubeApi, kubeConfigFor } from '../support/fake-kube-api.js';
+
+const NS = 'demo';
+const APP = 'histeq';
+const FAST_RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 };
+
+/** A real pino logger whose JSON lines are kept for assertions. */
+function captureLogger(): { logger: Logger; events: () => Array<Record<string, unknown>> } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const logger = createLogger({ pod: 'test', level: 'debug', destination });
+  return { logger, events: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+function restoreEnv(key: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[key];
+  else process.env[key] = value;
+}
+
+describe('KubeRoleLabeler against a fake API server', () => {
+  let api: FakeKubeApi;
+  let kc: KubeConfig;
+
+  before(async () => {
+    api = await FakeKubeApi.start();
+    kc = kubeConfigFor(api, NS);
+  });
+  after(() => api.close());
+  beforeEach(() => {
+    api.requests.length = 0;
+    api.setForbidden([]);
+    api.addPod(NS, 'web-0', { app: APP });
+    api.addPod(NS, 'web-1', { app: APP, role: 'master' }); // stale master
+    api.addPod(NS, 'web-2', { app: APP });
+    api.addPod(NS, 'other-0', { app: 'other', role: 'master' }); // another app: not ours
+  });
+
+  const labeler = (logger: Logger, podName = 'web-0', kubeConfig = kc) =>
+    new KubeRoleLabeler({
+      kubeConfig,
+      namespace: NS,
+      podName,
+      appLabel: APP,
+      logger,
+      retry: FAST_RETRY,
+    });
+
+  it('becomeMaster merge-patches its own label and unlabels the stale master', async () => {
+    const { logger } = captureLogger();
+    await labeler(logger).becomeMaster();
+
+    const patches = api.requestsTo('PATCH', `/api/v1/namespaces/${NS}/pods/`);
+    assert.equal(patches[0]?.path, `/api/v1/namespaces/${NS}/pods/web-0`);
+    assert.equal(patches[0]?.contentType, 'application/merge-patch+json');
+    assert.deepEqual(patches[0]?.body, { metadata: { labels: { role: 'master' } } });
+    assert.equal(patches[0]?.authorization, `Bearer ${api.token}`);
+
+    const lists = api.requestsTo('GET', `/api/v1/namespaces/${NS}/pods`);
+    assert.equal(lists.length, 1);
+    assert.equal(lists[0]?.query.labelSelector, `app=${APP},role=master`);
+
+    assert.equal(patches.length, 2);
+    assert.equal(patches[1]?.path, `/api/v1/namespaces/${NS}/pods/web-1`);
+    assert.equal(patches[1]?.contentType, 'application/merge-patch+json');
+    assert.deepEqual(patches[1]?.body, { metadata: { labels: { role: null } } });
+
+    assert.deepEqual(api.labelsOf(NS, 'web-0'), { app: APP, role: 'master' });
+    assert.deepEqual(api.labelsOf(NS, 'web-1'), { app: APP });
+    assert.deepEqual(api.labelsOf(NS, 'web-2'), { app: APP });
+    assert.deepEqual(api.labelsOf(NS, 'other-0'), { app: 'other', role: 'master' });
+  });
+
+  it('is idempotent and stepDown removes only its own label', async () => {
+    const { logger } = captureLogger();
+    const l = labeler(logger);
+    await l.becomeMaster();
+    await l.becomeMaster();
+    assert.deepEqual(api.labelsOf(NS, 'web-0'), { app: APP, role: 'master' });
+
+    api.requests.length = 0;
+    await l.stepDown();
+    await l.stepDown();
+    assert.deepEqual(api.labelsOf(NS, 'web-0'), { app: APP });
+    const patches = api.requestsTo('PATCH', '/api/v1/');
+    assert.ok(patches.every((p) => p.path === `/api/v1/namespaces/${NS}/pods/web-0`));
+    assert.ok(patches.every((p) => p.contentType === 'application/merge-patch+json'));
+    assert.deepEqual(patches[0]?.body, { metadata: { labels: { role: null } } });
+  });
+
+  it('close() steps down a master and later calls are refused', async () => {
+    const { logger } = captureLogger();
+    const l = labeler(logger, 'web-2');
+    await l.becomeMaster();
+    assert.equal(api.labelsOf(NS, 'web-2')?.role, 'master');
+    await l.close();
+    await l.close();
+    assert.equal(api.labelsOf(NS, 'web-2')?.role, undefined);
+    assert.throws(() => l.becomeMaster(), { code: 'INTERNAL' });
+  });
+
+  it('a 403 on patch gives one clear log line and a typed error, without retrying', async () => {
+    api.setForbidden(['patch']);
+    const { logger, events } = captureLogger();
+    const err = await labeler(logger)
+      .becomeMaster()
+      .then(
+        () => assert.fail('expected a rejection'),
+        (e: unknown) => e,
+      );
+    assert.ok(err instanceof KubeApiError);
+    assert.equal(err.code, 'BAD_CONFIG');
+    assert.equal(err.status, 403);
+    assert.equal(err.missingPermission, `patch pods in namespace "${NS}"`);
+    assert.match(err.message, /RBAC forbids patch pods in namespace "demo"/);
+    assert.equal(api.requestsTo('PATCH', '/api/v1/').length, 1, 'no retries on 403');
+    const errors = events().filter((e) => e.level === 'error');
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]?.msg), /may not patch pods in namespace "demo"/);
+    assert.equal(api.labelsOf(NS, 'web-0')?.role, undefined);
+  });
+
+  it('a 403 on list names the list permission', async () => {
+    api.setForbidden(['list']);
+    const { logger, events } = captureLogger();
+    await assert.rejects(labeler(logger).becomeMaster(), {
+      code: 'BAD_CONFIG',
+      missingPermission: `list pods in namespace "${NS}"`,
+    });
+    assert.ok(events().some((e) => /may not list pods/.test(String(e.msg))));
+  });
+
+  it('retries an unreachable API server a bounded number of times', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const dead = kubeConfigFor({ url: `http://127.0.0.1:${port}`, token: 't' }, NS);
+    const { logger, events } = captureLogger();
+    const l = labeler(logger, 'web-0', dead);
+    const started = Date.now();
+    await assert.rejects(l.becomeMaster(), { code: 'CLUSTER_DEGRADED', status: undefined });
+    assert.ok(Date.now() - started < 5000);
+    const warns = events().filter((e) => e.level === 'warn');
+    assert.equal(warns.length, FAST_RETRY.attempts - 1);
+    assert.match(String(warns[0]?.msg), /label pod web-0 role=master failed, retrying/);
+  });
+
+  it('the fake refuses the client default JSON-Patch content type with 415', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const body = { metadata: { labels: { role: 'master' } } };
+    await assert.rejects(core.patchNamespacedPod({ name: 'web-0', namespace: NS, body }), (err) => {
+      assert.ok(err instanceof ApiException);
+      assert.equal(err.code, 415);
+      return true;
+    });
+    assert.equal(api.requests.at(-1)?.contentType, 'application/json-patch+json');
+  });
+});
+
+describe('loadKubeConfig', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'histeq-kubeconfig-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('loads a kubeconfig file that the labeler can use', async () => {
+    const api = await FakeKubeApi.start();
+    try {
+      api.addPod(NS, 'web-0', { app: APP });
+      const file = path.join(dir, 'config');
+      // JSON is valid YAML, so this is a real kubeconfig file.
+      await writeFile(
+        file,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'c', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 'u', user: { token: api.token } }],
+          contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: NS } }],
+          'current-context': 'x',
+        }),
+      );
+      const kc = loadKubeConfig({ inCluster: false, kubeconfigPath: file });
+      const { logger } = captureLogger();
+      const l = new KubeRoleLabeler({
+        kubeConfig: kc,
+        namespace: NS,
+        podName: 'web-0',
+        appLabel: APP,
+        logger,
+      });
+      await l.becomeMaster();
+      assert.equal(api.labelsOf(NS, 'web-0')?.role, 'master');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('refuses a missing kubeconfig instead of falling back to localhost:8080', () => {
+    assert.throws(
+      () => loadKubeConfig({ inCluster: false, kubeconfigPath: path.join(dir, 'nope') }),
+      {
+        code: 'BAD_CONFIG',
+        message: /no kubeconfig at .*nope/,
+      },
+    );
+  });
+
+  it('uses the ServiceAccount mount in a cluster and explains a missing token', async () => {
+    assert.throws(() => loadKubeConfig({ inCluster: true, serviceAccountPathPrefix: dir }), {
+      code: 'BAD_CONFIG',
+      message: /ServiceAccount token .* is missing/,
+    });
+    const sa = path.join(dir, 'var/run/secrets/kubernetes.io/serviceaccount');
+    await mkdir(sa, { recursive: true });
+    await writeFile(path.join(sa, 'token'), 'tok');
+    await writeFile(path.join(sa, 'namespace'), NS);
+    // client-node reads the service address from the environment itself (as in a real pod).
+    const saved = [process.env.KUBERNETES_SERVICE_HOST, process.env.KUBERNETES_SERVICE_PORT];
+    try {
+      process.env.KUBERNETES_SERVICE_HOST = '10.0.0.1';
+      process.env.KUBERNETES_SERVICE_PORT = '443';
+      const kc = loadKubeConfig({ inCluster: true, serviceAccountPathPrefix: dir });
+      assert.equal(kc.getCurrentCluster()?.server, 'https://10.0.0.1:443');
+      assert.equal(kc.getContextObject(kc.getCurrentContext())?.namespace, NS);
+      delete process.env.KUBERNETES_SERVICE_PORT;
+      assert.throws(() => loadKubeConfig({ inCluster: true, serviceAccountPathPrefix: dir }), {
+        code: 'BAD_CONFIG',
+        message: /KUBERNETES_SERVICE_PORT/,
+      });
+    } finally {
+      restoreEnv('KUBERNETES_SERVICE_HOST', saved[0]);
+      restoreEnv('KUBERNETES_SERVICE_PORT', saved[1]);
+    }
+  });
+});
+
+describe('LocalRoleLabeler', () => {
+  let root: string;
+  let registry: string;
+  let n = 0;
+  before(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'histeq-registry-'));
+  });
+  beforeEach(() => {
+    registry = path.join(root, `case-${++n}`, 'master.json'); // parent created by the labeler
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  const local = (pod: string, pid: number) =>
+    new LocalRoleLabeler({
+      registryPath: registry,
+      pod,
+      url: `http://127.0.0.1:${pid}`,
+      pid,
+      logger: captureLogger().logger,
+    });
+
+  it('writes, reads and steps down, never removing a newer master', async () => {
+    assert.equal(await readLocalMaster(registry), null);
+    const a = local('pod-a', 1001);
+    const b = local('pod-b', 1002);
+    await a.becomeMaster();
+    const first = await readLocalMaster(registry);
+    assert.equal(first?.pod, 'pod-a');
+    assert.equal(first?.url, 'http://127.0.0.1:1001');
+    assert.equal(first?.pid, 1001);
+    assert.ok(!Number.isNaN(Date.parse(first?.since ?? '')));
+
+    await a.becomeMaster(); // idempotent: `since` says when it took over
+    assert.equal((await readLocalMaster(registry))?.since, first?.since);
+
+    await b.becomeMaster();
+    await a.stepDown(); // stale master stepping down late must not clear pod-b
+    assert.equal((await readLocalMaster(registry))?.pod, 'pod-b');
+    await b.stepDown();
+    await b.stepDown();
+    assert.equal(await readLocalMaster(registry), null);
+    assert.deepEqual(await readdir(path.dirname(registry)), [], 'no temp files left');
+  });
+
+  it('treats a corrupt registry as no master', async () => {
+    await mkdir(path.dirname(registry), { recursive: true });
+    await writeFile(registry, '{"pod": "x", "url":');
+    assert.equal(await readLocalMaster(registry), null);
+    await writeFile(registry, JSON.stringify({ pod: 'x', url: 'u', pid: 'nope', since: 's' }));
+    assert.equal(await readLocalMaster(registry), null);
+  });
+
+  it('readers never see a half-written registry while masters change', async () => {
+    const a = local('pod-a', 2001);
+    const b = local('pod-b', 2002);
+    await a.becomeMaster();
+    let writing = true;
+    let reads = 0;
+    const reader = (async () => {
+      while (writing) {
+        const text = await readFile(registry, 'utf8').catch(() => null);
+        if (text !== null) {
+          const parsed = JSON.parse(text) as { pod: string };
+          assert.ok(parsed.pod === 'pod-a' || parsed.pod === 'pod-b');
+          reads++;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    for (let i = 0; i < 100; i++) await (i % 2 ? a : b).becomeMaster();
+    writing = false;
+    await reader;
+    assert.ok(reads > 0);
+    await a.close();
+    await b.close();
+    assert.equal(await readLocalMaster(registry), null);
+  });
+});
