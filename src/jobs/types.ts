@@ -1,0 +1,93 @@
+import type { ImageInfo } from '../imaging/codec.js';
+import type { ColourMode } from '../imaging/types.js';
+
+/** DESIGN §4: every job moves forward through these phases and ends done or failed. */
+export type JobPhase = 'queued' | 'mapping' | 'reducing' | 'equalizing' | 'stitching';
+export type JobState = JobPhase | 'done' | 'failed';
+
+export const ACTIVE_STATES: readonly JobState[] = [
+  'queued',
+  'mapping',
+  'reducing',
+  'equalizing',
+  'stitching',
+];
+
+export interface JobOptions {
+  mode: ColourMode;
+  page: number;
+}
+
+/** One task attempt, for the job's timeline (which pod ran what, and when). */
+export interface TaskAttempt {
+  kind: 'histogram' | 'equalize';
+  index: number;
+  pod: string;
+  attempt: number;
+  claimedAt: string;
+  completedAt?: string;
+  outcome: 'done' | 'failed' | 'lost' | 'running';
+  error?: string;
+}
+
+/** The job record: JSON in `/jobs/<id>`, the source of truth, updated with version checks. */
+export interface JobRecord {
+  id: string;
+  state: JobState;
+  /** The phase the job is in or failed in. */
+  phase: JobPhase;
+  /** The user's file name, for display only: never used as a path. */
+  name: string;
+  /** The uploaded file inside SHARED_DIR (relative), decided by the server from the job id. */
+  upload: string;
+  info: ImageInfo;
+  options: JobOptions;
+  /** Strips per phase, fixed when the histogram tasks are created, so a resume splits the same. */
+  tasks: number;
+  /** Tasks done in the current phase. */
+  done: number;
+  createdAt: string;
+  updatedAt: string;
+  /** When each phase started (ISO), and how long the finished ones took (ms). */
+  phaseStartedAt: Partial<Record<JobState, string>>;
+  phaseMs: Partial<Record<JobPhase, number>>;
+  /** The download path of the result (only when done). */
+  result?: string;
+  error?: string;
+  /** Attempts of finished tasks (kept after task znodes are removed). */
+  attempts: TaskAttempt[];
+  /** Pods that acted as master for this job, in order (resumes add to it). */
+  masters: string[];
+}
+
+/** The Socket.IO `job_status` event (DESIGN §8). The final success event carries `url`. */
+export interface JobStatusEvent {
+  id: string;
+  name: string;
+  state: JobState;
+  phase: JobPhase;
+  done: number;
+  total: number;
+  msg: string;
+  url?: string;
+  error?: string;
+}
+
+/** What `GET /api/jobs/<id>` returns: the status plus the record's details for the UI. */
+export interface JobView extends JobStatusEvent {
+  createdAt: string;
+  updatedAt: string;
+  info: ImageInfo;
+  options: JobOptions;
+  phaseMs: Partial<Record<JobPhase, number>>;
+  attempts: TaskAttempt[];
+  masters: string[];
+}
+
+export interface SubmitRequest {
+  /** The uploaded file, already inside SHARED_DIR/uploads under a server-chosen name. */
+  path: string;
+  /** The client's file name, for display only. */
+  originalName: string;
+  options: JobOptions;
+}

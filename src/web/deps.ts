@@ -1,0 +1,74 @@
+import type { EventEmitter } from 'node:events';
+import type { Logger } from '../common/log.js';
+import type { JobStatusEvent, JobView, SubmitRequest } from '../jobs/types.js';
+
+/** One pod as the cluster view shows it (from `/nodes/<pod>` plus what the master knows). */
+export interface PodView {
+  pod: string;
+  url: string;
+  pid: number;
+  role: 'master' | 'worker';
+  startedAt: string;
+  version: string;
+  /** Tasks this pod is running now, e.g. `job-abc/histogram/3`. */
+  tasks?: string[];
+}
+
+export interface ClusterSnapshot {
+  master: string | null;
+  masterUrl: string | null;
+  pods: PodView[];
+  zk: { state: string; sessionId: string | null; hosts: string };
+  alerts: ClusterAlert[];
+}
+
+/** The Socket.IO `cluster_alert` event: `status` is `ok` when an earlier alert has cleared. */
+export interface ClusterAlert {
+  status: 'ok' | 'degraded' | 'error';
+  message: string;
+}
+
+export interface NodeLogEvent {
+  pod: string;
+  log: string;
+}
+
+/** Events the web layer forwards to browsers (DESIGN §8 names). */
+export interface WebEvents {
+  job_status: [JobStatusEvent];
+  cluster: [ClusterSnapshot];
+  cluster_alert: [ClusterAlert];
+  node_log: [NodeLogEvent];
+}
+
+/** The master's job service; only called while this pod is master. */
+export interface JobsApi {
+  /** Validates (before anything is created) and queues; rejects with a HisteqError sentence. */
+  submit(request: SubmitRequest): Promise<{ id: string }>;
+  list(): Promise<JobView[]>;
+  get(id: string): Promise<JobView | null>;
+  /** The latest job_status of every active or recent job, for a client that connects late. */
+  latest(): JobStatusEvent[];
+}
+
+export interface RoleView {
+  isMaster: boolean;
+  masterPod: string | null;
+  masterUrl: string | null;
+}
+
+export interface WebDeps {
+  logger: Logger;
+  pod: string;
+  /** SHARED_DIR: uploads/ are written here, results/ are served from here. */
+  sharedDir: string;
+  maxUploadBytes: number;
+  role(): RoleView;
+  jobs: JobsApi;
+  cluster(): ClusterSnapshot;
+  events: EventEmitter<WebEvents>;
+  /** Ready = ZooKeeper session connected (and, on the master, leadership held). */
+  readiness(): { ready: boolean; reason?: string };
+  /** Prometheus text for GET /metrics. */
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
