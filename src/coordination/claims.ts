@@ -1,0 +1,266 @@
+import { HisteqError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { isAmbiguous, isZkError } from './zk-errors.js';
+import type { ZkSession } from './zk-session.js';
+import { statLongToNumber } from './zk-stat.js';
+
+/** One claim of a task, as kept in the lock node and in the task's history. */
+export interface ClaimRecord {
+  pod: string;
+  attempt: number;
+  claimedAt: string;
+}
+
+/** Task spec JSON. This layer owns `attempt` and `history`; the rest belongs to the job code. */
+export interface TaskSpec {
+  attempt?: number;
+  history?: ClaimRecord[];
+  [key: string]: unknown;
+}
+
+/** A claim we hold. `version` is the task's version after our claim: the fencing token. */
+export interface Claim extends ClaimRecord {
+  taskPath: string;
+  lockPath: string;
+  version: number;
+  /** The session that holds the lock; no other session may commit the task. */
+  sessionId: string;
+  spec: TaskSpec;
+}
+
+/** What a finished task points at (its output lives in shared storage). */
+export interface TaskResult {
+  pointer: string;
+  checksum: string;
+  [key: string]: unknown;
+}
+
+export interface DoneRecord extends TaskResult {
+  pod: string;
+  attempt: number;
+  completedAt: string;
+}
+
+export interface TaskState {
+  spec: TaskSpec;
+  version: number;
+  lock: (ClaimRecord & { ageMs: number }) | null;
+  done: DoneRecord | null;
+}
+
+export interface TaskClaimsOptions {
+  session: ZkSession;
+  logger: Logger;
+  /** This pod's name, recorded in locks and history. */
+  pod: string;
+  /** Claims kept in a task's history (oldest dropped); default 20. */
+  historyLimit?: number;
+}
+
+/**
+ * Task claims with an ephemeral `<task>/lock` and the task's version as fencing token: every
+ * claim and every completion bumps the version in the same multi-op, so a claimer whose lock
+ * was lost (session expiry, release, a master breaking a stale claim) can never commit.
+ */
+export class TaskClaims {
+  readonly #session: ZkSession;
+  readonly #log: Logger;
+  readonly #pod: string;
+  readonly #historyLimit: number;
+
+  constructor(options: TaskClaimsOptions) {
+    this.#session = options.session;
+    this.#log = options.logger;
+    this.#pod = options.pod;
+    this.#historyLimit = options.historyLimit ?? 20;
+  }
+
+  /** Claims the task in one multi-op; null if it is taken, done, gone or changed meanwhile. */
+  async claim(taskPath: string): Promise<Claim | null> {
+    const session = this.#session;
+    let read;
+    try {
+      read = await session.getData(taskPath);
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return null;
+      throw err;
+    }
+    // Done and failed are terminal: nobody claims such a task again.
+    const [done, failed] = await Promise.all([
+      session.exists(`${taskPath}/done`),
+      session.exists(`${taskPath}/failed`),
+    ]);
+    if (done !== null || failed !== null) return null;
+    const spec = parseJson<TaskSpec>(read.data, taskPath);
+    const record: ClaimRecord = {
+      pod: this.#pod,
+      attempt: (spec.attempt ?? 0) + 1,
+      claimedAt: new Date().toISOString(),
+    };
+    const next: TaskSpec = {
+      ...spec,
+      attempt: record.attempt,
+      history: [...(spec.history ?? []), record].slice(-this.#historyLimit),
+    };
+    const lockPath = `${taskPath}/lock`;
+    // Taken at the session we send with: a renewal meanwhile must not be mistaken for ours.
+    const sessionId = session.sessionId;
+    try {
+      const results = await session
+        .multi()
+        .create(lockPath, JSON.stringify(record), 'ephemeral')
+        .setData(taskPath, JSON.stringify(next), read.stat.version)
+        .commit();
+      const set = results[1];
+      const version = set?.op === 'setData' ? set.stat.version : read.stat.version + 1;
+      this.#log.debug({ task: taskPath, attempt: record.attempt }, 'task claimed');
+      return { ...record, taskPath, lockPath, version, sessionId, spec: next };
+    } catch (err) {
+      if (isZkError(err, 'NODE_EXISTS', 'BAD_VERSION', 'NO_NODE')) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Marks the task done in one multi-op: the task still at our claim's version (bumped again),
+   * `done` created, our lock removed. Throws LOST_CLAIM if the claim is no longer ours.
+   * Safe to repeat after an ambiguous failure (ZK_TIMEOUT): a repeat finds its own `done`.
+   */
+  async complete(claim: Claim, result: TaskResult): Promise<DoneRecord> {
+    const done: DoneRecord = {
+      ...result,
+      pod: claim.pod,
+      attempt: claim.attempt,
+      completedAt: new Date().toISOString(),
+    };
+    if (claim.sessionId !== this.#session.sessionId) {
+      const earlier = await this.#ownDone(claim);
+      if (earlier) return earlier;
+      throw lostClaim(claim, 'the session that claimed it has expired');
+    }
+    try {
+      await this.#session
+        .multi()
+        .setData(claim.taskPath, JSON.stringify(claim.spec), claim.version)
+        .create(`${claim.taskPath}/done`, JSON.stringify(done))
+        .remove(claim.lockPath)
+        .commit();
+      return done;
+    } catch (err) {
+      if (isAmbiguous(err)) throw err;
+      const earlier = await this.#ownDone(claim);
+      if (earlier) return earlier;
+      if (isZkError(err)) {
+        const why = err.failedOp
+          ? `${err.zkCode} at ${err.failedOp.op} ${err.failedOp.path}`
+          : err.zkCode;
+        throw lostClaim(claim, why, err);
+      }
+      throw err;
+    }
+  }
+
+  /** Gives the task back (drain, failure) if the claim is still ours; false if it was not. */
+  async release(claim: Claim): Promise<boolean> {
+    if (claim.sessionId !== this.#session.sessionId) return false;
+    try {
+      await this.#session
+        .multi()
+        .check(claim.taskPath, claim.version)
+        .remove(claim.lockPath)
+        .commit();
+      return true;
+    } catch (err) {
+      if (isZkError(err, 'BAD_VERSION', 'NO_NODE')) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * For the master: breaks a claim held longer than `olderThanMs` (by the ZooKeeper server's
+   * clock, the lock's ctime), only if it is still the same claim. True if a lock was removed.
+   */
+  async releaseStale(taskPath: string, olderThanMs: number): Promise<boolean> {
+    const session = this.#session;
+    const lockPath = `${taskPath}/lock`;
+    try {
+      // Task first: any newer claim has bumped the version we check below.
+      const task = await session.getData(taskPath);
+      const lock = await session.getData(lockPath);
+      const ageMs = Date.now() - statLongToNumber(lock.stat.ctime);
+      if (ageMs < olderThanMs) return false;
+      await session
+        .multi()
+        .check(taskPath, task.stat.version)
+        .remove(lockPath, lock.stat.version)
+        .commit();
+      this.#log.warn(
+        { task: taskPath, ageMs, lock: lock.data.toString('utf8') },
+        'stale task claim broken',
+      );
+      return true;
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE', 'BAD_VERSION')) return false;
+      throw err;
+    }
+  }
+
+  /** The task's spec, version, current lock and done record; null if the task is gone. */
+  async read(taskPath: string): Promise<TaskState | null> {
+    const session = this.#session;
+    try {
+      const task = await session.getData(taskPath);
+      const [lock, done] = await Promise.all([
+        session.getData(`${taskPath}/lock`).catch(absentAsNull),
+        session.getData(`${taskPath}/done`).catch(absentAsNull),
+      ]);
+      return {
+        spec: parseJson<TaskSpec>(task.data, taskPath),
+        version: task.stat.version,
+        lock: lock && {
+          ...parseJson<ClaimRecord>(lock.data, `${taskPath}/lock`),
+          ageMs: Date.now() - statLongToNumber(lock.stat.ctime),
+        },
+        done: done && parseJson<DoneRecord>(done.data, `${taskPath}/done`),
+      };
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return null;
+      throw err;
+    }
+  }
+
+  async #ownDone(claim: Claim): Promise<DoneRecord | null> {
+    try {
+      const { data } = await this.#session.getData(`${claim.taskPath}/done`);
+      const done = parseJson<DoneRecord>(data, `${claim.taskPath}/done`);
+      return done.pod === claim.pod && done.attempt === claim.attempt ? done : null;
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return null;
+      throw err;
+    }
+  }
+}
+
+function lostClaim(claim: Claim, why: string, cause?: unknown): HisteqError {
+  return new HisteqError(
+    'LOST_CLAIM',
+    `claim of ${claim.taskPath} (attempt ${claim.attempt} by ${claim.pod}) is no longer held: ${why}`,
+    { cause },
+  );
+}
+
+function absentAsNull(err: unknown): null {
+  if (isZkError(err, 'NO_NODE')) return null;
+  throw err;
+}
+
+function parseJson<T>(data: Buffer, path: string): T {
+  try {
+    const value: unknown = JSON.parse(data.toString('utf8') || '{}');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error('not an object');
+    return value as T;
+  } catch (err) {
+    throw new HisteqError('INTERNAL', `${path} does not hold a JSON object`, { cause: err });
+  }
+}

@@ -1,0 +1,343 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HisteqError } from '../common/errors.js';
+
+/** Where Debian's `zookeeper` package (via libzookeeper-java) puts the server jar. */
+const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
+/**
+ * The Debian jar's manifest Class-Path pulls in its dependencies, but slf4j has no binding
+ * there, so the server would log nothing at all. slf4j-simple sends its log to stderr, which
+ * we keep so a failed start can say why.
+ */
+const SLF4J_SIMPLE_JAR = '/usr/share/java/slf4j-simple.jar';
+
+export const ZOOKEEPER_MISSING_MESSAGE =
+  `ZooKeeper server jars not found at ${ZOOKEEPER_JAR}: ` +
+  "install Debian's zookeeper package: apt-get install zookeeper";
+
+/** Four-letter words the launcher and tests use (readiness, watches per session, stats). */
+const FOUR_LETTER_WORDS = 'ruok,srvr,stat,mntr,cons,wchc,wchp,wchs,conf,dump';
+
+const LOG_TAIL_LINES = 200;
+
+export interface ZookeeperServerOptions {
+  /** Data directory; default: a fresh temp dir, removed by `stop()`. */
+  dataDir?: string;
+  /** Client port; default: a free loopback port picked by binding port 0. */
+  port?: number;
+  host?: string;
+  /** Default 500 ms, so sessions of 1–60 s are all honoured (min = 2 ticks). */
+  tickTimeMs?: number;
+  /** Bound on waiting for the server to answer `srvr`; default 30 s. */
+  startTimeoutMs?: number;
+  /** Bound on a graceful stop before SIGKILL; default 5 s. */
+  stopTimeoutMs?: number;
+  /**
+   * fsync every transaction (default false). Losing the process never loses page-cached
+   * writes, only losing the machine does; a local cluster and tests don't need that cost.
+   */
+  forceSync?: boolean;
+  javaPath?: string;
+}
+
+/** True when Debian's ZooKeeper server jars are installed. */
+export function zookeeperJarsAvailable(): boolean {
+  return existsSync(ZOOKEEPER_JAR);
+}
+
+export function zookeeperClasspath(): string {
+  if (!zookeeperJarsAvailable()) throw new HisteqError('BAD_CONFIG', ZOOKEEPER_MISSING_MESSAGE);
+  return [ZOOKEEPER_JAR, ...(existsSync(SLF4J_SIMPLE_JAR) ? [SLF4J_SIMPLE_JAR] : [])].join(':');
+}
+
+/** A real standalone ZooKeeper server run as a child java process, for local mode and tests. */
+export class ZookeeperServer {
+  readonly host: string;
+  readonly dataDir: string;
+  #port: number;
+  readonly #options: Required<Omit<ZookeeperServerOptions, 'dataDir' | 'port' | 'host'>>;
+  readonly #ownsDataDir: boolean;
+  #child: ChildProcess | null = null;
+  #exited: Promise<void> = Promise.resolve();
+  #log: string[] = [];
+  #paused = false;
+  #stopped = false;
+  #stopping: Promise<void> | null = null;
+  readonly #killOnExit = (): void => {
+    this.#child?.kill('SIGKILL');
+  };
+
+  private constructor(
+    options: ZookeeperServerOptions,
+    dataDir: string,
+    ownsDataDir: boolean,
+    port: number,
+  ) {
+    this.host = options.host ?? '127.0.0.1';
+    this.dataDir = dataDir;
+    this.#ownsDataDir = ownsDataDir;
+    this.#port = port;
+    this.#options = {
+      tickTimeMs: options.tickTimeMs ?? 500,
+      startTimeoutMs: options.startTimeoutMs ?? 30_000,
+      stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
+      forceSync: options.forceSync ?? false,
+      javaPath: options.javaPath ?? 'java',
+    };
+  }
+
+  static async start(options: ZookeeperServerOptions = {}): Promise<ZookeeperServer> {
+    if (!zookeeperJarsAvailable()) throw new HisteqError('BAD_CONFIG', ZOOKEEPER_MISSING_MESSAGE);
+    const host = options.host ?? '127.0.0.1';
+    const ownsDataDir = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'histeq-zk-')));
+    // A port picked by binding 0 can be taken again before java binds it: retry with a new one.
+    const attempts = options.port === undefined ? 3 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port ?? (await freePort(host));
+      const server = new ZookeeperServer(options, dataDir, ownsDataDir, port);
+      try {
+        await server.#launch();
+        return server;
+      } catch (err) {
+        const portTaken = /Address already in use/i.test(server.logTail());
+        await server.#shutdown('SIGKILL');
+        if (!portTaken || attempt >= attempts) {
+          if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+          throw err;
+        }
+      }
+    }
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get connectionString(): string {
+    return `${this.host}:${this.#port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get running(): boolean {
+    return this.#child !== null;
+  }
+
+  /** The last lines the server logged (stdout and stderr), for error messages. */
+  logTail(lines = 40): string {
+    return this.#log.slice(-lines).join('\n');
+  }
+
+  /** Sends a four-letter word (e.g. `srvr`, `wchc`) and returns the whole answer. */
+  fourLetterWord(word: string, timeoutMs = 2_000): Promise<string> {
+    return fourLetterWord(this.host, this.#port, word, timeoutMs);
+  }
+
+  /** SIGSTOP: the server keeps its sockets but answers nothing, like a hung JVM. */
+  pause(): void {
+    if (!this.#child || this.#paused) return;
+    this.#child.kill('SIGSTOP');
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#child || !this.#paused) return;
+    this.#child.kill('SIGCONT');
+    this.#paused = false;
+  }
+
+  /** SIGKILL and wait for the exit; the server can be started again with `restart()`. */
+  async kill(): Promise<void> {
+    await this.#shutdown('SIGKILL');
+  }
+
+  /**
+   * Stops the process (SIGTERM, or SIGKILL if asked) and starts it again on the same port and
+   * data dir; sessions whose timeout has not run out meanwhile survive.
+   */
+  async restart(options: { signal?: 'SIGTERM' | 'SIGKILL' } = {}): Promise<void> {
+    if (this.#stopped) throw new HisteqError('INTERNAL', 'ZooKeeper server was stopped for good');
+    await this.#shutdown(options.signal ?? 'SIGTERM');
+    await this.#launch();
+  }
+
+  /** Stops for good (SIGTERM, SIGKILL after a bound) and removes a temp data dir. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    this.#stopping ??= (async () => {
+      await this.#shutdown('SIGTERM');
+      if (this.#ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+    })();
+    return this.#stopping;
+  }
+
+  async #launch(): Promise<void> {
+    const { javaPath, startTimeoutMs } = this.#options;
+    await mkdir(this.dataDir, { recursive: true });
+    const cfgPath = join(this.dataDir, 'zoo.cfg');
+    await writeFile(cfgPath, this.#config());
+    const child = spawn(
+      javaPath,
+      [
+        '-Xmx256m',
+        // Serial GC and C1 only: a 1-core container starts the JVM in about a second.
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
+        '-Djava.awt.headless=true',
+        '-Dorg.slf4j.simpleLogger.showDateTime=true',
+        '-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS',
+        '-cp',
+        zookeeperClasspath(),
+        'org.apache.zookeeper.server.ZooKeeperServerMain',
+        cfgPath,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.#child = child;
+    this.#paused = false;
+    process.on('exit', this.#killOnExit);
+    let exitCode: string | null = null;
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        exitCode = signal ?? String(code);
+        this.#remember(`[zookeeper-server] java exited (${exitCode})`);
+        if (this.#child === child) this.#child = null;
+        process.off('exit', this.#killOnExit);
+        resolve();
+      });
+      child.once('error', (err) => {
+        exitCode = err.message;
+        this.#remember(`[zookeeper-server] cannot run ${javaPath}: ${err.message}`);
+        if (this.#child === child) this.#child = null;
+        process.off('exit', this.#killOnExit);
+        resolve();
+      });
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n')) if (line) this.#remember(line);
+      });
+    }
+    const deadline = Date.now() + startTimeoutMs;
+    while (Date.now() < deadline) {
+      if (exitCode !== null) break;
+      if (await this.#serving()) return;
+      await sleep(100);
+    }
+    const why =
+      exitCode !== null ? `java exited (${exitCode})` : `no answer within ${startTimeoutMs} ms`;
+    throw new HisteqError(
+      'INTERNAL',
+      `ZooKeeper server on ${this.connectionString} did not start: ${why}. Last log lines:\n` +
+        this.logTail(),
+    );
+  }
+
+  /**
+   * `srvr` answers "not currently serving" until the database is loaded (`ruok` would not);
+   * `conf` proves the answer comes from our process and not from another server on the port.
+   */
+  async #serving(): Promise<boolean> {
+    const status = await this.fourLetterWord('srvr', 1_000).catch(() => '');
+    if (!/^Mode: /m.test(status)) return false;
+    const conf = await this.fourLetterWord('conf', 1_000).catch(() => '');
+    return conf.includes(`dataDir=${join(this.dataDir, 'version-2')}`);
+  }
+
+  async #shutdown(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    const child = this.#child;
+    if (!child) return this.#exited;
+    // A stopped process keeps SIGTERM pending until it is continued.
+    if (this.#paused) this.resume();
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([
+      this.#exited.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.#options.stopTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!exited) {
+      child.kill('SIGKILL');
+      await this.#exited;
+    }
+  }
+
+  #config(): string {
+    const { tickTimeMs, forceSync } = this.#options;
+    return [
+      `tickTime=${tickTimeMs}`,
+      `dataDir=${this.dataDir}`,
+      `clientPort=${this.#port}`,
+      `clientPortAddress=${this.host}`,
+      `minSessionTimeout=${2 * tickTimeMs}`,
+      `maxSessionTimeout=${Math.max(60_000, 20 * tickTimeMs)}`,
+      // Every pod and test client connects from the same loopback address.
+      'maxClientCnxns=0',
+      'admin.enableServer=false',
+      `4lw.commands.whitelist=${FOUR_LETTER_WORDS}`,
+      `forceSync=${forceSync ? 'yes' : 'no'}`,
+      // A long-running local cluster would otherwise keep every snapshot forever.
+      'autopurge.snapRetainCount=3',
+      'autopurge.purgeInterval=1',
+      '',
+    ].join('\n');
+  }
+
+  #remember(line: string): void {
+    this.#log.push(line);
+    if (this.#log.length > LOG_TAIL_LINES) this.#log.splice(0, this.#log.length - LOG_TAIL_LINES);
+  }
+}
+
+/** Sends a four-letter word to a ZooKeeper server and resolves with its whole answer. */
+export function fourLetterWord(
+  host: string,
+  port: number,
+  word: string,
+  timeoutMs = 2_000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new HisteqError('ZK_TIMEOUT', `no answer to '${word}' from ${host}:${port}`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.end(word));
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+  });
+}
+
+/** Asks the kernel for a free port by binding port 0, then releases it. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
