@@ -36,6 +36,7 @@ const schema = z.object({
   MASTER_TAKES_TASKS: bool.default(true),
   MAX_TASK_ATTEMPTS: int(1, 100).default(3),
   TASK_TIMEOUT_MS: int(1000).default(120_000),
+  DRAIN_TIMEOUT_MS: int(0).default(20_000),
   ROLE_LABELER: z.enum(['auto', 'kubernetes', 'local']).default('auto'),
   KUBERNETES_SERVICE_HOST: z.string().optional(),
   LOCAL_REGISTRY: z.string().optional(),
@@ -61,6 +62,8 @@ export interface Config {
   masterTakesTasks: boolean;
   maxTaskAttempts: number;
   taskTimeoutMs: number;
+  /** On SIGTERM: how long running tasks may take to finish before they are released. */
+  drainTimeoutMs: number;
   labeler: 'kubernetes' | 'local';
   localRegistry: string;
   logLevel: string;
@@ -94,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterTakesTasks: e.MASTER_TAKES_TASKS,
     maxTaskAttempts: e.MAX_TASK_ATTEMPTS,
     taskTimeoutMs: e.TASK_TIMEOUT_MS,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     labeler: e.ROLE_LABELER === 'auto' ? (inCluster ? 'kubernetes' : 'local') : e.ROLE_LABELER,
     localRegistry: resolve(e.LOCAL_REGISTRY ?? `${sharedDir}/cluster/master.json`),
     logLevel: e.LOG_LEVEL,

@@ -199,7 +199,9 @@ export class ZookeeperServer {
         'org.apache.zookeeper.server.ZooKeeperServerMain',
         cfgPath,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // Its own process group: a Ctrl-C meant for the launcher must not kill ZooKeeper while
+      // the pods are still draining; we stop it ourselves (and SIGKILL it on exit).
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     this.#child = child;
     this.#paused = false;

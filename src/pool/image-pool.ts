@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { HisteqError, type ErrorCode } from '../common/errors.js';
 import type { ImageInfo } from '../imaging/codec.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
 import type {
@@ -6,6 +7,7 @@ import type {
   EqualizeResult,
   HistogramResult,
   LutResult,
+  PoolError,
   PoolRequest,
   StageResult,
   StitchResult,
@@ -71,8 +73,13 @@ export class ImagePool {
     return this.#run({ kind: 'equalize', ...request });
   }
 
-  stitch(strips: string[], info: ImageInfo, outPath: string): Promise<StitchResult> {
-    return this.#run({ kind: 'stitch', strips, info, outPath });
+  stitch(
+    strips: string[],
+    info: ImageInfo,
+    outPath: string,
+    checksums?: string[],
+  ): Promise<StitchResult> {
+    return this.#run({ kind: 'stitch', strips, info, outPath, checksums });
   }
 
   get stats(): PoolStats {
@@ -90,11 +97,26 @@ export class ImagePool {
     return this.#closed;
   }
 
-  #run<R>(request: PoolRequest, transferList?: ArrayBuffer[]): Promise<R> {
-    return this.#pool.run(request, { name: request.kind, transferList }) as Promise<R>;
+  async #run<R>(request: PoolRequest, transferList?: ArrayBuffer[]): Promise<R> {
+    try {
+      return (await this.#pool.run(request, { name: request.kind, transferList })) as R;
+    } catch (err) {
+      if (isPoolError(err)) throw new HisteqError(err.code as ErrorCode, err.message);
+      throw err;
+    }
   }
 }
 
 function unique(buffers: ArrayBuffer[]): ArrayBuffer[] {
   return [...new Set(buffers)];
+}
+
+function isPoolError(err: unknown): err is PoolError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    !(err instanceof Error) &&
+    typeof (err as PoolError).code === 'string' &&
+    typeof (err as PoolError).message === 'string'
+  );
 }

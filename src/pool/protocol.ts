@@ -63,6 +63,8 @@ export interface EqualizeResult {
 export interface StitchRequest {
   kind: 'stitch';
   strips: string[];
+  /** SHA-256 of each strip as its task recorded it; a mismatch fails the stitch. */
+  checksums?: string[];
   info: ImageInfo;
   outPath: string;
 }
@@ -79,4 +81,10 @@ export interface PoolResults {
   lut: LutResult;
   equalize: EqualizeResult;
   stitch: StitchResult;
+}
+
+/** How a failed request comes back from a pool thread (see worker.ts). */
+export interface PoolError {
+  code: string;
+  message: string;
 }

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { move } from 'piscina';
+import { errorCode, errorMessage } from '../common/errors.js';
 import { decodeImage, encodeImage } from '../imaging/codec.js';
 import { applyLuts } from '../imaging/equalize.js';
 import { computeHistogram, sumHistograms } from '../imaging/histogram.js';
@@ -20,38 +21,58 @@ import type {
   StageResult,
   StitchRequest,
   StitchResult,
+  PoolError,
 } from './protocol.js';
-import { readStrip, writeFileAtomic } from './strip-io.js';
+import { readStrip, sha256, writeFileAtomic } from './strip-io.js';
 
-export async function stage(req: StageRequest): Promise<StageResult> {
+export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
   const pixels = await decodeImage(req.inputPath, req.info);
   await writeFileAtomic(req.outPath, pixels);
   return { bytes: pixels.byteLength };
-}
+});
 
-export async function histogram(req: HistogramRequest) {
+export const histogram = guard(async (req: HistogramRequest) => {
   const bytes = await readStrip(req.source);
   const hist = computeHistogram(samplesOf(bytes, req.source.layout), req.source.layout, req.mode);
   // piscina transfers only a transferable returned at top level, so the histogram is returned bare.
   return move(hist) as Uint32Array;
-}
+});
 
-export async function lut(req: LutRequest): Promise<LutResult> {
+export const lut = guard(async (req: LutRequest): Promise<LutResult> => {
   const total = sumHistograms(req.histograms);
   // At most 3 × 64 Ki entries: cloning costs less than packing two arrays into one transfer.
   return { lut: buildLuts(total, req.layout, req.mode), histogram: total };
-}
+});
 
-export async function equalize(req: EqualizeRequest): Promise<EqualizeResult> {
+export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResult> => {
   const bytes = await readStrip(req.source);
   applyLuts(samplesOf(bytes, req.source.layout), req.source.layout, req.mode, req.lut);
   const sha256 = await writeFileAtomic(req.outPath, bytes);
   return { bytes: bytes.byteLength, sha256 };
-}
+});
 
-export async function stitch(req: StitchRequest): Promise<StitchResult> {
+export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> => {
   const parts = await Promise.all(req.strips.map((path) => readFile(path)));
+  req.checksums?.forEach((expected, i) => {
+    if (sha256(parts[i]) !== expected) {
+      throw new Error(`strip ${i} does not match the checksum its task recorded`);
+    }
+  });
   const pixels = stitchStrips(req.info.layout, parts);
   await encodeImage(pixels, req.info, req.outPath);
   return { bytes: pixels.byteLength };
+});
+
+/**
+ * Errors lose their class and extra fields when cloned back to the main thread, so a worker
+ * error travels as a plain `{code, message}` that ImagePool turns back into a HisteqError.
+ */
+function guard<A, R>(fn: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
+  return async (arg: A) => {
+    try {
+      return await fn(arg);
+    } catch (err) {
+      throw { code: errorCode(err) ?? 'INTERNAL', message: errorMessage(err) } satisfies PoolError;
+    }
+  };
 }

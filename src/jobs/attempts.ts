@@ -1,0 +1,37 @@
+import type { TaskClaims } from '../coordination/index.js';
+import { taskPath } from './paths.js';
+import type { JobRecord, TaskAttempt } from './types.js';
+
+/**
+ * Every attempt of every task of a job, from the tasks' claim histories and done/failed
+ * records: the data of the UI's timeline, kept in the job record once task znodes are gone.
+ */
+export async function collectAttempts(claims: TaskClaims, job: JobRecord): Promise<TaskAttempt[]> {
+  const attempts: TaskAttempt[] = [...job.attempts];
+  const seen = new Set(attempts.map((a) => `${a.kind}/${a.index}/${a.attempt}`));
+  for (const kind of ['histogram', 'equalize'] as const) {
+    for (let index = 0; index < job.tasks; index++) {
+      const state = await claims.read(taskPath(job.id, kind, index));
+      if (!state) continue;
+      const lastError = typeof state.spec.lastError === 'string' ? state.spec.lastError : undefined;
+      for (const h of state.spec.history ?? []) {
+        const key = `${kind}/${index}/${h.attempt}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const done = state.done?.attempt === h.attempt ? state.done : null;
+        const running = state.lock?.attempt === h.attempt;
+        attempts.push({
+          kind,
+          index,
+          pod: h.pod,
+          attempt: h.attempt,
+          claimedAt: h.claimedAt,
+          ...(done ? { completedAt: done.completedAt } : {}),
+          outcome: done ? 'done' : running ? 'running' : lastError ? 'failed' : 'lost',
+          ...(!done && !running && lastError ? { error: lastError } : {}),
+        });
+      }
+    }
+  }
+  return attempts;
+}

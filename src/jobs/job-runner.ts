@@ -1,0 +1,246 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { errorCode, errorMessage } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import type { DoneRecord, TaskClaims, ZkSession } from '../coordination/index.js';
+import type { ImagePool } from '../pool/image-pool.js';
+import type { JobStore } from './job-store.js';
+import { jobPath, tasksPath, taskPath, type SharedLayout, type TaskKind } from './paths.js';
+import { collectAttempts } from './attempts.js';
+import { createTaskOps, jobFiles } from './phase-tasks.js';
+import { waitForPhase } from './phase-waiter.js';
+import { readHistogram } from './task-executor.js';
+import { writeFileAtomic } from '../pool/strip-io.js';
+import type { JobPhase, JobRecord, JobState } from './types.js';
+
+export interface JobRunnerDeps {
+  session: ZkSession;
+  store: JobStore;
+  claims: TaskClaims;
+  pool: ImagePool;
+  shared: SharedLayout;
+  logger: Logger;
+  taskTimeoutMs: number;
+  /** Called after every change of a job's record, for job_status events. */
+  onUpdate: (record: JobRecord, msg: string) => void;
+}
+
+const PHASE_OF_KIND: Record<TaskKind, JobPhase> = { histogram: 'mapping', equalize: 'equalizing' };
+
+/**
+ * Drives one job from its recorded state to done or failed. Each step is idempotent and starts
+ * from what the record says, so a new master resumes any job by simply running it again.
+ * Every record change is fenced (JobStore), so a deposed master cannot move a job.
+ */
+export class JobRunner {
+  readonly #d: JobRunnerDeps;
+  readonly #id: string;
+  readonly #signal: AbortSignal;
+  readonly #log: Logger;
+
+  constructor(deps: JobRunnerDeps, id: string, signal: AbortSignal) {
+    this.#d = deps;
+    this.#id = id;
+    this.#signal = signal;
+    this.#log = deps.logger.child({ job: id });
+  }
+
+  async run(): Promise<void> {
+    for (;;) {
+      this.#signal.throwIfAborted();
+      const current = await this.#d.store.read(this.#id);
+      if (!current) return;
+      const job = current.record;
+      try {
+        switch (job.state) {
+          case 'done':
+          case 'failed':
+            await this.#cleanup(job);
+            return;
+          case 'queued':
+            await this.#startMapping(job);
+            break;
+          case 'mapping':
+          case 'equalizing':
+            await this.#waitPhase(job, job.state === 'mapping' ? 'histogram' : 'equalize');
+            break;
+          case 'reducing':
+            await this.#reduce(job);
+            break;
+          case 'stitching':
+            await this.#stitch(job);
+            break;
+        }
+      } catch (err) {
+        if (this.#signal.aborted || !isJobError(err)) throw err;
+        await this.#fail(job, errorMessage(err));
+      }
+    }
+  }
+
+  /** queued → mapping: stage the image (idempotent) and create the histogram tasks. */
+  async #startMapping(job: JobRecord): Promise<void> {
+    const files = jobFiles(this.#d.shared, job.id);
+    await mkdir(this.#d.shared.abs(files.dir), { recursive: true });
+    await this.#d.pool.stage(
+      this.#d.shared.abs(job.upload),
+      job.info,
+      this.#d.shared.abs(files.raw),
+    );
+    await this.#advance(job, 'mapping', 'splitting done; histogram tasks created', (next) =>
+      createTaskOps(this.#d.shared, next, 'histogram'),
+    );
+  }
+
+  async #waitPhase(job: JobRecord, kind: TaskKind): Promise<void> {
+    const outcome = await waitForPhase({
+      session: this.#d.session,
+      claims: this.#d.claims,
+      logger: this.#log,
+      job: job.id,
+      kind,
+      total: job.tasks,
+      taskTimeoutMs: this.#d.taskTimeoutMs,
+      signal: this.#signal,
+      onProgress: (done) => this.#progress(job.id, PHASE_OF_KIND[kind], done),
+    });
+    if (!outcome.ok) {
+      const reason = await this.#failureReason(job.id, kind, outcome.failedIndex);
+      await this.#fail(job, `The ${kind} task ${outcome.failedIndex} failed: ${reason}`);
+      return;
+    }
+    const next = kind === 'histogram' ? 'reducing' : 'stitching';
+    await this.#advance(job, next, `all ${job.tasks} ${kind} tasks done`);
+  }
+
+  /** reducing → equalizing: sum the histograms, build the LUT, create the equalize tasks. */
+  async #reduce(job: JobRecord): Promise<void> {
+    const files = jobFiles(this.#d.shared, job.id);
+    const dones = await this.#doneRecords(job, 'histogram');
+    const histograms = await Promise.all(
+      dones.map((done) => readHistogram(this.#d.shared.abs(done.pointer), done.checksum)),
+    );
+    const { lut } = await this.#d.pool.lut(histograms, job.info.layout, job.options.mode);
+    await writeFileAtomic(
+      this.#d.shared.abs(files.lut),
+      new Uint8Array(lut.buffer, lut.byteOffset, lut.byteLength),
+    );
+    await this.#advance(job, 'equalizing', 'LUT built; equalize tasks created', (next) =>
+      createTaskOps(this.#d.shared, next, 'equalize'),
+    );
+  }
+
+  /** stitching → done: join the strips into the result, record the attempts, clean up. */
+  async #stitch(job: JobRecord): Promise<void> {
+    const dones = await this.#doneRecords(job, 'equalize');
+    const name = this.#d.shared.resultName(job.id, job.info.format);
+    await mkdir(this.#d.shared.results, { recursive: true });
+    await this.#d.pool.stitch(
+      dones.map((d) => this.#d.shared.abs(d.pointer)),
+      job.info,
+      `${this.#d.shared.results}/${name}`,
+      dones.map((d) => d.checksum),
+    );
+    const attempts = await collectAttempts(this.#d.claims, job);
+    const done = await this.#advance(job, 'done', 'done', () => [], {
+      result: `/download/${name}`,
+      attempts,
+    });
+    if (done) await this.#cleanup(done);
+  }
+
+  async #fail(job: JobRecord, error: string): Promise<void> {
+    this.#log.error({ error }, 'job failed');
+    const attempts = await collectAttempts(this.#d.claims, job).catch(() => job.attempts);
+    const failed = await this.#advance(job, 'failed', error, () => [], { error, attempts });
+    if (failed) await this.#cleanup(failed);
+  }
+
+  /**
+   * Moves the job from its current state to `to` in one fenced transaction with `extraOps`.
+   * Returns null (and changes nothing) if someone else moved it first.
+   */
+  async #advance(
+    job: JobRecord,
+    to: JobState,
+    msg: string,
+    extraOps: (next: JobRecord) => ReturnType<typeof createTaskOps> = () => [],
+    patch: Partial<JobRecord> = {},
+  ): Promise<JobRecord | null> {
+    let moved = false;
+    const record = await this.#d.store.update(
+      job.id,
+      (r) => {
+        if (r.state !== job.state) return null;
+        moved = true;
+        const now = new Date();
+        const phaseMs = { ...r.phaseMs };
+        const started = r.phaseStartedAt[r.state];
+        if (started && r.state !== 'done' && r.state !== 'failed') {
+          phaseMs[r.state as JobPhase] = now.getTime() - Date.parse(started);
+        }
+        return {
+          ...r,
+          ...patch,
+          state: to,
+          phase: to === 'done' || to === 'failed' ? r.phase : to,
+          done: 0,
+          phaseMs,
+          phaseStartedAt: { ...r.phaseStartedAt, [to]: now.toISOString() },
+        };
+      },
+      extraOps,
+    );
+    if (!moved) return null;
+    this.#log.info({ state: to, phaseMs: record.phaseMs }, msg);
+    this.#d.onUpdate(record, msg);
+    return record;
+  }
+
+  async #progress(id: string, phase: JobPhase, done: number): Promise<void> {
+    let changed = false;
+    const record = await this.#d.store.update(id, (r) => {
+      if (r.state !== phase || r.done >= done) return null;
+      changed = true;
+      return { ...r, done };
+    });
+    if (changed) this.#d.onUpdate(record, `${done}/${record.tasks} ${phase} tasks done`);
+  }
+
+  async #doneRecords(job: JobRecord, kind: TaskKind): Promise<DoneRecord[]> {
+    return Promise.all(
+      Array.from({ length: job.tasks }, async (_, i) => {
+        const state = await this.#d.claims.read(taskPath(job.id, kind, i));
+        if (!state?.done) throw new Error(`${kind} task ${i} of job ${job.id} has no result`);
+        return state.done;
+      }),
+    );
+  }
+
+  async #failureReason(id: string, kind: TaskKind, index: number): Promise<string> {
+    try {
+      const { data } = await this.#d.session.getData(`${taskPath(id, kind, index)}/failed`);
+      const failed = JSON.parse(data.toString('utf8')) as { reason?: string; attempt?: number };
+      return `${failed.reason ?? 'unknown error'} (after ${failed.attempt ?? '?'} attempts)`;
+    } catch {
+      return 'unknown error';
+    }
+  }
+
+  /** Finished jobs keep only their record: task znodes and work files go. Idempotent. */
+  async #cleanup(job: JobRecord): Promise<void> {
+    for (const kind of ['histogram', 'equalize'] as const) {
+      await this.#d.session.removeTree(tasksPath(job.id, kind));
+    }
+    await rm(this.#d.shared.abs(jobFiles(this.#d.shared, job.id).dir), {
+      recursive: true,
+      force: true,
+    });
+    this.#log.debug({ path: jobPath(job.id) }, 'job cleaned up');
+  }
+}
+
+/** Errors that belong to the job (bad data), not to the master (lost leadership, ZooKeeper). */
+function isJobError(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'BAD_INPUT' || code === 'UNSUPPORTED_FORMAT' || code === 'TASK_FAILED';
+}

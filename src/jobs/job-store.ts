@@ -1,0 +1,91 @@
+import { HisteqError } from '../common/errors.js';
+import { isZkError, type ZkOp, type ZkSession } from '../coordination/index.js';
+import { JOBS_PATH, jobPath } from './paths.js';
+import type { JobRecord } from './types.js';
+
+/** Supplies the master's fencing check (its election candidate) for every write. */
+export type Fence = () => ZkOp;
+
+const MAX_VERSION_RETRIES = 10;
+
+/**
+ * Job records in `/jobs/<id>`. Every write is one multi-op with the master's fence, so a pod
+ * that lost leadership (even one that does not know it yet) cannot change a job; updates are
+ * version-checked read-modify-writes, retried on a concurrent change.
+ */
+export class JobStore {
+  readonly #session: ZkSession;
+  readonly #fence: Fence;
+
+  constructor(session: ZkSession, fence: Fence) {
+    this.#session = session;
+    this.#fence = fence;
+  }
+
+  /** Creates the record and, in the same transaction, any extra znodes (e.g. the first tasks). */
+  async create(record: JobRecord, extraOps: ZkOp[] = []): Promise<void> {
+    await this.#session.ensurePath(JOBS_PATH);
+    await this.#session.commit([
+      this.#fence(),
+      { op: 'create', path: jobPath(record.id), data: JSON.stringify(record), mode: 'persistent' },
+      ...extraOps,
+    ]);
+  }
+
+  async read(id: string): Promise<{ record: JobRecord; version: number } | null> {
+    try {
+      const { data, stat } = await this.#session.getData(jobPath(id));
+      return { record: JSON.parse(data.toString('utf8')) as JobRecord, version: stat.version };
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return null;
+      throw err;
+    }
+  }
+
+  async list(): Promise<JobRecord[]> {
+    let ids: string[];
+    try {
+      ids = await this.#session.getChildren(JOBS_PATH);
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return [];
+      throw err;
+    }
+    const records = await Promise.all(ids.map((id) => this.read(id)));
+    return records.flatMap((r) => (r ? [r.record] : []));
+  }
+
+  /**
+   * Read-modify-write with a version check, plus extra ops in the same transaction. `mutate`
+   * may be called again after a concurrent change; it returns null to leave the record alone.
+   */
+  async update(
+    id: string,
+    mutate: (record: JobRecord) => JobRecord | null,
+    extraOps: (record: JobRecord) => ZkOp[] = () => [],
+  ): Promise<JobRecord> {
+    for (let attempt = 0; attempt < MAX_VERSION_RETRIES; attempt++) {
+      const current = await this.read(id);
+      if (!current) throw new HisteqError('NOT_FOUND', `Job ${id} does not exist.`);
+      const next = mutate(current.record);
+      if (next === null) return current.record;
+      next.updatedAt = new Date().toISOString();
+      try {
+        await this.#session.commit([
+          this.#fence(),
+          {
+            op: 'setData',
+            path: jobPath(id),
+            data: JSON.stringify(next),
+            version: current.version,
+          },
+          ...extraOps(next),
+        ]);
+        return next;
+      } catch (err) {
+        if (isZkError(err, 'BAD_VERSION') && err.failedOp?.path === jobPath(id)) continue;
+        throw err;
+      }
+    }
+    throw new HisteqError('INTERNAL', `Job ${id} kept changing while being updated.`);
+  }
+}

@@ -1,0 +1,238 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, rm } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { errorMessage, HisteqError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import type { TaskClaims, ZkSession } from '../coordination/index.js';
+import { probeImage } from '../imaging/codec.js';
+import type { ImagePool } from '../pool/image-pool.js';
+import type { JobsApi } from '../web/deps.js';
+import type { JobStore } from './job-store.js';
+import { JobRunner } from './job-runner.js';
+import { statusOf, viewOf } from './job-view.js';
+import type { ParamsWatcher } from './mapreduce-params.js';
+import { newJobId, type SharedLayout } from './paths.js';
+import { createTaskOps, jobFiles } from './phase-tasks.js';
+import {
+  ACTIVE_STATES,
+  type JobRecord,
+  type JobStatusEvent,
+  type JobView,
+  type SubmitRequest,
+} from './types.js';
+
+export interface OrchestratorOptions {
+  session: ZkSession;
+  store: JobStore;
+  claims: TaskClaims;
+  pool: ImagePool;
+  shared: SharedLayout;
+  params: ParamsWatcher;
+  logger: Logger;
+  pod: string;
+  maxPixels: number;
+  taskTimeoutMs: number;
+  /** Live pods that take tasks now (for the default task count). */
+  taskPods: () => number;
+  /** Null when the cluster may take jobs, else the sentence to refuse them with. */
+  degraded: () => string | null;
+}
+
+interface OrchestratorEvents {
+  job_status: [JobStatusEvent];
+}
+
+const RECENT_JOBS = 50;
+const RUNNER_RETRIES = 5;
+
+/**
+ * The master's job service. While this pod leads it accepts uploads, runs one JobRunner per
+ * unfinished job, and resumes every unfinished job it finds when it becomes master. It keeps
+ * the records it has seen in memory for the API; ZooKeeper stays the source of truth.
+ */
+export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements JobsApi {
+  readonly #o: OrchestratorOptions;
+  readonly #records = new Map<string, JobRecord>();
+  readonly #latest = new Map<string, JobStatusEvent>();
+  readonly #runners = new Map<string, Promise<void>>();
+  #abort: AbortController | null = null;
+
+  constructor(options: OrchestratorOptions) {
+    super();
+    this.#o = options;
+  }
+
+  get active(): boolean {
+    return this.#abort !== null;
+  }
+
+  /** Became master: load every job and resume the unfinished ones from their recorded state. */
+  async activate(): Promise<void> {
+    if (this.#abort) return;
+    const abort = new AbortController();
+    this.#abort = abort;
+    const records = await this.#o.store.list();
+    if (abort.signal.aborted) return;
+    this.#records.clear();
+    this.#latest.clear();
+    for (const r of records.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+      this.#remember(r, viewOf(r).msg);
+    }
+    for (const r of records) {
+      // Finished jobs too: a cleanup cut short by the previous master's death is redone.
+      this.#startRunner(r.id, abort.signal, ACTIVE_STATES.includes(r.state));
+    }
+  }
+
+  /** Lost leadership: stop every runner now (their writes are fenced anyway). */
+  async deactivate(): Promise<void> {
+    const abort = this.#abort;
+    if (!abort) return;
+    this.#abort = null;
+    abort.abort(new HisteqError('NOT_MASTER', 'leadership lost'));
+    await Promise.allSettled([...this.#runners.values()]);
+  }
+
+  async submit(request: SubmitRequest): Promise<{ id: string }> {
+    const signal = this.#abort?.signal;
+    if (!signal)
+      throw new HisteqError('NOT_MASTER', 'This pod is no longer the master; please retry.');
+    const degraded = this.#o.degraded();
+    if (degraded) throw new HisteqError('CLUSTER_DEGRADED', degraded);
+    const { shared } = this.#o;
+    const info = await probeImage(request.path, {
+      page: request.options.page,
+      maxPixels: this.#o.maxPixels,
+    });
+    const id = newJobId();
+    const files = jobFiles(shared, id);
+    await mkdir(shared.abs(files.dir), { recursive: true });
+    try {
+      // Decoding the whole image now refuses corrupt or truncated data before any task exists.
+      await this.#o.pool.stage(request.path, info, shared.abs(files.raw));
+      const now = new Date().toISOString();
+      const tasks = this.#o.params.current.tasks_per_job ?? Math.max(1, this.#o.taskPods());
+      const record: JobRecord = {
+        id,
+        state: 'mapping',
+        phase: 'mapping',
+        name: displayName(request.originalName),
+        upload: relative(shared.root, request.path),
+        info,
+        options: request.options,
+        tasks: Math.min(tasks, info.layout.height),
+        done: 0,
+        createdAt: now,
+        updatedAt: now,
+        phaseStartedAt: { queued: now, mapping: now },
+        phaseMs: { queued: 0 },
+        attempts: [],
+        masters: [this.#o.pod],
+      };
+      await this.#o.store.create(record, createTaskOps(shared, record, 'histogram'));
+      this.#remember(record, `accepted; ${record.tasks} histogram tasks created`);
+      this.#startRunner(id, signal, true);
+      return { id };
+    } catch (err) {
+      await rm(shared.abs(files.dir), { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async list(): Promise<JobView[]> {
+    return [...this.#records.values()]
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .map(viewOf);
+  }
+
+  async get(id: string): Promise<JobView | null> {
+    const cached = this.#records.get(id);
+    if (cached) return viewOf(cached);
+    const stored = await this.#o.store.read(id);
+    return stored ? viewOf(stored.record) : null;
+  }
+
+  /** Jobs known to this master by state (for metrics); empty on a worker. */
+  stateCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    if (!this.active) return counts;
+    for (const r of this.#records.values()) counts[r.state] = (counts[r.state] ?? 0) + 1;
+    return counts;
+  }
+
+  latest(): JobStatusEvent[] {
+    return [...this.#latest.values()];
+  }
+
+  #startRunner(id: string, signal: AbortSignal, announce: boolean): void {
+    if (this.#runners.has(id)) return;
+    const log = this.#o.logger.child({ job: id });
+    const run = async () => {
+      if (announce)
+        await this.#o.store.update(id, (r) => addMaster(r, this.#o.pod)).catch(() => {});
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await new JobRunner(this.#runnerDeps(), id, signal).run();
+          return;
+        } catch (err) {
+          if (signal.aborted) return;
+          // A transient fault (ZooKeeper blip, I/O hiccup): retry with backoff, then give up.
+          log.warn({ err: errorMessage(err), attempt }, 'job step failed');
+          if (attempt >= RUNNER_RETRIES) {
+            await this.#giveUp(id, errorMessage(err)).catch(() => {});
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        }
+      }
+    };
+    const promise = run().finally(() => this.#runners.delete(id));
+    this.#runners.set(id, promise);
+  }
+
+  async #giveUp(id: string, error: string): Promise<void> {
+    const record = await this.#o.store.update(id, (r) =>
+      r.state === 'done' || r.state === 'failed'
+        ? null
+        : { ...r, state: 'failed', error: `The job could not continue: ${error}` },
+    );
+    this.#remember(record, record.error ?? 'failed');
+  }
+
+  #runnerDeps() {
+    const o = this.#o;
+    return {
+      session: o.session,
+      store: o.store,
+      claims: o.claims,
+      pool: o.pool,
+      shared: o.shared,
+      logger: o.logger,
+      taskTimeoutMs: o.taskTimeoutMs,
+      onUpdate: (record: JobRecord, msg: string) => this.#remember(record, msg),
+    };
+  }
+
+  #remember(record: JobRecord, msg: string): void {
+    this.#records.set(record.id, record);
+    const status = statusOf(record, msg);
+    this.#latest.set(record.id, status);
+    // Keep the late-joiner replay bounded to active and recent jobs.
+    while (this.#latest.size > RECENT_JOBS) this.#latest.delete(this.#latest.keys().next().value!);
+    this.emit('job_status', status);
+  }
+}
+
+function addMaster(record: JobRecord, pod: string): JobRecord | null {
+  if (record.masters.at(-1) === pod) return null;
+  if (record.state === 'done' || record.state === 'failed') return null;
+  return { ...record, masters: [...record.masters, pod] };
+}
+
+/** A file name safe to show: no path, no control characters, bounded length. */
+function displayName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return (clean || 'image').slice(0, 200);
+}

@@ -1,0 +1,86 @@
+import type { Logger } from '../common/log.js';
+import { errorMessage } from '../common/errors.js';
+import type { TaskClaims, ZkSession } from '../coordination/index.js';
+import { tasksPath, type TaskKind } from './paths.js';
+import { TaskBoard, type TaskStatus } from './task-board.js';
+
+export type PhaseOutcome = { ok: true } | { ok: false; failedIndex: number };
+
+export interface PhaseWaitOptions {
+  session: ZkSession;
+  claims: TaskClaims;
+  logger: Logger;
+  job: string;
+  kind: TaskKind;
+  total: number;
+  /** A claim held longer than this is broken so another pod can take the task. */
+  taskTimeoutMs: number;
+  signal: AbortSignal;
+  onProgress: (done: number) => Promise<void> | void;
+}
+
+/**
+ * Waits, on watches, until every task of a phase is done or one has failed for good. Breaks
+ * claims that outlive TASK_TIMEOUT_MS with a local timer per locked task (no polling of
+ * ZooKeeper); the broken claim's late commit is refused by the claim's fencing version.
+ */
+export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
+  const board = new TaskBoard(o.session, tasksPath(o.job, o.kind));
+  const timers = new Map<number, NodeJS.Timeout>();
+  let lastDone = -1;
+  return new Promise<PhaseOutcome>((resolve, reject) => {
+    const finish = (err: unknown, outcome?: PhaseOutcome) => {
+      board.close();
+      for (const t of timers.values()) clearTimeout(t);
+      o.signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(outcome as PhaseOutcome);
+    };
+    const onAbort = () => finish(o.signal.reason ?? new Error('aborted'));
+    o.signal.addEventListener('abort', onAbort, { once: true });
+
+    const watchTimeouts = (tasks: TaskStatus[]) => {
+      for (const t of tasks) {
+        if (t.locked && !t.done && !timers.has(t.index)) armTimeout(t.index, o.taskTimeoutMs);
+        if ((!t.locked || t.done) && timers.has(t.index)) {
+          clearTimeout(timers.get(t.index));
+          timers.delete(t.index);
+        }
+      }
+    };
+    const armTimeout = (index: number, ms: number) => {
+      const timer = setTimeout(async () => {
+        timers.delete(index);
+        const path = board.taskPath(index);
+        try {
+          const broken = await o.claims.releaseStale(path, o.taskTimeoutMs);
+          if (broken)
+            o.logger.warn({ job: o.job, task: `${o.kind}/${index}` }, 'task timed out; reassigned');
+        } catch (err) {
+          o.logger.warn({ err: errorMessage(err) }, 'could not check a task for timeout');
+        }
+        // Still locked (a newer claim, or ZooKeeper unreachable): look again later.
+        const t = board.tasks.find((x) => x.index === index);
+        if (t?.locked && !t.done && !o.signal.aborted)
+          armTimeout(index, Math.max(250, o.taskTimeoutMs / 4));
+      }, ms);
+      timer.unref();
+      timers.set(index, timer);
+    };
+
+    board.on('change', (tasks) => {
+      if (!board.ready) return;
+      watchTimeouts(tasks);
+      const failed = tasks.find((t) => t.failed);
+      if (failed) return finish(null, { ok: false, failedIndex: failed.index });
+      const done = tasks.filter((t) => t.done).length;
+      if (done !== lastDone) {
+        lastDone = done;
+        void Promise.resolve(o.onProgress(done)).catch((err) =>
+          o.logger.warn({ err: errorMessage(err) }, 'could not record progress'),
+        );
+      }
+      if (done >= o.total && tasks.length >= o.total) finish(null, { ok: true });
+    });
+  });
+}

@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import type { TaskResult } from '../coordination/index.js';
+import type { Lut, PixelLayout } from '../imaging/types.js';
+import type { ImagePool } from '../pool/image-pool.js';
+import { sha256, writeFileAtomic } from '../pool/strip-io.js';
+import type { SharedLayout } from './paths.js';
+import type { TaskPayload } from './task-spec.js';
+
+const LUT_CACHE_SIZE = 4;
+
+/**
+ * Runs one claimed task: the pixel work in the pool, the small files (histogram counts) written
+ * here. Outputs are written under temporary names and renamed, so a re-run after a crash
+ * overwrites cleanly and a reader never sees half a file.
+ */
+export class TaskExecutor {
+  readonly #pool: ImagePool;
+  readonly #shared: SharedLayout;
+  // Every equalize task of a job uses the same LUT: read it once per pod.
+  readonly #luts = new Map<string, Promise<Lut>>();
+
+  constructor(pool: ImagePool, shared: SharedLayout) {
+    this.#pool = pool;
+    this.#shared = shared;
+  }
+
+  async run(task: TaskPayload): Promise<TaskResult> {
+    const source = { ...task.source, path: this.#shared.abs(task.source.path) };
+    const output = this.#shared.abs(task.output);
+    if (task.kind === 'histogram') {
+      const histogram = await this.#pool.histogram(source, task.mode);
+      const bytes = new Uint8Array(histogram.buffer, histogram.byteOffset, histogram.byteLength);
+      const checksum = await writeFileAtomic(output, bytes);
+      return { pointer: task.output, checksum };
+    }
+    const lut = await this.#lut(task.lut as string, task.source.layout);
+    const { sha256: checksum } = await this.#pool.equalize({
+      source,
+      mode: task.mode,
+      lut,
+      outPath: output,
+    });
+    return { pointer: task.output, checksum };
+  }
+
+  #lut(relative: string, layout: PixelLayout): Promise<Lut> {
+    let lut = this.#luts.get(relative);
+    if (!lut) {
+      lut = readLut(this.#shared.abs(relative), layout);
+      lut.catch(() => this.#luts.delete(relative));
+      this.#luts.set(relative, lut);
+      if (this.#luts.size > LUT_CACHE_SIZE) this.#luts.delete(this.#luts.keys().next().value!);
+    }
+    return lut;
+  }
+}
+
+export async function readLut(path: string, layout: PixelLayout): Promise<Lut> {
+  const data = await readFile(path);
+  const copy = new Uint8Array(data).buffer;
+  return layout.depth === 16 ? new Uint16Array(copy) : new Uint8Array(copy);
+}
+
+/** Reads a task's histogram file and checks it against the checksum its `done` record holds. */
+export async function readHistogram(path: string, checksum: string): Promise<Uint32Array> {
+  const data = await readFile(path);
+  if (sha256(data) !== checksum) {
+    throw new Error(`histogram ${path} does not match its recorded checksum`);
+  }
+  return new Uint32Array(new Uint8Array(data).buffer);
+}

@@ -1,0 +1,34 @@
+import type { ColourMode, PixelLayout } from '../imaging/types.js';
+import type { TaskKind } from './paths.js';
+
+/**
+ * What a task znode holds besides the claim bookkeeping (`attempt`, `history`): enough for any
+ * pod to run it without reading the job record. Paths are relative to SHARED_DIR.
+ */
+export interface TaskPayload {
+  kind: TaskKind;
+  job: string;
+  index: number;
+  /** The strip: rows of the staged raw image starting at byte `offset`. */
+  source: { path: string; offset: number; layout: PixelLayout };
+  mode: ColourMode;
+  /** Where the task's output goes (histogram counts, or equalized strip samples). */
+  output: string;
+  /** Equalize tasks: the LUT file written by the reduce step. */
+  lut?: string;
+}
+
+export function parsePayload(spec: Record<string, unknown>): TaskPayload {
+  const p = spec as Partial<TaskPayload>;
+  if (
+    (p.kind !== 'histogram' && p.kind !== 'equalize') ||
+    typeof p.job !== 'string' ||
+    typeof p.index !== 'number' ||
+    typeof p.output !== 'string' ||
+    typeof p.source?.path !== 'string' ||
+    (p.kind === 'equalize' && typeof p.lut !== 'string')
+  ) {
+    throw new Error('task spec is malformed');
+  }
+  return p as TaskPayload;
+}

@@ -1,0 +1,242 @@
+import { EventEmitter } from 'node:events';
+import { errorCode, errorMessage } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { failClaim } from '../coordination/claim-failure.js';
+import type { Claim, StopWatching, TaskClaims, ZkSession } from '../coordination/index.js';
+import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from './paths.js';
+import { TaskBoard } from './task-board.js';
+import type { TaskExecutor } from './task-executor.js';
+import { parsePayload } from './task-spec.js';
+
+export interface TaskWorkerOptions {
+  session: ZkSession;
+  claims: TaskClaims;
+  executor: TaskExecutor;
+  logger: Logger;
+  /** Tasks run at once (the pool's threads). */
+  concurrency: number;
+  /** A task failing this many times fails for good (poison input). */
+  maxAttempts: number;
+}
+
+export interface TaskWorkerEvents {
+  /** The tasks this pod runs now changed (for the cluster view). */
+  busy: [tasks: string[]];
+  /** A task attempt ended on this pod (for metrics). */
+  task: [kind: TaskKind, outcome: 'done' | 'failed' | 'lost', seconds: number];
+}
+
+const RETRY_ELSEWHERE_MS = 1500;
+
+interface Candidate {
+  job: string;
+  kind: TaskKind;
+  index: number;
+  path: string;
+}
+
+/**
+ * Every pod's task loop: watches `/jobs`, keeps a TaskBoard per active job phase, and claims
+ * free tasks up to its concurrency. Pods start from a random free task, so five pods racing
+ * for one job's tasks mostly pick different ones. Nothing polls: boards wake the loop.
+ */
+export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
+  readonly #o: TaskWorkerOptions;
+  readonly #boards = new Map<string, TaskBoard>(); // key: <job>/<kind>
+  readonly #jobWatches = new Map<string, StopWatching>();
+  readonly #running = new Map<string, Claim>(); // key: task path
+  readonly #tried = new Set<string>(); // claims lost in this round; cleared on any change
+  // Tasks that failed here recently: other pods get the first go at the retry.
+  readonly #failedHere = new Map<string, number>();
+  #stopJobs: StopWatching = () => {};
+  #paused = false;
+  #draining = false;
+  #pumping = false;
+  #again = false;
+
+  constructor(options: TaskWorkerOptions) {
+    super();
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#stopJobs = this.#o.session.watchChildren(JOBS_PATH, (ids) => this.#onJobs(ids ?? []));
+  }
+
+  /** The master may keep its threads for itself (MASTER_TAKES_TASKS=false). */
+  setPaused(paused: boolean): void {
+    this.#paused = paused;
+    if (!paused) this.#pump();
+  }
+
+  get runningTasks(): string[] {
+    return [...this.#running.keys()].map((p) => p.replace(`${JOBS_PATH}/`, ''));
+  }
+
+  /**
+   * Stops claiming; lets running tasks finish for up to `graceMs`, then gives back the claims
+   * still held so other pods take them at once (rather than after our session times out).
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.#draining = true;
+    const deadline = Date.now() + graceMs;
+    while (this.#running.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await Promise.all(
+      [...this.#running.values()].map((claim) => this.#o.claims.release(claim).catch(() => false)),
+    );
+    this.close();
+  }
+
+  close(): void {
+    this.#draining = true;
+    this.#stopJobs();
+    for (const stop of this.#jobWatches.values()) stop();
+    for (const board of this.#boards.values()) board.close();
+    this.#jobWatches.clear();
+    this.#boards.clear();
+  }
+
+  #onJobs(ids: string[]): void {
+    const present = new Set(ids);
+    for (const [id, stop] of this.#jobWatches) {
+      if (!present.has(id)) {
+        stop();
+        this.#jobWatches.delete(id);
+        for (const kind of TASK_KINDS) this.#closeBoard(id, kind);
+      }
+    }
+    for (const id of present) {
+      if (this.#jobWatches.has(id)) continue;
+      // One children watch per job: finished jobs have no task folders, so cost nothing more.
+      const stop = this.#o.session.watchChildren(`${JOBS_PATH}/${id}`, (children) => {
+        for (const kind of TASK_KINDS) {
+          const folder = tasksPath(id, kind).split('/').pop() as string;
+          if (children?.includes(folder)) this.#openBoard(id, kind);
+          else this.#closeBoard(id, kind);
+        }
+      });
+      this.#jobWatches.set(id, stop);
+    }
+  }
+
+  #openBoard(job: string, kind: TaskKind): void {
+    const key = `${job}/${kind}`;
+    if (this.#boards.has(key)) return;
+    const board = new TaskBoard(this.#o.session, tasksPath(job, kind));
+    board.on('change', () => {
+      this.#tried.clear();
+      this.#pump();
+    });
+    this.#boards.set(key, board);
+  }
+
+  #closeBoard(job: string, kind: TaskKind): void {
+    const key = `${job}/${kind}`;
+    this.#boards.get(key)?.close();
+    this.#boards.delete(key);
+  }
+
+  /** Claims free tasks until full; re-runs itself if woken while running. */
+  #pump(): void {
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    void this.#fill()
+      .catch((err: unknown) => this.#o.logger.warn({ err: errorMessage(err) }, 'task loop error'))
+      .finally(() => {
+        this.#pumping = false;
+        if (this.#again) {
+          this.#again = false;
+          this.#pump();
+        }
+      });
+  }
+
+  async #fill(): Promise<void> {
+    while (!this.#paused && !this.#draining && this.#running.size < this.#o.concurrency) {
+      const next = this.#pick();
+      if (!next) return;
+      const claim = await this.#o.claims.claim(next.path);
+      if (!claim) {
+        this.#tried.add(next.path);
+        continue;
+      }
+      this.#running.set(next.path, claim);
+      this.emit('busy', this.runningTasks);
+      void this.#run(next, claim).finally(() => {
+        this.#running.delete(next.path);
+        this.emit('busy', this.runningTasks);
+        this.#pump();
+      });
+    }
+  }
+
+  /** A free task of the oldest job (ids sort by time), chosen at random among its free tasks. */
+  #pick(): Candidate | null {
+    const keys = [...this.#boards.keys()].sort();
+    for (const key of keys) {
+      const [job, kind] = key.split('/') as [string, TaskKind];
+      const board = this.#boards.get(key) as TaskBoard;
+      const free = board.tasks.filter((t) => {
+        const path = board.taskPath(t.index);
+        const failedHereAt = this.#failedHere.get(path) ?? 0;
+        return (
+          !t.locked &&
+          !t.done &&
+          !t.failed &&
+          !this.#running.has(path) &&
+          !this.#tried.has(path) &&
+          Date.now() - failedHereAt > RETRY_ELSEWHERE_MS
+        );
+      });
+      if (free.length === 0) continue;
+      const t = free[Math.floor(Math.random() * free.length)];
+      return { job, kind, index: t.index, path: board.taskPath(t.index) };
+    }
+    return null;
+  }
+
+  async #run(task: Candidate, claim: Claim): Promise<void> {
+    const log = this.#o.logger.child({
+      job: task.job,
+      task: `${task.kind}/${task.index}`,
+      attempt: claim.attempt,
+    });
+    const started = performance.now();
+    if (claim.attempt > this.#o.maxAttempts) {
+      const reason = `the ${task.kind} task ${task.index} was started ${claim.attempt - 1} times and never finished (its pods died or it kept failing)`;
+      await failClaim(this.#o.session, claim, reason, true).catch((err: unknown) =>
+        log.warn({ err: errorMessage(err) }, 'could not mark task failed'),
+      );
+      log.error({ reason }, 'task abandoned');
+      return;
+    }
+    log.info('task started');
+    try {
+      const result = await this.#o.executor.run(parsePayload(claim.spec));
+      await this.#o.claims.complete(claim, result);
+      const ms = performance.now() - started;
+      log.info({ ms: Math.round(ms) }, 'task done');
+      this.emit('task', task.kind, 'done', ms / 1000);
+    } catch (err) {
+      const message = errorMessage(err);
+      const final = claim.attempt >= this.#o.maxAttempts;
+      const outcome = errorCode(err) === 'LOST_CLAIM' ? 'lost' : 'failed';
+      this.emit('task', task.kind, outcome, (performance.now() - started) / 1000);
+      this.#failedHere.set(task.path, Date.now());
+      // Wake up again when this pod may take the retry itself (if nobody else did).
+      setTimeout(() => this.#pump(), RETRY_ELSEWHERE_MS + 10).unref();
+      log.warn(
+        { err: message, final },
+        final ? 'task failed for good' : 'task failed; released for a retry',
+      );
+      await failClaim(this.#o.session, claim, message, final).catch((e: unknown) =>
+        log.warn({ err: errorMessage(e) }, 'could not release task'),
+      );
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricSources {
+  isLeader: () => boolean;
+  zkState: () => string;
+  pool: () => { threads: number; utilization: number; queued: number };
+  /** Jobs by state (only the master knows them; workers report none). */
+  jobsByState: () => Record<string, number>;
+}
+
+const ZK_STATES = ['connecting', 'connected', 'suspended', 'expired', 'closed'];
+
+/**
+ * Prometheus metrics of one pod (prom-client, the de-facto Node client). Gauges are computed at
+ * scrape time from the live objects, so there is nothing to keep in sync.
+ */
+export class PodMetrics {
+  readonly registry = new Registry();
+  readonly tasks: Counter<'kind' | 'outcome'>;
+  readonly taskSeconds: Histogram<'kind'>;
+
+  constructor(pod: string, sources: MetricSources) {
+    const registry = this.registry;
+    registry.setDefaultLabels({ pod });
+    collectDefaultMetrics({ register: registry, prefix: 'histeq_process_' });
+    this.tasks = new Counter({
+      name: 'histeq_tasks_total',
+      help: 'Task attempts run on this pod, by kind and outcome.',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    });
+    this.taskSeconds = new Histogram({
+      name: 'histeq_task_duration_seconds',
+      help: 'Duration of successful tasks on this pod.',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'histeq_leader',
+      help: '1 while this pod is the master.',
+      registers: [registry],
+      collect() {
+        this.set(sources.isLeader() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'histeq_zookeeper_session_state',
+      help: '1 for the current ZooKeeper session state of this pod.',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const current = sources.zkState();
+        for (const s of ZK_STATES) this.set({ state: s }, s === current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'histeq_pool_utilization',
+      help: 'Fraction of the thread pool capacity used since start.',
+      registers: [registry],
+      collect() {
+        this.set(sources.pool().utilization);
+      },
+    });
+    new Gauge({
+      name: 'histeq_pool_queue',
+      help: 'Pool tasks waiting for a thread.',
+      registers: [registry],
+      collect() {
+        this.set(sources.pool().queued);
+      },
+    });
+    new Gauge({
+      name: 'histeq_jobs',
+      help: 'Jobs known to the master, by state.',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [state, n] of Object.entries(sources.jobsByState())) this.set({ state }, n);
+      },
+    });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

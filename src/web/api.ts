@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import type { WebDeps } from './deps.js';
+import { HttpError } from './http-errors.js';
+
+/** Job ids are server-made; anything longer or odder is not worth a ZooKeeper read. */
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+/** The JSON API the page and scripts read: jobs and the cluster view. */
+export function apiRouter(deps: WebDeps): Router {
+  const router = Router();
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  router.get('/jobs', async (_req, res) => {
+    res.json(await deps.jobs.list());
+  });
+  router.get('/jobs/:id', async (req, res) => {
+    const id = req.params.id;
+    const job = JOB_ID.test(id) ? await deps.jobs.get(id) : null;
+    if (!job) throw new HttpError(404, `There is no job with id ${JSON.stringify(id)}.`);
+    res.json(job);
+  });
+  router.get('/cluster', (_req, res) => {
+    res.json(deps.cluster());
+  });
+  return router;
+}

@@ -1,0 +1,59 @@
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../common/log.js';
+import { apiRouter } from './api.js';
+import type { WebDeps } from './deps.js';
+import { downloadHandler } from './download.js';
+import { errorHandler, notFound } from './http-errors.js';
+import { masterOnly } from './master-gate.js';
+import { probesRouter } from './probes.js';
+import { securityHeaders } from './security-headers.js';
+import { uploadHandler } from './upload.js';
+
+/** The repository's public/ folder, from dist/src/web/ where this file runs compiled. */
+export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
+
+/**
+ * The express app: probes for every pod first, then the master-only gate, then the UI and API,
+ * and JSON answers for unknown routes and errors.
+ */
+export function createApp(deps: WebDeps, publicDir: string = PUBLIC_DIR): Express {
+  const logger = deps.logger.child({ component: 'web' });
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+  app.use(requestLog(logger));
+  app.use(probesRouter(deps));
+  app.use(masterOnly(deps));
+  app.post('/upload', uploadHandler(deps));
+  app.get('/download/:file', downloadHandler(deps.sharedDir));
+  app.use('/api', apiRouter(deps));
+  app.use(express.static(publicDir, { dotfiles: 'ignore', index: 'index.html' }));
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/** One debug line per request; probes and metrics stay out of the log (they come every second). */
+function requestLog(logger: Logger): RequestHandler {
+  const quiet = new Set(['/healthz', '/readyz', '/metrics']);
+  return (req, res, next) => {
+    if (quiet.has(req.path)) {
+      next();
+      return;
+    }
+    const started = performance.now();
+    res.once('finish', () => {
+      logger.debug(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'http request',
+      );
+    });
+    next();
+  };
+}

@@ -1,0 +1,62 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, PUBLIC_DIR } from './app.js';
+import type { WebDeps } from './deps.js';
+import { createSocketHub } from './socket-hub.js';
+
+export interface WebServer {
+  server: Server;
+  /** Resolves with the bound port (useful with port 0). */
+  listen(port: number, host: string): Promise<{ port: number }>;
+  /** Drops browser connections and stops listening; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface WebServerOptions {
+  /** Static UI folder; default: the repository's public/. */
+  publicDir?: string;
+  /** Bound on waiting for in-flight requests when closing; default 5 s. */
+  closeTimeoutMs?: number;
+}
+
+/**
+ * Uploads of hundreds of MiB over a slow link outlast Node's default 5-minute request timeout;
+ * an hour still ends a request that is stuck for good.
+ */
+const REQUEST_TIMEOUT_MS = 60 * 60_000;
+
+/** Express and Socket.IO on one http server, so both sit behind the same Service port. */
+export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): WebServer {
+  const app = createApp(deps, options.publicDir ?? PUBLIC_DIR);
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
+  const hub = createSocketHub(server, deps);
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+  let closing: Promise<void> | null = null;
+
+  return {
+    server,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          resolve({ port: (server.address() as AddressInfo).port });
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        await hub.close();
+        if (!server.listening) return;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), closeTimeoutMs);
+        timer.unref();
+        await closed;
+        clearTimeout(timer);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { JobStatusEvent } from '../jobs/types.js';
+import type { ClusterAlert, ClusterSnapshot, NodeLogEvent, WebDeps, WebEvents } from './deps.js';
+import { notMasterMessage } from './master-gate.js';
+
+/** What the server sends to browsers; the browser sends nothing (no client events). */
+export interface ServerToClientEvents {
+  job_status: (event: JobStatusEvent) => void;
+  cluster: (snapshot: ClusterSnapshot) => void;
+  cluster_alert: (alert: ClusterAlert) => void;
+  node_log: (event: NodeLogEvent) => void;
+}
+
+export interface SocketHub {
+  io: Server<Record<string, never>, ServerToClientEvents>;
+  close(): Promise<void>;
+}
+
+const FORWARDED = ['job_status', 'cluster', 'cluster_alert', 'node_log'] as const;
+
+/**
+ * Socket.IO on the web server's http server: forwards the pod's events to every browser and
+ * gives a browser that connects late the current state at once. Only the master holds browser
+ * connections; a worker refuses them and, when this pod loses the master role, it drops the
+ * ones it holds so the browsers reconnect through master-service to the new master.
+ */
+export function createSocketHub(httpServer: HttpServer, deps: WebDeps): SocketHub {
+  const io = new Server<Record<string, never>, ServerToClientEvents>(httpServer, {
+    serveClient: true,
+    // Browsers do not apply the same-origin policy to WebSockets: accept only our own pages
+    // (scripts and tests send no Origin at all).
+    allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)),
+  });
+  const logger = deps.logger.child({ component: 'socket-hub' });
+
+  io.use((_socket, next) => {
+    const role = deps.role();
+    if (role.isMaster) {
+      next();
+      return;
+    }
+    const err = new Error(notMasterMessage(deps.pod, role)) as Error & { data?: unknown };
+    err.data = { master: { pod: role.masterPod, url: role.masterUrl } };
+    next(err);
+  });
+
+  io.on('connection', (socket) => {
+    logger.debug({ socket: socket.id }, 'browser connected');
+    socket.emit('cluster', deps.cluster());
+    for (const status of deps.jobs.latest()) socket.emit('job_status', status);
+  });
+
+  const listeners = FORWARDED.map((event) => {
+    const listener = (payload: never) => {
+      if (!deps.role().isMaster) {
+        if (io.of('/').sockets.size > 0) {
+          logger.info('no longer master: dropping browser connections');
+          io.disconnectSockets(true);
+        }
+        return;
+      }
+      io.emit(event, payload);
+    };
+    deps.events.on(event, listener as (...args: WebEvents[typeof event]) => void);
+    return { event, listener };
+  });
+
+  let closed = false;
+  return {
+    io,
+    close() {
+      if (!closed) {
+        closed = true;
+        for (const { event, listener } of listeners) {
+          deps.events.off(event, listener as (...args: WebEvents[typeof event]) => void);
+        }
+        io.disconnectSockets(true);
+        // Not io.close(): that would also close the http server, which the web server owns.
+        io.engine.close();
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+function sameOrigin(headers: { origin?: string | undefined; host?: string | undefined }): boolean {
+  if (!headers.origin) return true;
+  try {
+    return new URL(headers.origin).host === headers.host;
+  } catch {
+    return false;
+  }
+}

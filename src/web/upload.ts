@@ -1,0 +1,73 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { COLOUR_MODES } from '../imaging/types.js';
+import type { JobOptions } from '../jobs/types.js';
+import type { WebDeps } from './deps.js';
+import { HttpError } from './http-errors.js';
+import { receiveUpload } from './multipart.js';
+
+/** The multipart field that carries the image (the classic protocol's name). */
+export const IMAGE_FIELD = 'image';
+
+/** A browser form sends an empty string for an untouched optional input: treat it as absent. */
+const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const optionsSchema = z.object({
+  mode: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(COLOUR_MODES, { error: `The field "mode" must be one of: ${COLOUR_MODES.join(', ')}.` })
+      .default('luma'),
+  ),
+  page: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d{1,5}$/, 'The field "page" must be a whole number from 0 (the first page).')
+      .transform(Number)
+      .default(0),
+  ),
+});
+
+/** Reads `mode` and `page` from the form; unknown fields are ignored like any form would. */
+export function parseJobOptions(fields: Record<string, string>): JobOptions {
+  const parsed = optionsSchema.safeParse(fields);
+  if (!parsed.success) {
+    throw new HttpError(400, parsed.error.issues.map((issue) => issue.message).join(' '));
+  }
+  return parsed.data;
+}
+
+/**
+ * POST /upload: stream the file to SHARED_DIR/uploads under a server-chosen name, then hand it
+ * to the job service, which validates the image before creating anything. 200, not 202: the
+ * classic protocol's clients check for 200.
+ */
+export function uploadHandler(deps: WebDeps): RequestHandler {
+  const uploadsDir = join(deps.sharedDir, 'uploads');
+  return async (req, res) => {
+    const upload = await receiveUpload(req, {
+      uploadsDir,
+      maxBytes: deps.maxUploadBytes,
+      fileField: IMAGE_FIELD,
+    });
+    try {
+      const options = parseJobOptions(upload.fields);
+      const { id } = await deps.jobs.submit({
+        path: upload.path,
+        originalName: upload.originalName,
+        options,
+      });
+      deps.logger.info(
+        { jobId: id, name: upload.originalName, bytes: upload.bytes, options },
+        'upload accepted',
+      );
+      res.status(200).set('Cache-Control', 'no-store').json({ job_id: id });
+    } catch (err) {
+      await rm(upload.path, { force: true });
+      throw err;
+    }
+  };
+}

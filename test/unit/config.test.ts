@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults and chooses the local labeler outside Kubernetes', () => {
+    const c = loadConfig({ POD_NAME: 'pod-1' });
+    assert.equal(c.pod, 'pod-1');
+    assert.equal(c.zkSessionTimeoutMs, 6000);
+    assert.equal(c.maxPixels, 268_402_689);
+    assert.equal(c.labeler, 'local');
+    assert.ok(c.poolThreads >= 1);
+  });
+
+  it('uses the Downward API CPU limit for the pool and the Kubernetes labeler in a cluster', () => {
+    const c = loadConfig({
+      POD_NAME: 'histeq-0',
+      CPU_LIMIT: '3',
+      KUBERNETES_SERVICE_HOST: '10.0.0.1',
+    });
+    assert.equal(c.poolThreads, 3);
+    assert.equal(c.labeler, 'kubernetes');
+  });
+
+  it('refuses bad values with a sentence naming each variable', () => {
+    assert.throws(
+      () => loadConfig({ ZK_SESSION_TIMEOUT_MS: 'soon', MIN_PODS: '0', POD_NAME: 'Pod_1' }),
+      (err: Error & { code?: string }) =>
+        err.code === 'BAD_CONFIG' &&
+        /ZK_SESSION_TIMEOUT_MS/.test(err.message) &&
+        /MIN_PODS/.test(err.message) &&
+        /POD_NAME/.test(err.message),
+    );
+  });
+});
