@@ -38,20 +38,22 @@ export function stripByteRange(
 }
 
 /**
- * Joins strips (in order) into one image buffer, checking that they tile the image exactly.
+ * Where each strip (in order) starts in the stitched image, checking that the strips tile the
+ * image exactly: whole rows, no gap, no overlap. Stitching then reads each strip straight into
+ * its place in one buffer (no intermediate copies).
  */
-export function stitchStrips(layout: PixelLayout, parts: readonly Uint8Array[]): Uint8Array {
+export function stripOffsets(layout: PixelLayout, byteLengths: readonly number[]): number[] {
   const row = rowBytes(layout);
   const total = row * layout.height;
-  const out = new Uint8Array(total);
+  const offsets: number[] = [];
   let offset = 0;
-  for (const part of parts) {
-    if (part.byteLength % row !== 0 || offset + part.byteLength > total) {
+  for (const length of byteLengths) {
+    if (length % row !== 0 || offset + length > total) {
       throw new RangeError('strips do not tile the image');
     }
-    out.set(part, offset);
-    offset += part.byteLength;
+    offsets.push(offset);
+    offset += length;
   }
   if (offset !== total) throw new RangeError('strips do not cover the image');
-  return out;
+  return offsets;
 }

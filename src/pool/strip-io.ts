@@ -1,24 +1,54 @@
 import { createHash } from 'node:crypto';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { stripOffsets } from '../imaging/strips.js';
+import type { PixelLayout } from '../imaging/types.js';
 import { imageBytes } from '../imaging/types.js';
 import type { StripRef } from './protocol.js';
 
+/**
+ * Reads strip files (in order) straight into one image buffer, after checking that their sizes
+ * tile the image; with `checksums`, each strip must match the SHA-256 its task recorded.
+ */
+export async function readStripsInto(
+  paths: readonly string[],
+  layout: PixelLayout,
+  checksums?: readonly string[],
+): Promise<Uint8Array> {
+  const sizes = await Promise.all(paths.map(async (p) => (await stat(p)).size));
+  const offsets = stripOffsets(layout, sizes);
+  const image = new Uint8Array(imageBytes(layout));
+  await Promise.all(
+    paths.map(async (path, i) => {
+      const part = image.subarray(offsets[i], offsets[i] + sizes[i]);
+      await readFully(path, part, 0);
+      if (checksums && sha256(part) !== checksums[i]) {
+        throw new Error(`strip ${i} does not match the checksum its task recorded`);
+      }
+    }),
+  );
+  return image;
+}
+
 /** Reads a strip into a buffer that owns its memory (so it can be transferred between threads). */
 export async function readStrip(ref: StripRef): Promise<Uint8Array> {
-  const length = imageBytes(ref.layout);
-  const bytes = new Uint8Array(new ArrayBuffer(length));
-  const file = await open(ref.path, 'r');
+  const bytes = new Uint8Array(new ArrayBuffer(imageBytes(ref.layout)));
+  await readFully(ref.path, bytes, ref.offset);
+  return bytes;
+}
+
+/** Fills `into` from the file starting at `position`; a short file is an error. */
+async function readFully(path: string, into: Uint8Array, position: number): Promise<void> {
+  const file = await open(path, 'r');
   try {
     let done = 0;
-    while (done < length) {
-      const { bytesRead } = await file.read(bytes, done, length - done, ref.offset + done);
-      if (bytesRead === 0) throw new Error(`strip source ended early at byte ${ref.offset + done}`);
+    while (done < into.byteLength) {
+      const { bytesRead } = await file.read(into, done, into.byteLength - done, position + done);
+      if (bytesRead === 0) throw new Error(`${path} ended early at byte ${position + done}`);
       done += bytesRead;
     }
   } finally {
     await file.close();
   }
-  return bytes;
 }
 
 /**

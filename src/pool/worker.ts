@@ -2,14 +2,12 @@
  * The piscina worker: pure kernels from imaging/ plus the file I/O at their edges. Runs on pool
  * threads only, so the event loop of the pod never does pixel work.
  */
-import { readFile } from 'node:fs/promises';
 import { move } from 'piscina';
 import { errorCode, errorMessage } from '../common/errors.js';
 import { decodeImage, encodeImage } from '../imaging/codec.js';
 import { applyLuts } from '../imaging/equalize.js';
 import { computeHistogram, sumHistograms } from '../imaging/histogram.js';
 import { buildLuts } from '../imaging/lut.js';
-import { stitchStrips } from '../imaging/strips.js';
 import { samplesOf } from '../imaging/types.js';
 import type {
   EqualizeRequest,
@@ -23,7 +21,7 @@ import type {
   StitchResult,
   PoolError,
 } from './protocol.js';
-import { readStrip, sha256, writeFileAtomic } from './strip-io.js';
+import { readStrip, readStripsInto, writeFileAtomic } from './strip-io.js';
 
 export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
   const pixels = await decodeImage(req.inputPath, req.info);
@@ -52,13 +50,7 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
 });
 
 export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> => {
-  const parts = await Promise.all(req.strips.map((path) => readFile(path)));
-  req.checksums?.forEach((expected, i) => {
-    if (sha256(parts[i]) !== expected) {
-      throw new Error(`strip ${i} does not match the checksum its task recorded`);
-    }
-  });
-  const pixels = stitchStrips(req.info.layout, parts);
+  const pixels = await readStripsInto(req.strips, req.info.layout, req.checksums);
   await encodeImage(pixels, req.info, req.outPath);
   return { bytes: pixels.byteLength };
 });
