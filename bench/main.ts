@@ -7,6 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureImage, type BenchImage } from './images.js';
+import { benchCluster, type ClusterFigures } from './cluster.js';
 import { benchKernels } from './kernels.js';
 import { fmt, repeat } from './stats.js';
 
@@ -52,9 +53,38 @@ async function main(): Promise<void> {
     await rm(output, { force: true });
   }
 
+  console.log(
+    '\nLocal cluster, upload start → result ready (s) [phases, ms], event-loop p99, peak RSS, ZooKeeper ops/job',
+  );
+  const clusterRuns: ClusterFigures[] = [];
+  const grey64 = await ensureImage(`${OUT}/images`, CLI_IMAGES[1]);
+  const grey16bit = await ensureImage(`${OUT}/images`, CLI_IMAGES[3]);
+  for (const [pods, image] of [
+    [1, grey64],
+    [2, grey64],
+    [5, grey64],
+    [5, grey16bit],
+  ] as const) {
+    const f = await benchCluster(pods, image, RUNS);
+    clusterRuns.push(f);
+    const phases = Object.entries(f.phaseMs)
+      .map(([k, v]) => `${k} ${v.median.toFixed(0)}`)
+      .join(', ');
+    console.log(
+      `  ${pods} pod${pods === 1 ? ' ' : 's'} ${f.image.padEnd(16)} ${fmt(f.seconds)} [${phases}]\n` +
+        `      loop p99 master ${f.loopP99Ms.master.toFixed(0)} ms, workers ${f.loopP99Ms.worker.toFixed(0)} ms;` +
+        ` peak RSS master ${f.peakRssMb.master.toFixed(0)} MB, worker ${f.peakRssMb.worker.toFixed(0)} MB;` +
+        ` ZooKeeper ops ${f.zkOpsPerJob}`,
+    );
+  }
+
   await writeFile(
     `${OUT}/bench.json`,
-    JSON.stringify({ date: new Date().toISOString(), runs: RUNS, kernels, cli }, null, 2),
+    JSON.stringify(
+      { date: new Date().toISOString(), runs: RUNS, kernels, cli, cluster: clusterRuns },
+      null,
+      2,
+    ),
   );
   console.log(`\nwrote ${OUT}/bench.json`);
 }

@@ -42,6 +42,9 @@ const WATCH_TYPES: ReadonlyMap<number, ZkWatchEventType> = new Map([
  * `opTimeoutMs`; while a renewal is under way they fail fast with SESSION_EXPIRED.
  */
 export class ZkSession extends ZkSessionLifecycle {
+  /** Requests sent to ZooKeeper by this process, by operation (for metrics and the bench). */
+  readonly operations: Record<string, number> = {};
+
   /** Connects (bounded by `connectTimeoutMs`, rejecting with ZK_TIMEOUT) and starts the watchdog. */
   static async create(options: ZkSessionOptions): Promise<ZkSession> {
     const session = new ZkSession(options);
@@ -164,6 +167,7 @@ export class ZkSession extends ZkSessionLifecycle {
     run: (client: Client, done: (err: unknown, value?: T) => void) => void,
   ): Promise<T> {
     const client = this.client;
+    this.operations[op] = (this.operations[op] ?? 0) + 1;
     if (this.closed) {
       return Promise.reject(
         new ZkError('SESSION_CLOSED', `ZooKeeper ${op} ${path}: session closed`, { path }),

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../../src/common/log.js';
 import { LocalCluster } from '../../src/local/local-cluster.js';
 import { ZookeeperServer } from '../../src/local/zookeeper-server.js';
 import type { JobView } from '../../src/jobs/types.js';
@@ -39,6 +40,10 @@ export async function startTestCluster(
         ...options.env,
       },
       console: process.env.HISTEQ_TEST_VERBOSE ? process.stderr : null,
+      logger: createLogger({
+        pod: 'local',
+        level: process.env.HISTEQ_TEST_VERBOSE ? 'info' : 'warn',
+      }),
     });
     await cluster.waitForMaster(30_000);
   } catch (err) {

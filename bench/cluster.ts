@@ -1,0 +1,150 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io } from 'socket.io-client';
+import type { JobStatusEvent, JobView } from '../src/jobs/types.js';
+import { createLogger } from '../src/common/log.js';
+import { LocalCluster } from '../src/local/local-cluster.js';
+import { ZookeeperServer } from '../src/local/zookeeper-server.js';
+import type { ClusterSnapshot } from '../src/web/deps.js';
+import { metricSum, metricValue } from './prometheus.js';
+import { summarize, type Summary } from './stats.js';
+
+export interface ClusterFigures {
+  pods: number;
+  image: string;
+  seconds: Summary;
+  phaseMs: Record<string, Summary>;
+  /** Worst event-loop delay p99 seen during a job, on the master and on any worker (ms). */
+  loopP99Ms: { master: number; worker: number };
+  peakRssMb: { master: number; worker: number };
+  zkOpsPerJob: number;
+}
+
+/**
+ * Upload → result ready through a real local cluster (ZooKeeper + pod processes + front
+ * door), timed from the start of the upload to the final job_status event.
+ */
+export async function benchCluster(
+  pods: number,
+  imagePath: string,
+  runs: number,
+): Promise<ClusterFigures> {
+  const dir = await mkdtemp(join(tmpdir(), 'histeq-bench-'));
+  const zk = await ZookeeperServer.start({ dataDir: join(dir, 'zk') });
+  const threads = Math.max(1, Math.floor(availableParallelism() / pods));
+  const cluster = await LocalCluster.start({
+    pods,
+    port: 0,
+    zkHosts: zk.connectionString,
+    sharedDir: join(dir, 'shared'),
+    logDir: join(dir, 'logs'),
+    env: { ...process.env, POOL_THREADS: String(threads), LOG_LEVEL: 'warn' },
+    console: null,
+    logger: createLogger({ pod: 'bench', level: 'warn' }),
+  });
+  try {
+    await cluster.waitForMaster(60_000);
+    const url = cluster.frontDoorUrl;
+    await waitForPods(url, pods);
+    const bytes = await readFile(imagePath);
+    const seconds: number[] = [];
+    const phases: Record<string, number[]> = {};
+    let loopMaster = 0;
+    let loopWorker = 0;
+    let zkOps = 0;
+    for (let run = 0; run < runs; run++) {
+      const before = await scrapeAll(url); // also resets the event-loop histograms
+      const started = performance.now();
+      const job = await uploadAndWait(url, bytes, imagePath);
+      seconds.push((performance.now() - started) / 1000);
+      const after = await scrapeAll(url);
+      for (const [phase, ms] of Object.entries(job.phaseMs)) (phases[phase] ??= []).push(ms);
+      for (const [pod, text] of after.metrics) {
+        const p99 =
+          (metricValue(text, 'histeq_process_nodejs_eventloop_lag_p99_seconds') ?? 0) * 1000;
+        if (pod === after.master) loopMaster = Math.max(loopMaster, p99);
+        else loopWorker = Math.max(loopWorker, p99);
+        zkOps +=
+          metricSum(text, 'histeq_zookeeper_operations_total') -
+          metricSum(before.metrics.get(pod) ?? '', 'histeq_zookeeper_operations_total');
+      }
+    }
+    const final = await scrapeAll(url);
+    let rssMaster = 0;
+    let rssWorker = 0;
+    for (const [pod, text] of final.metrics) {
+      const mb = (metricValue(text, 'histeq_peak_rss_bytes') ?? 0) / 2 ** 20;
+      if (pod === final.master) rssMaster = mb;
+      else rssWorker = Math.max(rssWorker, mb);
+    }
+    return {
+      pods,
+      image: imagePath.split('/').pop() as string,
+      seconds: summarize(seconds),
+      phaseMs: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarize(v)])),
+      loopP99Ms: { master: loopMaster, worker: loopWorker },
+      peakRssMb: { master: rssMaster, worker: rssWorker },
+      zkOpsPerJob: Math.round(zkOps / runs),
+    };
+  } finally {
+    await cluster.stop();
+    await zk.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function waitForPods(url: string, pods: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const snap = (await (await fetch(`${url}/api/cluster`)).json()) as ClusterSnapshot;
+    if (snap.pods.length === pods) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${pods} pods did not join in time`);
+}
+
+async function scrapeAll(
+  url: string,
+): Promise<{ master: string | null; metrics: Map<string, string> }> {
+  const snap = (await (await fetch(`${url}/api/cluster`)).json()) as ClusterSnapshot;
+  const metrics = new Map<string, string>();
+  await Promise.all(
+    snap.pods.map(async (p) => metrics.set(p.pod, await (await fetch(`${p.url}/metrics`)).text())),
+  );
+  return { master: snap.master, metrics };
+}
+
+/** Uploads and resolves on the final job_status event (no polling). */
+async function uploadAndWait(url: string, bytes: Uint8Array, name: string): Promise<JobView> {
+  const socket = io(url, { transports: ['websocket'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    const form = new FormData();
+    form.append('image', new Blob([bytes]), name.split('/').pop());
+    const finished = new Map<string, JobStatusEvent>();
+    let wanted = '';
+    let wake: () => void = () => {};
+    socket.on('job_status', (s: JobStatusEvent) => {
+      if (s.state === 'done' || s.state === 'failed') finished.set(s.id, s);
+      if (s.id === wanted && finished.has(wanted)) wake();
+    });
+    const res = await fetch(`${url}/upload`, { method: 'POST', body: form });
+    const body = (await res.json()) as { job_id?: string; error?: string };
+    if (!body.job_id) throw new Error(`upload refused: ${body.error}`);
+    wanted = body.job_id;
+    if (!finished.has(wanted)) {
+      await new Promise<void>((resolve, reject) => {
+        wake = resolve;
+        setTimeout(() => reject(new Error('job did not finish in 120 s')), 120_000).unref();
+      });
+    }
+    if (finished.get(wanted)?.state !== 'done')
+      throw new Error(`job failed: ${finished.get(wanted)?.error}`);
+    return (await (await fetch(`${url}/api/jobs/${wanted}`)).json()) as JobView;
+  } finally {
+    socket.close();
+  }
+}
