@@ -1,0 +1,87 @@
+import { errorMessage } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import type { RoleLabeler } from '../cluster/role-labeler.js';
+
+export interface MasterLabelOptions {
+  labeler: RoleLabeler;
+  /** True while this pod holds the leadership; the label is wanted exactly then. */
+  isLeader: () => boolean;
+  logger: Logger;
+  /** First delay between removal retries (default 1000 ms); doubles up to maxRetryDelayMs. */
+  minRetryDelayMs?: number;
+  /** Cap on the delay between removal retries (default 30 000 ms). */
+  maxRetryDelayMs?: number;
+}
+
+/**
+ * Knows whether this pod may carry the role=master label, and keeps removing it while the pod
+ * does not lead. Readiness reads `mayCarry`, so a pod that cannot prove it lost the label (the
+ * API server is unreachable, RBAC forbids the patch) is taken out of master-service by its
+ * failing readiness probe instead of serving as a stale master.
+ */
+export class MasterLabel {
+  // A restarted container inherits its pod object's labels, so assume the worst until removed.
+  #mayCarry = true;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryDelayMs: number;
+  #closed = false;
+
+  constructor(private readonly options: MasterLabelOptions) {
+    this.#retryDelayMs = options.minRetryDelayMs ?? 1000;
+  }
+
+  get mayCarry(): boolean {
+    return this.#mayCarry;
+  }
+
+  /** Publishes this pod as master; rejects like `RoleLabeler.becomeMaster()`. */
+  async publish(): Promise<void> {
+    this.#cancelRetry();
+    this.#mayCarry = true; // before the call: a failed or cut-off patch may still have landed
+    await this.options.labeler.becomeMaster();
+  }
+
+  /**
+   * Removes the label unless this pod leads (again). Never rejects: a failure is logged and
+   * retried with backoff until it succeeds, the pod is elected again, or close().
+   */
+  async remove(): Promise<void> {
+    if (this.#closed || this.options.isLeader()) return;
+    try {
+      await this.options.labeler.stepDown();
+      // Elected meanwhile: publish() queued behind this stepDown and the label is wanted.
+      if (!this.options.isLeader()) this.#mayCarry = false;
+      this.#retryDelayMs = this.options.minRetryDelayMs ?? 1000;
+    } catch (err) {
+      if (this.#closed) return;
+      this.options.logger.warn(
+        { err: errorMessage(err), retryInMs: this.#retryDelayMs },
+        'could not remove role=master from this pod; not ready until it is removed',
+      );
+      this.#scheduleRetry();
+    }
+  }
+
+  /** Stops retrying; the labeler's own close() makes the last attempt. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#cancelRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retryTimer || this.#closed) return;
+    const delay = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 30_000);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      void this.remove();
+    }, delay);
+    // A pending retry must not keep a stopping process alive.
+    this.#retryTimer.unref();
+  }
+
+  #cancelRetry(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+}
