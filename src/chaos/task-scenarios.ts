@@ -1,0 +1,105 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskAttempt } from '../jobs/types.js';
+import { check, podLog, seconds, waitForState } from './probes.js';
+import { faults, type Scenario } from './scenario.js';
+
+const attemptsOf = (attempts: TaskAttempt[], kind: TaskAttempt['kind'], index: number) =>
+  attempts
+    .filter((a) => a.kind === kind && a.index === index)
+    .sort((a, b) => a.attempt - b.attempt);
+
+const crashAfterOutput: Scenario = {
+  id: 'crash-after-output',
+  title: 'crash between writing a task output and marking it done',
+  options: { env: { FAULT_INJECTION: faults({ crashAfterOutputTask: 'equalize/1' }) } },
+  async run(drill) {
+    const id = await drill.submit();
+    const record = await drill.expectDone(id);
+    const [first, second] = attemptsOf(record.attempts, 'equalize', 1);
+    check(first && first.outcome === 'lost', `the crashed attempt is lost (${first?.outcome})`);
+    check(second?.outcome === 'done', 'the rerun is done');
+    const crash = (await podLog(drill.logDir, first.pod)).find(
+      (l) => l.msg === 'fault injection: crash after output',
+    );
+    const crashedAt = crash ? Date.parse(crash.time) : Date.parse(first.claimedAt);
+    const ms = Date.parse(second.claimedAt) - crashedAt;
+    check(ms <= drill.sessionTimeoutMs + 2_000, `rerun claimed after ${seconds(ms)}`);
+    return {
+      outcome: `done, exact; rerun on ${second.pod} overwrote the output`,
+      recoveryLabel: 'task rerun claimed',
+      recoveryMs: ms,
+    };
+  },
+};
+
+const poison: Scenario = {
+  id: 'poison-task',
+  title: 'a poison task (fails every time)',
+  options: {
+    env: { MAX_TASK_ATTEMPTS: '3', FAULT_INJECTION: faults({ poisonTask: 'histogram/1' }) },
+  },
+  async run(drill) {
+    const id = await drill.submit();
+    const record = await waitForState(drill.admin, id, ['done', 'failed'], 30_000);
+    check(record.state === 'failed', `the poisoned job ended ${record.state}`);
+    check(
+      /histogram task 1 failed: .*poisoned.*after 3 attempts/.test(record.error ?? ''),
+      `a clear reason: ${record.error}`,
+    );
+    const tries = attemptsOf(record.attempts, 'histogram', 1);
+    check(tries.length === 3, `3 attempts recorded (${tries.length})`);
+    const pods = new Set(tries.map((a) => a.pod));
+    check(pods.size >= 2, `retried on other pods (${[...pods].join(', ')})`);
+    await drill.expectClean(id);
+    const failedAfterMs = Date.parse(record.updatedAt) - Date.parse(record.createdAt);
+    // The cluster keeps serving: a job without the poisoned strip goes through.
+    await drill.setTasksPerJob(1);
+    await drill.expectDone(await drill.submit());
+    return {
+      outcome: `failed with reason after 3 attempts on ${pods.size} pods; next job done`,
+      recoveryLabel: 'job failed after',
+      recoveryMs: failedAfterMs,
+    };
+  },
+};
+
+const SLOW_MS = 8_000;
+const slow: Scenario = {
+  id: 'slow-task',
+  title: 'a slow task (claimed longer than TASK_TIMEOUT_MS)',
+  options: {
+    env: {
+      TASK_TIMEOUT_MS: '2500',
+      FAULT_INJECTION: faults({ slowTask: { task: 'histogram/1', ms: SLOW_MS } }),
+    },
+  },
+  async run(drill) {
+    const id = await drill.submit();
+    const record = await drill.expectDone(id);
+    const [first, second] = attemptsOf(record.attempts, 'histogram', 1);
+    check(first && second, 'the slow task was reassigned');
+    check(second.outcome === 'done' && first.outcome !== 'done', 'the reassigned attempt won');
+    check(second.pod !== first.pod, 'it was reassigned to another pod');
+    const ms = Date.parse(second.claimedAt) - Date.parse(first.claimedAt);
+    check(ms <= 2_500 + 2_000, `reassigned after ${seconds(ms)}`);
+    // The slow attempt finishes late: its commit is refused and it leaves no file behind.
+    await sleep(Math.max(0, Date.parse(first.claimedAt) + SLOW_MS + 1_500 - Date.now()));
+    // Its claim was broken: it ends refused (its commit, or its read of a finished job's files).
+    const late = (await podLog(drill.logDir, first.pod)).filter(
+      (l) => l.job === id && l.task === 'histogram/1' && l.attempt === first.attempt,
+    );
+    check(!late.some((l) => l.msg === 'task done'), 'the slow attempt did not commit');
+    check(
+      late.some((l) => /^task failed/.test(l.msg)),
+      'the slow attempt ended refused',
+    );
+    await drill.expectClean(id);
+    return {
+      outcome: `done, exact; first commit won (${second.pod}), late attempt refused`,
+      recoveryLabel: 'task reassigned',
+      recoveryMs: ms,
+    };
+  },
+};
+
+export const TASK_SCENARIOS: Scenario[] = [crashAfterOutput, poison, slow];
