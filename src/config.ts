@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { HisteqError } from './common/errors.js';
 import { usableCpus } from './common/cpus.js';
+import { faultSpecSchema, type FaultSpec } from './jobs/fault-injection.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max);
@@ -25,7 +26,13 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   POD_URL: z.url().optional(),
   POD_IP: z.string().optional(),
-  ZK_HOSTS: z.string().min(1).default('127.0.0.1:2181'),
+  ZK_HOSTS: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*(\/[A-Za-z0-9_./-]*)?$/,
+      'must be host:port[,host:port…][/chroot], e.g. zk-client:2181 or 127.0.0.1:2181/histeq',
+    )
+    .default('127.0.0.1:2181'),
   ZK_SESSION_TIMEOUT_MS: int(1000, 120_000).default(6000),
   SHARED_DIR: z.string().min(1).default('/shared'),
   POOL_THREADS: int(1, 256).optional(),
@@ -42,6 +49,22 @@ const schema = z.object({
   LOCAL_REGISTRY: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  LOG_DIR: z.string().min(1).optional(),
+  // Test-only (src/jobs/fault-injection.ts): JSON; unset in production.
+  FAULT_INJECTION: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return null;
+      try {
+        const parsed = faultSpecSchema.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        ctx.addIssue({ code: 'custom', message: parsed.error.issues[0]?.message ?? 'invalid' });
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      }
+      return z.NEVER;
+    }),
 });
 
 export interface Config {
@@ -53,6 +76,8 @@ export interface Config {
   /** How other pods and the front door reach this pod; port 0 is filled in once listening. */
   podUrl: string | undefined;
   zkHosts: string;
+  /** Whether ZK_HOSTS was set; when not, local tools (the demos) may start their own ZooKeeper. */
+  zkHostsGiven: boolean;
   zkSessionTimeoutMs: number;
   sharedDir: string;
   poolThreads: number;
@@ -68,6 +93,13 @@ export interface Config {
   localRegistry: string;
   logLevel: string;
   logFormat: 'json' | 'pretty';
+  /**
+   * Local mode: the folder of `<pod>.log` files the master follows for the UI's live logs
+   * (set by the local launcher). Unset in Kubernetes, where logs come from the API.
+   */
+  logDir: string | undefined;
+  /** Test-only fault injection (FAULT_INJECTION); null in production. */
+  faultInjection: FaultSpec | null;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -87,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     podUrl: e.POD_URL ?? (e.POD_IP ? `http://${e.POD_IP}:${e.PORT}` : undefined),
     zkHosts: e.ZK_HOSTS,
+    zkHostsGiven: env.ZK_HOSTS !== undefined,
     zkSessionTimeoutMs: e.ZK_SESSION_TIMEOUT_MS,
     sharedDir,
     // The Downward API gives the CPU limit in whole cores (divisor 1); never the host's cores.
@@ -102,5 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     localRegistry: resolve(e.LOCAL_REGISTRY ?? `${sharedDir}/cluster/master.json`),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    logDir: e.LOG_DIR ? resolve(e.LOG_DIR) : undefined,
+    faultInjection: e.FAULT_INJECTION ?? null,
   };
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
  * `histeq`: the command line. `histeq equalize IN OUT` runs the whole pipeline in one process;
- * later subcommands (pod, local, demo) wire the same parts differently.
+ * `histeq demo …` runs the consistency-model demos (src/demos/); later subcommands wire the
+ * same parts differently.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { errorCode, errorMessage } from '../common/errors.js';
 import { loadConfig } from '../config.js';
 import { COLOUR_MODES, type ColourMode } from '../imaging/types.js';
-import { runEqualizeCommand } from './equalize-command.js';
+import { registerDemoCommands } from './demo-command.js';
 
 function wholeNumber(min: number) {
   return (value: string): number => {
@@ -40,6 +41,8 @@ program
       opts: { mode: ColourMode; tasks?: number; page: number },
     ) => {
       const config = loadConfig();
+      // Loaded on use: sharp and piscina cost start-up time other subcommands need not pay.
+      const { runEqualizeCommand } = await import('./equalize-command.js');
       const summary = await runEqualizeCommand(input, output, {
         mode: opts.mode,
         tasks: opts.tasks ?? config.poolThreads,
@@ -51,6 +54,8 @@ program
       console.log(summary);
     },
   );
+
+registerDemoCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -173,7 +173,7 @@ export class KubeRoleLabeler implements RoleLabeler {
       this.logger.error(
         { status, missingPermission: permission, serverMessage },
         `Kubernetes RBAC denied: this pod's ServiceAccount may not ${permission}; ` +
-          'grant a Role with pods get/list/patch (and pods/log get) bound to it',
+          'bind it to a Role with pods get/list/watch/patch and pods/log get (k8s/rbac.yaml)',
       );
       return new KubeApiError(
         'BAD_CONFIG',
@@ -185,8 +185,14 @@ export class KubeRoleLabeler implements RoleLabeler {
     }
     const code: ErrorCode =
       status === 401 ? 'BAD_CONFIG' : status === 404 ? 'NOT_FOUND' : 'CLUSTER_DEGRADED';
-    // A 404 for another pod is routine (it was deleted); the caller decides whether to care.
-    if (status !== 404) {
+    if (status === 401) {
+      this.logger.error(
+        { status, serverMessage },
+        `Kubernetes API rejected this pod's credentials: ${what} failed; check that the ` +
+          'ServiceAccount token is mounted (automountServiceAccountToken) and not revoked',
+      );
+    } else if (status !== 404) {
+      // A 404 for another pod is routine (it was deleted); the caller decides whether to care.
       this.logger.error({ status, serverMessage }, `Kubernetes API: ${what} failed`);
     }
     return new KubeApiError(

@@ -174,7 +174,7 @@ class KubeLogFollower {
       this.logger.error(
         { status, namespace: this.options.namespace },
         `Kubernetes RBAC denied: this pod's ServiceAccount may not get pods/log in namespace ` +
-          `"${this.options.namespace}"; grant pods/log get in its Role`,
+          `"${this.options.namespace}"; grant pods/log get in its Role (k8s/rbac.yaml)`,
       );
     } else if (err !== undefined && this.failures === 1) {
       this.logger.warn({ reason, status, err: errorMessage(err) }, 'pod log stream failed');

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { HisteqError, errorMessage } from '../common/errors.js';
@@ -117,12 +117,19 @@ export class LocalRoleLabeler implements RoleLabeler {
   }
 
   /**
-   * Removes the registry only if it still names this pod and process. The file is first
-   * renamed aside (atomic), inspected, and put back if it belongs to a newer master, so a slow
-   * old master can never delete the record of the pod that replaced it.
+   * Removes the registry only if it still names this pod and process. A record that is not
+   * ours is never touched. Ours is renamed aside (atomic) and inspected; if a newer master
+   * wrote its record in between, that one is put back with link(), which never overwrites, so
+   * an old master (or a restarted pod clearing its predecessor's record) can never delete or
+   * clobber the record of the pod that replaced it.
    */
   private async unpublish(): Promise<void> {
     const { registryPath } = this.options;
+    const current = await readLocalMaster(registryPath);
+    if (current && !this.isMine(current)) {
+      this.published = false;
+      return;
+    }
     const aside = this.tempName(registryPath, 'stepdown');
     try {
       await rename(registryPath, aside);
@@ -133,7 +140,10 @@ export class LocalRoleLabeler implements RoleLabeler {
     }
     const record = await readLocalMaster(aside);
     if (record && !this.isMine(record)) {
-      await rename(aside, registryPath);
+      await link(aside, registryPath).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err; // an even newer record is in place already
+      });
+      await rm(aside, { force: true });
       this.logger.info({ master: record.pod }, 'registry names another master; left in place');
     } else {
       await rm(aside, { force: true });

@@ -9,12 +9,16 @@ export interface ClaimRecord {
   pod: string;
   attempt: number;
   claimedAt: string;
+  /** Set when the claimer gave the task back cleanly (a draining pod). */
+  released?: boolean;
 }
 
 /** Task spec JSON. This layer owns `attempt` and `history`; the rest belongs to the job code. */
 export interface TaskSpec {
   attempt?: number;
   history?: ClaimRecord[];
+  /** Claims given back cleanly: `attempt - released` is what counts against the task. */
+  released?: number;
   [key: string]: unknown;
 }
 
@@ -160,13 +164,24 @@ export class TaskClaims {
     }
   }
 
-  /** Gives the task back (drain, failure) if the claim is still ours; false if it was not. */
+  /**
+   * Gives the task back (a draining pod) if the claim is still ours; false if it was not. The
+   * release is recorded (`released`, and in the history), so it does not use up an attempt:
+   * pods shutting down in turn must not make a healthy task look poisoned.
+   */
   async release(claim: Claim): Promise<boolean> {
     if (claim.sessionId !== this.#session.sessionId) return false;
+    const spec: TaskSpec = {
+      ...claim.spec,
+      released: (claim.spec.released ?? 0) + 1,
+      history: (claim.spec.history ?? []).map((h) =>
+        h.attempt === claim.attempt && h.pod === claim.pod ? { ...h, released: true } : h,
+      ),
+    };
     try {
       await this.#session
         .multi()
-        .check(claim.taskPath, claim.version)
+        .setData(claim.taskPath, JSON.stringify(spec), claim.version)
         .remove(claim.lockPath)
         .commit();
       return true;

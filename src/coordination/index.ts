@@ -18,6 +18,7 @@ export {
 } from './zk-errors.js';
 export { ephemeralOwnerOf, statLongToHex, statLongToNumber, type ZkStat } from './zk-stat.js';
 export {
+  waitForCreation,
   waitForDeletion,
   type StopWatching,
   type ZkDataSnapshot,

@@ -159,16 +159,38 @@ export function watchChildren(
 }
 
 /** Resolves true once `path` does not exist, false if it still does after `timeoutMs`. */
-export async function waitForDeletion(
+export function waitForDeletion(
   session: WatchableSession,
   path: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  return waitForExistence(session, path, false, timeoutMs);
+}
+
+/** Resolves true once `path` exists, false if it still does not after `timeoutMs`. */
+export function waitForCreation(
+  session: WatchableSession,
+  path: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  return waitForExistence(session, path, true, timeoutMs);
+}
+
+/**
+ * Waits on an exists watch (no polling) until the node's existence is `wanted`. Arming the
+ * watch with the same read that checks closes the gap between "check" and "wait".
+ */
+async function waitForExistence(
+  session: WatchableSession,
+  path: string,
+  wanted: boolean,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let wake: () => void = () => {};
     const changed = new Promise<void>((resolve) => (wake = resolve));
-    if ((await session.exists(path, () => wake())) === null) return true;
+    if (((await session.exists(path, () => wake())) !== null) === wanted) return true;
     const left = deadline - Date.now();
     if (left <= 0) return false;
     let timer: NodeJS.Timeout | undefined;

@@ -27,8 +27,16 @@ export async function collectAttempts(claims: TaskClaims, job: JobRecord): Promi
           attempt: h.attempt,
           claimedAt: h.claimedAt,
           ...(done ? { completedAt: done.completedAt } : {}),
-          outcome: done ? 'done' : running ? 'running' : lastError ? 'failed' : 'lost',
-          ...(!done && !running && lastError ? { error: lastError } : {}),
+          outcome: done
+            ? 'done'
+            : running
+              ? 'running'
+              : h.released
+                ? 'released'
+                : lastError
+                  ? 'failed'
+                  : 'lost',
+          ...(!done && !running && !h.released && lastError ? { error: lastError } : {}),
         });
       }
     }

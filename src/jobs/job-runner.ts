@@ -1,12 +1,16 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { errorCode, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { DoneRecord, TaskClaims, ZkSession } from '../coordination/index.js';
+import { imageBytes } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
+import type { FaultInjector } from './fault-injection.js';
 import type { JobStore } from './job-store.js';
 import { jobPath, tasksPath, taskPath, type SharedLayout, type TaskKind } from './paths.js';
 import { collectAttempts } from './attempts.js';
-import { createTaskOps, jobFiles } from './phase-tasks.js';
+import { previewName, writeInputPreview, writePreview, writeStats } from './job-previews.js';
+import { jobStats } from './job-stats.js';
+import { createTaskOps, jobFiles, removePhaseTasks } from './phase-tasks.js';
 import { waitForPhase } from './phase-waiter.js';
 import { readHistogram } from './task-executor.js';
 import { writeFileAtomic } from '../pool/strip-io.js';
@@ -20,6 +24,8 @@ export interface JobRunnerDeps {
   shared: SharedLayout;
   logger: Logger;
   taskTimeoutMs: number;
+  /** Test-only fault hooks (fault-injection.ts); inert by default. */
+  faults?: FaultInjector;
   /** Called after every change of a job's record, for job_status events. */
   onUpdate: (record: JobRecord, msg: string) => void;
 }
@@ -81,17 +87,23 @@ export class JobRunner {
   async #startMapping(job: JobRecord): Promise<void> {
     const files = jobFiles(this.#d.shared, job.id);
     await mkdir(this.#d.shared.abs(files.dir), { recursive: true });
-    await this.#d.pool.stage(
-      this.#d.shared.abs(job.upload),
-      job.info,
-      this.#d.shared.abs(files.raw),
+    // Staging writes atomically, so a raw file of the full size is a finished one (the upload
+    // request staged it already, or a previous master did before it died): decode only once.
+    const raw = this.#d.shared.abs(files.raw);
+    const staged = await stat(raw).then(
+      (s) => s.size === imageBytes(job.info.layout),
+      () => false,
     );
+    if (!staged) await this.#d.pool.stage(this.#d.shared.abs(job.upload), job.info, raw);
+    await this.#d.faults?.masterStep('split', job.id);
     await this.#advance(job, 'mapping', 'splitting done; histogram tasks created', (next) =>
       createTaskOps(this.#d.shared, next, 'histogram'),
     );
   }
 
   async #waitPhase(job: JobRecord, kind: TaskKind): Promise<void> {
+    // The input preview is made while the pods map (never fails the job; #stitch awaits it).
+    if (kind === 'histogram') void writeInputPreview(this.#d.shared, job, this.#log);
     const outcome = await waitForPhase({
       session: this.#d.session,
       claims: this.#d.claims,
@@ -115,11 +127,19 @@ export class JobRunner {
   /** reducing → equalizing: sum the histograms, build the LUT, create the equalize tasks. */
   async #reduce(job: JobRecord): Promise<void> {
     const files = jobFiles(this.#d.shared, job.id);
+    await this.#d.faults?.masterStep('reduce', job.id);
     const dones = await this.#doneRecords(job, 'histogram');
     const histograms = await Promise.all(
       dones.map((done) => readHistogram(this.#d.shared.abs(done.pointer), done.checksum)),
     );
-    const { lut } = await this.#d.pool.lut(histograms, job.info.layout, job.options.mode);
+    const { lut, histogram } = await this.#d.pool.lut(
+      histograms,
+      job.info.layout,
+      job.options.mode,
+    );
+    // The UI's histograms and CDFs follow from the global histogram and the LUT alone.
+    const stats = jobStats(job.id, histogram, lut, job.info.layout, job.options.mode);
+    await writeStats(this.#d.shared, stats, this.#log);
     await writeFileAtomic(
       this.#d.shared.abs(files.lut),
       new Uint8Array(lut.buffer, lut.byteOffset, lut.byteLength),
@@ -131,6 +151,7 @@ export class JobRunner {
 
   /** stitching → done: join the strips into the result, record the attempts, clean up. */
   async #stitch(job: JobRecord): Promise<void> {
+    await this.#d.faults?.masterStep('stitch', job.id);
     const dones = await this.#doneRecords(job, 'equalize');
     const name = this.#d.shared.resultName(job.id, job.info.format);
     await mkdir(this.#d.shared.results, { recursive: true });
@@ -140,6 +161,16 @@ export class JobRunner {
       `${this.#d.shared.results}/${name}`,
       dones.map((d) => d.checksum),
     );
+    // Previews before `done`, so a page that sees the job done can show them at once.
+    await Promise.all([
+      writeInputPreview(this.#d.shared, job, this.#log),
+      writePreview(
+        `${this.#d.shared.results}/${name}`,
+        0,
+        `${this.#d.shared.results}/${previewName(job.id, 'out')}`,
+        this.#log,
+      ),
+    ]);
     const attempts = await collectAttempts(this.#d.claims, job);
     const done = await this.#advance(job, 'done', 'done', () => [], {
       result: `/download/${name}`,
@@ -229,12 +260,17 @@ export class JobRunner {
   /** Finished jobs keep only their record: task znodes and work files go. Idempotent. */
   async #cleanup(job: JobRecord): Promise<void> {
     for (const kind of ['histogram', 'equalize'] as const) {
-      await this.#d.session.removeTree(tasksPath(job.id, kind));
+      await removePhaseTasks(this.#d.session, tasksPath(job.id, kind));
     }
     await rm(this.#d.shared.abs(jobFiles(this.#d.shared, job.id).dir), {
       recursive: true,
       force: true,
     });
+    // Half-written results and previews of a master that died while writing them.
+    const results = await readdir(this.#d.shared.results).catch(() => [] as string[]);
+    for (const name of results.filter((n) => n.startsWith(`${job.id}.`) && n.endsWith('.tmp'))) {
+      await rm(`${this.#d.shared.results}/${name}`, { force: true });
+    }
     this.#log.debug({ path: jobPath(job.id) }, 'job cleaned up');
   }
 }

@@ -32,6 +32,11 @@ export class JobStore {
     ]);
   }
 
+  /** Removes a record that has no children yet (an upload refused while it was being split). */
+  async remove(id: string): Promise<void> {
+    await this.#session.commit([this.#fence(), { op: 'remove', path: jobPath(id) }]);
+  }
+
   async read(id: string): Promise<{ record: JobRecord; version: number } | null> {
     try {
       const { data, stat } = await this.#session.getData(jobPath(id));

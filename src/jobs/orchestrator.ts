@@ -7,12 +7,13 @@ import type { TaskClaims, ZkSession } from '../coordination/index.js';
 import { probeImage } from '../imaging/codec.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { JobsApi } from '../web/deps.js';
+import type { FaultInjector } from './fault-injection.js';
 import type { JobStore } from './job-store.js';
 import { JobRunner } from './job-runner.js';
 import { statusOf, viewOf } from './job-view.js';
 import type { ParamsWatcher } from './mapreduce-params.js';
 import { newJobId, type SharedLayout } from './paths.js';
-import { createTaskOps, jobFiles } from './phase-tasks.js';
+import { jobFiles } from './phase-tasks.js';
 import {
   ACTIVE_STATES,
   type JobRecord,
@@ -36,6 +37,8 @@ export interface OrchestratorOptions {
   taskPods: () => number;
   /** Null when the cluster may take jobs, else the sentence to refuse them with. */
   degraded: () => string | null;
+  /** Test-only fault hooks (fault-injection.ts); inert by default. */
+  faults?: FaultInjector;
 }
 
 interface OrchestratorEvents {
@@ -107,15 +110,14 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     const id = newJobId();
     const files = jobFiles(shared, id);
     await mkdir(shared.abs(files.dir), { recursive: true });
+    let created = false;
     try {
-      // Decoding the whole image now refuses corrupt or truncated data before any task exists.
-      await this.#o.pool.stage(request.path, info, shared.abs(files.raw));
       const now = new Date().toISOString();
       const tasks = this.#o.params.current.tasks_per_job ?? Math.max(1, this.#o.taskPods());
       const record: JobRecord = {
         id,
-        state: 'mapping',
-        phase: 'mapping',
+        state: 'queued',
+        phase: 'queued',
         name: displayName(request.originalName),
         upload: relative(shared.root, request.path),
         info,
@@ -124,17 +126,30 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
         done: 0,
         createdAt: now,
         updatedAt: now,
-        phaseStartedAt: { queued: now, mapping: now },
-        phaseMs: { queued: 0 },
+        phaseStartedAt: { queued: now },
+        phaseMs: {},
         attempts: [],
         masters: [this.#o.pod],
       };
-      await this.#o.store.create(record, createTaskOps(shared, record, 'histogram'));
-      this.#remember(record, `accepted; ${record.tasks} histogram tasks created`);
+      // Recorded (queued) before the long decode, so if this master dies while splitting, the
+      // next one finds the job and splits it again (JobRunner starts queued jobs from staging).
+      await this.#o.store.create(record);
+      created = true;
+      // Decoding the whole image now refuses corrupt or truncated data before any task exists.
+      await this.#o.pool.stage(request.path, info, shared.abs(files.raw));
+      this.#remember(record, `accepted; splitting into ${record.tasks} strips`);
       this.#startRunner(id, signal, true);
       return { id };
     } catch (err) {
-      await rm(shared.abs(files.dir), { recursive: true, force: true });
+      // A refused upload leaves nothing behind. If the record cannot be removed (leadership
+      // lost meanwhile), whichever master runs it fails it with the reason and cleans up.
+      const removed =
+        !created ||
+        (await this.#o.store.remove(id).then(
+          () => true,
+          () => false,
+        ));
+      if (removed) await rm(shared.abs(files.dir), { recursive: true, force: true });
       throw err;
     }
   }
@@ -180,6 +195,10 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
           log.warn({ err: errorMessage(err), attempt }, 'job step failed');
           if (attempt >= RUNNER_RETRIES) {
             await this.#giveUp(id, errorMessage(err)).catch(() => {});
+            // Failed jobs keep only their record: a run of a failed job is its cleanup.
+            await new JobRunner(this.#runnerDeps(), id, signal).run().catch((e: unknown) => {
+              log.warn({ err: errorMessage(e) }, 'could not clean up a failed job');
+            });
             return;
           }
           await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
@@ -209,6 +228,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       shared: o.shared,
       logger: o.logger,
       taskTimeoutMs: o.taskTimeoutMs,
+      faults: o.faults,
       onUpdate: (record: JobRecord, msg: string) => this.#remember(record, msg),
     };
   }

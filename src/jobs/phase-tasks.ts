@@ -1,4 +1,4 @@
-import type { ZkOp } from '../coordination/index.js';
+import { isZkError, type ZkOp, type ZkSession } from '../coordination/index.js';
 import type { PixelLayout } from '../imaging/types.js';
 import { stripRefs } from './plan.js';
 import { tasksPath, taskPath, type SharedLayout, type TaskKind } from './paths.js';
@@ -30,6 +30,39 @@ export function phasePayloads(shared: SharedLayout, job: JobRecord, kind: TaskKi
     output: kind === 'histogram' ? files.histogram(index) : files.strip(index),
     ...(kind === 'equalize' ? { lut: files.lut } : {}),
   }));
+}
+
+/**
+ * Removes a finished phase's tasks, each in one multi-op with its children. Deleting bottom-up
+ * would let a pod claim a task in the moment between its `done` going and the task going (and
+ * run it for a finished job); with the task and its `done` removed together it cannot.
+ */
+export async function removePhaseTasks(session: ZkSession, folder: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await session.getChildren(folder);
+  } catch (err) {
+    if (isZkError(err, 'NO_NODE')) return;
+    throw err;
+  }
+  for (const name of names) {
+    const task = `${folder}/${name}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const children = await session.getChildren(task);
+        await session.commit([
+          ...children.map((c): ZkOp => ({ op: 'remove', path: `${task}/${c}` })),
+          { op: 'remove', path: task },
+        ]);
+        break;
+      } catch (err) {
+        if (isZkError(err, 'NO_NODE') && (await session.exists(task)) === null) break;
+        // A lock created or dropped meanwhile: look again (bounded).
+        if (!isZkError(err, 'NOT_EMPTY', 'NO_NODE') || attempt >= 5) throw err;
+      }
+    }
+  }
+  await session.removeTree(folder);
 }
 
 /** Ops that create a phase's task folder and tasks; they go into the same multi as the record. */

@@ -3,6 +3,7 @@ import { errorCode, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { failClaim } from '../coordination/claim-failure.js';
 import type { Claim, StopWatching, TaskClaims, ZkSession } from '../coordination/index.js';
+import type { FaultInjector } from './fault-injection.js';
 import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from './paths.js';
 import { TaskBoard } from './task-board.js';
 import type { TaskExecutor } from './task-executor.js';
@@ -17,6 +18,8 @@ export interface TaskWorkerOptions {
   concurrency: number;
   /** A task failing this many times fails for good (poison input). */
   maxAttempts: number;
+  /** Test-only fault hooks (fault-injection.ts); inert by default. */
+  faults?: FaultInjector;
 }
 
 export interface TaskWorkerEvents {
@@ -207,8 +210,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       attempt: claim.attempt,
     });
     const started = performance.now();
-    if (claim.attempt > this.#o.maxAttempts) {
-      const reason = `the ${task.kind} task ${task.index} was started ${claim.attempt - 1} times and never finished (its pods died or it kept failing)`;
+    // Claims given back cleanly (a draining pod) are not the task's fault: they do not count.
+    const counted = claim.attempt - (claim.spec.released ?? 0);
+    if (counted > this.#o.maxAttempts) {
+      const reason = `the ${task.kind} task ${task.index} was started ${counted - 1} times and never finished (its pods died or it kept failing)`;
       await failClaim(this.#o.session, claim, reason, true).catch((err: unknown) =>
         log.warn({ err: errorMessage(err) }, 'could not mark task failed'),
       );
@@ -217,14 +222,16 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     }
     log.info('task started');
     try {
+      await this.#o.faults?.beforeTask(task.kind, task.index, claim.attempt);
       const result = await this.#o.executor.run(parsePayload(claim.spec));
+      this.#o.faults?.afterOutput(task.kind, task.index, claim.attempt);
       await this.#o.claims.complete(claim, result);
       const ms = performance.now() - started;
       log.info({ ms: Math.round(ms) }, 'task done');
       this.emit('task', task.kind, 'done', ms / 1000);
     } catch (err) {
       const message = errorMessage(err);
-      const final = claim.attempt >= this.#o.maxAttempts;
+      const final = counted >= this.#o.maxAttempts;
       const outcome = errorCode(err) === 'LOST_CLAIM' ? 'lost' : 'failed';
       this.emit('task', task.kind, outcome, (performance.now() - started) / 1000);
       this.#failedHere.set(task.path, Date.now());

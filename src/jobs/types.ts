@@ -26,7 +26,8 @@ export interface TaskAttempt {
   attempt: number;
   claimedAt: string;
   completedAt?: string;
-  outcome: 'done' | 'failed' | 'lost' | 'running';
+  /** `released`: given back cleanly by a draining pod (does not count as a failed attempt). */
+  outcome: 'done' | 'failed' | 'lost' | 'running' | 'released';
   error?: string;
 }
 

@@ -4,8 +4,12 @@ export interface MetricSources {
   isLeader: () => boolean;
   zkState: () => string;
   pool: () => { threads: number; utilization: number; queued: number };
+  /** ZooKeeper requests sent so far, by operation. */
+  zkOperations: () => Record<string, number>;
   /** Jobs by state (only the master knows them; workers report none). */
   jobsByState: () => Record<string, number>;
+  /** Tasks running on this pod now, as paths below /jobs. */
+  tasksRunning?: () => readonly string[];
 }
 
 const ZK_STATES = ['connecting', 'connected', 'suspended', 'expired', 'closed'];
@@ -71,6 +75,43 @@ export class PodMetrics {
       },
     });
     new Gauge({
+      name: 'histeq_tasks_running',
+      help: 'Tasks running on this pod now, by kind.',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const running = PodMetrics.runningByKind(sources.tasksRunning?.() ?? []);
+        for (const [kind, n] of Object.entries(running)) this.set({ kind }, n);
+      },
+    });
+    new Gauge({
+      name: 'histeq_pool_threads',
+      help: 'Threads of the image pool.',
+      registers: [registry],
+      collect() {
+        this.set(sources.pool().threads);
+      },
+    });
+    new Counter({
+      name: 'histeq_zookeeper_operations_total',
+      help: 'ZooKeeper requests sent by this pod, by operation.',
+      labelNames: ['op'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [op, n] of Object.entries(sources.zkOperations())) this.inc({ op }, n);
+      },
+    });
+    new Gauge({
+      name: 'histeq_peak_rss_bytes',
+      help: 'Peak resident memory of this pod process.',
+      registers: [registry],
+      collect() {
+        this.set(process.resourceUsage().maxRSS * 1024);
+      },
+    });
+    new Gauge({
       name: 'histeq_jobs',
       help: 'Jobs known to the master, by state.',
       labelNames: ['state'],
@@ -80,6 +121,18 @@ export class PodMetrics {
         for (const [state, n] of Object.entries(sources.jobsByState())) this.set({ state }, n);
       },
     });
+  }
+
+  /** Running tasks by kind, from their ZooKeeper paths below /jobs. */
+  static runningByKind(tasks: readonly string[]): Record<string, number> {
+    const counts: Record<string, number> = { histogram: 0, equalize: 0 };
+    for (const task of tasks) {
+      // Task paths name the kind's folder: `<job>/histograms/task_3`, `<job>/equalize/task_0`.
+      const folder = task.split('/').at(-2) ?? 'unknown';
+      const kind = folder === 'histograms' ? 'histogram' : folder;
+      counts[kind] = (counts[kind] ?? 0) + 1;
+    }
+    return counts;
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

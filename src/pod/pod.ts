@@ -4,8 +4,10 @@ import type { Logger } from '../common/log.js';
 import type { RoleLabeler } from '../cluster/role-labeler.js';
 import type { Config } from '../config.js';
 import { LeaderElection, Membership, TaskClaims, ZkSession } from '../coordination/index.js';
+import { FaultInjector } from '../jobs/fault-injection.js';
 import { JobStore } from '../jobs/job-store.js';
 import { ParamsWatcher } from '../jobs/mapreduce-params.js';
+import { withLiveAttempts } from '../jobs/live-view.js';
 import { JobOrchestrator } from '../jobs/orchestrator.js';
 import { JOBS_PATH, sharedLayout } from '../jobs/paths.js';
 import { TaskExecutor } from '../jobs/task-executor.js';
@@ -14,7 +16,11 @@ import { ImagePool } from '../pool/image-pool.js';
 import type { WebEvents } from '../web/deps.js';
 import { createWebServer, type WebServer } from '../web/server.js';
 import { ClusterState } from './cluster-state.js';
+import { createLogSource } from './log-source-factory.js';
 import { PodMetrics } from './metrics.js';
+import { PodLogs } from './pod-logs.js';
+import { MasterLabel } from './master-label.js';
+import { podReadiness } from './readiness.js';
 import { createRoleLabeler } from './role-labeler-factory.js';
 import { VERSION } from './version.js';
 
@@ -36,9 +42,12 @@ export class Pod {
       membership: Membership;
       election: LeaderElection;
       labeler: RoleLabeler;
+      masterLabel: MasterLabel;
       worker: TaskWorker;
       orchestrator: JobOrchestrator;
       params: ParamsWatcher;
+      /** Null when there is no log source (a pod started by hand outside both modes). */
+      podLogs: PodLogs | null;
     },
     readonly url: string,
   ) {}
@@ -60,7 +69,12 @@ export class Pod {
       if (!election) throw new Error('not elected');
       return election.fence();
     });
+    // Test-only hooks; inert (FaultInjector.none) unless FAULT_INJECTION is set.
+    const faults = config.faultInjection
+      ? new FaultInjector(config.faultInjection, log.child({ component: 'faults' }))
+      : FaultInjector.none;
     const worker = new TaskWorker({
+      faults,
       session,
       claims,
       executor: new TaskExecutor(pool, shared),
@@ -70,7 +84,11 @@ export class Pod {
     });
     let membership: Membership | null = null;
     let cluster: ClusterState | null = null;
+    let masterLabel: MasterLabel | null = null;
+    let self: Pod | null = null;
+    let podLogs: PodLogs | null = null;
     const orchestrator = new JobOrchestrator({
+      faults,
       session,
       store,
       claims,
@@ -90,6 +108,8 @@ export class Pod {
       zkState: () => session.state,
       pool: () => pool.stats,
       jobsByState: () => orchestrator.stateCounts(),
+      zkOperations: () => session.operations,
+      tasksRunning: () => worker.runningTasks,
     });
     worker.on('task', (kind, outcome, seconds) => {
       metrics.tasks.inc({ kind, outcome });
@@ -109,14 +129,18 @@ export class Pod {
           masterUrl: snap?.masterUrl ?? null,
         };
       },
-      jobs: orchestrator,
+      jobs: withLiveAttempts(orchestrator, { store, claims }),
       cluster: () => cluster!.snapshot(),
       events,
       readiness: () =>
-        session.state === 'connected'
-          ? { ready: true }
-          : { ready: false, reason: `ZooKeeper session is ${session.state}` },
+        podReadiness({
+          zkState: session.state,
+          leading: orchestrator.active && (election?.isLeader ?? false),
+          mayCarryMasterLabel: masterLabel?.mayCarry ?? true,
+          stopping: self !== null && self.#stopping !== null,
+        }),
       metrics: () => metrics.render(),
+      recentLogs: () => podLogs?.recent() ?? [],
     });
     const { port } = await web.listen(config.port, config.host);
     const url =
@@ -128,6 +152,14 @@ export class Pod {
       self: { pod: config.pod, url, pid: process.pid, role: 'worker', version: VERSION },
     });
     const labeler = await createRoleLabeler(config, url, log.child({ component: 'labeler' }));
+    masterLabel = new MasterLabel({
+      labeler,
+      isLeader: () => election?.isLeader ?? false,
+      logger: log.child({ component: 'labeler' }),
+    });
+    // A container restarted in a pod that led keeps the pod's role=master label: drop it
+    // before anything can route to this process as the master (retried in the background).
+    await masterLabel.remove();
     cluster = new ClusterState({
       session,
       membership,
@@ -138,15 +170,41 @@ export class Pod {
       events,
     });
     worker.on('busy', () => cluster?.refresh());
+    const logSource = await createLogSource(config, log.child({ component: 'pod-logs' }));
+    if (logSource) {
+      const members = membership;
+      podLogs = new PodLogs({
+        source: logSource,
+        members: () => members.members,
+        onMembersChange: (listener) => {
+          members.on('change', listener);
+          return () => members.off('change', listener);
+        },
+        events,
+      });
+    }
     worker.start();
 
     election = await LeaderElection.create({ session, logger: log, pod: config.pod });
     const pod = new Pod(
       config,
       log,
-      { pool, session, web, membership, election, labeler, worker, orchestrator, params },
+      {
+        pool,
+        session,
+        web,
+        membership,
+        election,
+        labeler,
+        masterLabel,
+        worker,
+        orchestrator,
+        params,
+        podLogs,
+      },
       url,
     );
+    self = pod;
     election.on('elected', () => void pod.#onElected());
     election.on('demoted', (reason) => void pod.#onDemoted(reason));
     if (election.isLeader) void pod.#onElected();
@@ -155,25 +213,34 @@ export class Pod {
   }
 
   async #onElected(): Promise<void> {
-    const { election, labeler, membership, orchestrator, worker } = this.parts;
+    const { election, masterLabel, membership, orchestrator, worker } = this.parts;
     this.log.info('elected master');
     try {
       worker.setPaused(!this.config.masterTakesTasks);
       await orchestrator.activate();
       if (!election.isLeader) return;
       await membership.update({ role: 'master' });
-      await labeler.becomeMaster();
+      // Demoted during the update: #onDemoted has already removed the label, and publishing
+      // now would leave a stale master label behind it.
+      if (!election.isLeader) return;
+      await masterLabel.publish();
+      // Demoted before the publish was queued (so its removal ran first): remove again.
+      if (!election.isLeader) await masterLabel.remove();
+      // Only the master serves browsers, so only it reads every pod's log.
+      if (election.isLeader) this.parts.podLogs?.start();
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'could not take over as master');
     }
   }
 
   async #onDemoted(reason: string): Promise<void> {
-    const { labeler, membership, orchestrator, worker } = this.parts;
+    const { masterLabel, membership, orchestrator, worker } = this.parts;
     this.log.warn({ reason }, 'no longer master');
+    this.parts.podLogs?.stop();
     await orchestrator.deactivate();
     worker.setPaused(false);
-    await Promise.allSettled([labeler.stepDown(), membership.update({ role: 'worker' })]);
+    // A failed removal keeps readiness false and is retried until the label is gone.
+    await Promise.allSettled([masterLabel.remove(), membership.update({ role: 'worker' })]);
   }
 
   /**
@@ -182,13 +249,15 @@ export class Pod {
    */
   stop(graceMs: number): Promise<void> {
     this.#stopping ??= (async () => {
-      const { election, labeler, membership, orchestrator, worker, web, session, pool, params } =
-        this.parts;
+      const { election, labeler, masterLabel, membership, orchestrator, worker } = this.parts;
+      const { web, session, pool, params } = this.parts;
       this.log.info({ graceMs }, 'stopping');
+      this.parts.podLogs?.stop();
       const wasLeader = election.isLeader;
       await election.close().catch(() => {});
       await orchestrator.deactivate();
-      if (wasLeader) await labeler.stepDown().catch(() => {});
+      if (wasLeader) await masterLabel.remove();
+      masterLabel.close();
       await worker.drain(graceMs);
       params.close();
       await web.close();

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { WebDeps } from './deps.js';
 import { HttpError } from './http-errors.js';
+import { jobArtifactsRouter } from './job-artifacts.js';
 
 /** Job ids are server-made; anything longer or odder is not worth a ZooKeeper read. */
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -21,6 +22,7 @@ export function apiRouter(deps: WebDeps): Router {
     if (!job) throw new HttpError(404, `There is no job with id ${JSON.stringify(id)}.`);
     res.json(job);
   });
+  router.use(jobArtifactsRouter(deps.sharedDir));
   router.get('/cluster', (_req, res) => {
     res.json(deps.cluster());
   });

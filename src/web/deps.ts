@@ -71,4 +71,6 @@ export interface WebDeps {
   readiness(): { ready: boolean; reason?: string };
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Recent `node_log` lines (master only), replayed to a browser that connects late. */
+  recentLogs?(): NodeLogEvent[];
 }

@@ -40,7 +40,7 @@ export function downloadHandler(sharedDir: string): RequestHandler {
  * The real path of `dir/name` if it is a regular file whose real path is inside `dir`'s real
  * path: a symlink in results/ must not lead out of it, and a directory is no download either.
  */
-async function resolveInside(dir: string, name: string): Promise<string | null> {
+export async function resolveInside(dir: string, name: string): Promise<string | null> {
   try {
     const [root, real] = await Promise.all([realpath(dir), realpath(join(dir, name))]);
     if (!real.startsWith(root + sep)) return null;

@@ -49,6 +49,7 @@ export function createSocketHub(httpServer: HttpServer, deps: WebDeps): SocketHu
     logger.debug({ socket: socket.id }, 'browser connected');
     socket.emit('cluster', deps.cluster());
     for (const status of deps.jobs.latest()) socket.emit('job_status', status);
+    for (const line of deps.recentLogs?.() ?? []) socket.emit('node_log', line);
   });
 
   const listeners = FORWARDED.map((event) => {

@@ -163,6 +163,67 @@ describe('KubeRoleLabeler against a fake API server', () => {
     assert.match(String(warns[0]?.msg), /label pod web-0 role=master failed, retrying/);
   });
 
+  it('a 403 on stepDown (an inherited label at start) names the patch permission', async () => {
+    api.setForbidden(['patch']);
+    const { logger, events } = captureLogger();
+    await assert.rejects(labeler(logger, 'web-1').stepDown(), {
+      code: 'BAD_CONFIG',
+      missingPermission: `patch pods in namespace "${NS}"`,
+    });
+    const errors = events().filter((e) => e.level === 'error');
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]?.msg), /may not patch pods .*k8s\/rbac\.yaml/);
+    assert.equal(api.labelsOf(NS, 'web-1')?.role, 'master', 'nothing changed');
+  });
+
+  it('a 401 (no or revoked token) gives one clear log line and BAD_CONFIG', async () => {
+    const { logger, events } = captureLogger();
+    const noToken = kubeConfigFor({ url: api.url, token: 'revoked' }, NS);
+    await assert.rejects(labeler(logger, 'web-0', noToken).becomeMaster(), {
+      code: 'BAD_CONFIG',
+      status: 401,
+    });
+    const errors = events().filter((e) => e.level === 'error');
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]?.msg), /rejected this pod's credentials/);
+  });
+
+  it('the fake lists pods by label selector in a namespace and across namespaces', async () => {
+    api.addPod('other-ns', 'web-9', { app: APP, role: 'master' });
+    const core = kc.makeApiClient(CoreV1Api);
+    const names = (list: { items: Array<{ metadata?: { name?: string } }> }) =>
+      list.items.map((p) => p.metadata?.name).sort();
+    const selector = `app=${APP},role=master`;
+    assert.deepEqual(
+      names(await core.listNamespacedPod({ namespace: NS, labelSelector: selector })),
+      ['web-1'],
+    );
+    const all = await core.listPodForAllNamespaces({ labelSelector: selector });
+    assert.deepEqual(names(all), ['web-1', 'web-9']);
+    assert.deepEqual(api.requestsTo('GET', '/api/v1/pods').at(-1)?.query, {
+      labelSelector: selector,
+    });
+    // Existence and inequality, as `kubectl get pods -l 'app=histeq,!role'` sends them.
+    const workers = await core.listNamespacedPod({
+      namespace: NS,
+      labelSelector: `app=${APP},!role`,
+    });
+    assert.deepEqual(names(workers), ['web-0', 'web-2']);
+    const notOurs = await core.listPodForAllNamespaces({ labelSelector: `role,app!=${APP}` });
+    assert.deepEqual(names(notOurs), ['other-0']);
+
+    api.setForbidden(['list']);
+    await assert.rejects(core.listPodForAllNamespaces({ labelSelector: selector }), (err) => {
+      assert.ok(err instanceof ApiException);
+      assert.equal(err.code, 403);
+      const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as {
+        message: string;
+      };
+      assert.match(body.message, /cannot list resource "pods" .* at the cluster scope/);
+      return true;
+    });
+  });
+
   it('the fake refuses the client default JSON-Patch content type with 415', async () => {
     const core = kc.makeApiClient(CoreV1Api);
     const body = { metadata: { labels: { role: 'master' } } };

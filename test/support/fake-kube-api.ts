@@ -4,7 +4,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 
 /**
  * A small Kubernetes API server for tests, on 127.0.0.1:0, speaking the real REST paths so the
- * real @kubernetes/client-node can be driven against it: pod get/list/patch and pods/log with
+ * real @kubernetes/client-node can be driven against it: pod get/patch, pod list with label
+ * selectors in one namespace or across all of them (`/api/v1/pods`), and pods/log with
  * `follow=true` chunked streaming. Like the real server it accepts only the patch content types
  * it understands (here: merge patch) with 415 for the rest, answers RBAC denials with a 403
  * Status object, and honours `sinceTime` at one-second resolution.
@@ -33,6 +34,7 @@ interface Follower {
 }
 
 const POD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+)(\/log)?)?$/;
+const ALL_PODS_PATH = '/api/v1/pods';
 
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
@@ -142,6 +144,13 @@ export class FakeKubeApi {
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       return status(res, 401, 'Unauthorized', 'Unauthorized');
     }
+    if (url.pathname === ALL_PODS_PATH) {
+      if (req.method !== 'GET') {
+        return status(res, 405, 'MethodNotAllowed', 'the server does not allow this method');
+      }
+      if (this.forbidden.has('list')) return forbidden(res, 'list');
+      return this.list(res, url.searchParams, undefined);
+    }
     const match = POD_PATH.exec(url.pathname);
     if (!match)
       return status(res, 404, 'NotFound', 'the server could not find the requested resource');
@@ -153,17 +162,7 @@ export class FakeKubeApi {
       return status(res, 405, 'MethodNotAllowed', 'the server does not allow this method');
     if (this.forbidden.has(chosen)) return forbidden(res, chosen, namespace, name);
 
-    if (chosen === 'list') {
-      const selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
-      if (!selector) return status(res, 400, 'BadRequest', 'unable to parse requirement');
-      const items = [...this.pods.values()].filter((pod) => {
-        const meta = pod.metadata as Json;
-        const labels = (meta.labels ?? {}) as Record<string, string>;
-        return meta.namespace === namespace && selector.every((s) => s(labels));
-      });
-      const metadata = { resourceVersion: String(this.resourceVersion) };
-      return json(res, 200, { apiVersion: 'v1', kind: 'PodList', metadata, items });
-    }
+    if (chosen === 'list') return this.list(res, url.searchParams, namespace);
     const key = `${namespace}/${name}`;
     const pod = this.pods.get(key);
     if (!pod) return status(res, 404, 'NotFound', `pods "${name}" not found`, name);
@@ -185,6 +184,20 @@ export class FakeKubeApi {
       return json(res, 200, patched);
     }
     this.streamLog(key, url.searchParams, res);
+  }
+
+  /** A PodList of the pods matching `labelSelector`, in `namespace` or (undefined) in all. */
+  private list(res: http.ServerResponse, params: URLSearchParams, namespace?: string): void {
+    const selector = parseSelector(params.get('labelSelector') ?? '');
+    if (!selector) return status(res, 400, 'BadRequest', 'unable to parse requirement');
+    const items = [...this.pods.values()].filter((pod) => {
+      const meta = pod.metadata as Json;
+      const labels = (meta.labels ?? {}) as Record<string, string>;
+      const inScope = namespace === undefined || meta.namespace === namespace;
+      return inScope && selector.every((s) => s(labels));
+    });
+    const metadata = { resourceVersion: String(this.resourceVersion) };
+    json(res, 200, { apiVersion: 'v1', kind: 'PodList', metadata, items });
   }
 
   private streamLog(key: string, params: URLSearchParams, res: http.ServerResponse): void {
@@ -263,10 +276,18 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return result;
 }
 
-/** Equality-based selectors (`a=b`, `a==b`, `a!=b`, comma = AND); null when unparsable. */
+/**
+ * Equality-based selectors (`a=b`, `a==b`, `a!=b`) and existence (`a`, `!a`), comma = AND;
+ * null when unparsable (set-based `in`/`notin` are not implemented).
+ */
 function parseSelector(text: string): Array<(labels: Record<string, string>) => boolean> | null {
   const parts = text.split(',').filter((p) => p.trim() !== '');
   const tests = parts.map((part) => {
+    const exists = /^\s*(!?)([\w./-]+)\s*$/.exec(part);
+    if (exists) {
+      const [, not, k] = exists as unknown as [string, string, string];
+      return (labels: Record<string, string>) => k in labels !== (not === '!');
+    }
     const m = /^\s*([\w./-]+)\s*(!=|==|=)\s*([\w.-]*)\s*$/.exec(part);
     if (!m) return null;
     const [, k, op, v] = m as unknown as [string, string, string, string];
@@ -309,11 +330,13 @@ function status(
   });
 }
 
-function forbidden(res: http.ServerResponse, verb: FakeVerb, ns: string, name?: string): void {
+/** A 403 worded like the API server's; `ns` undefined for a cluster-wide request. */
+function forbidden(res: http.ServerResponse, verb: FakeVerb, ns?: string, name?: string): void {
   const [apiVerb, resource] = verb === 'log' ? ['get', 'pods/log'] : [verb, 'pods'];
   const subject = name ? `pods "${name}"` : 'pods';
+  const scope = ns === undefined ? 'at the cluster scope' : `in the namespace "${ns}"`;
   const message =
-    `${subject} is forbidden: User "system:serviceaccount:${ns}:histeq" cannot ${apiVerb} ` +
-    `resource "${resource}" in API group "" in the namespace "${ns}"`;
+    `${subject} is forbidden: User "system:serviceaccount:${ns ?? 'default'}:histeq" cannot ` +
+    `${apiVerb} resource "${resource}" in API group "" ${scope}`;
   status(res, 403, 'Forbidden', message, name);
 }

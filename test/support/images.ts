@@ -1,16 +1,8 @@
+import { seededRandom } from '../../src/common/random.js';
 import type { RawImage } from './oracle.js';
 
-/** A small deterministic PRNG (mulberry32), so failures reproduce from the seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness for fixtures: failures reproduce from the seed. */
+export const rng = seededRandom;
 
 /**
  * A low-contrast random image: values crowd into [lo, lo + span) like an under-exposed photo,

@@ -22,14 +22,28 @@ describe('loadConfig', () => {
     assert.equal(c.labeler, 'kubernetes');
   });
 
+  it('accepts ZooKeeper ensembles with a chroot', () => {
+    assert.equal(
+      loadConfig({ ZK_HOSTS: 'zk-0.zk:2181,zk-1.zk:2181/histeq' }).zkHosts,
+      'zk-0.zk:2181,zk-1.zk:2181/histeq',
+    );
+  });
+
   it('refuses bad values with a sentence naming each variable', () => {
     assert.throws(
-      () => loadConfig({ ZK_SESSION_TIMEOUT_MS: 'soon', MIN_PODS: '0', POD_NAME: 'Pod_1' }),
+      () =>
+        loadConfig({
+          ZK_SESSION_TIMEOUT_MS: 'soon',
+          MIN_PODS: '0',
+          POD_NAME: 'Pod_1',
+          ZK_HOSTS: 'zk:garbage',
+        }),
       (err: Error & { code?: string }) =>
         err.code === 'BAD_CONFIG' &&
         /ZK_SESSION_TIMEOUT_MS/.test(err.message) &&
         /MIN_PODS/.test(err.message) &&
-        /POD_NAME/.test(err.message),
+        /POD_NAME/.test(err.message) &&
+        /ZK_HOSTS: must be host:port/.test(err.message),
     );
   });
 });

@@ -1,0 +1,102 @@
+// Uploads: a drop zone and a multi-file picker; one XMLHttpRequest per file (fetch cannot report
+// upload progress), one at a time so a large file does not starve the others of bandwidth.
+import { $, el, formatBytes } from './dom.js';
+
+const queue = [];
+let busy = false;
+
+export function initUploads(onAccepted) {
+  const input = $('image');
+  const zone = $('drop-zone');
+  input.addEventListener('change', () => {
+    enqueue([...input.files], onAccepted);
+    input.value = '';
+  });
+  for (const type of ['dragenter', 'dragover']) {
+    zone.addEventListener(type, (event) => {
+      event.preventDefault();
+      zone.classList.add('dragging');
+    });
+  }
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragging');
+    enqueue([...(event.dataTransfer?.files ?? [])], onAccepted);
+  });
+  // A file dropped next to the zone must not navigate away from the dashboard.
+  window.addEventListener('dragover', (event) => event.preventDefault());
+  window.addEventListener('drop', (event) => event.preventDefault());
+}
+
+function enqueue(files, onAccepted) {
+  const mode = $('mode').value;
+  for (const file of files) queue.push({ file, mode, row: uploadRow(file), onAccepted });
+  void pump();
+}
+
+async function pump() {
+  if (busy) return;
+  busy = true;
+  while (queue.length > 0) await send(queue.shift());
+  busy = false;
+}
+
+function uploadRow(file) {
+  const item = el('li', 'upload-row');
+  const name = el('span', 'name', file.name);
+  const size = el('span', 'muted', formatBytes(file.size));
+  const bar = el('progress');
+  bar.max = 1;
+  bar.value = 0;
+  bar.setAttribute('aria-label', `Upload progress of ${file.name}`);
+  const message = el('span', 'message', 'Waiting…');
+  message.setAttribute('role', 'status');
+  item.append(name, size, bar, message);
+  $('uploads').prepend(item);
+  // Keep the list short: finished rows older than the last ten go.
+  const rows = $('uploads').children;
+  while (rows.length > 10) rows[rows.length - 1].remove();
+  return { item, bar, message };
+}
+
+function send({ file, mode, row, onAccepted }) {
+  return new Promise((resolve) => {
+    const form = new window.FormData();
+    form.append('mode', mode);
+    form.append('image', file, file.name);
+    const request = new window.XMLHttpRequest();
+    request.open('POST', '/upload');
+    request.responseType = 'json';
+    row.message.textContent = 'Uploading…';
+    request.upload.addEventListener('progress', (e) => {
+      if (!e.lengthComputable) return;
+      row.bar.value = e.loaded / e.total;
+      row.message.textContent =
+        e.loaded < e.total
+          ? `Uploading ${Math.floor((100 * e.loaded) / e.total)}%`
+          : 'Checking the image…';
+    });
+    const finish = (state, text) => {
+      row.item.dataset.state = state;
+      row.message.textContent = text;
+      if (state === 'refused') row.message.setAttribute('role', 'alert');
+      row.bar.value = state === 'accepted' ? 1 : row.bar.value;
+      resolve();
+    };
+    request.addEventListener('load', () => {
+      const body = request.response || {};
+      if (request.status === 200 && typeof body.job_id === 'string') {
+        finish('accepted', `Accepted as job ${body.job_id}.`);
+        onAccepted(body.job_id, file.name);
+      } else {
+        // The server's own sentence says what was wrong with the file.
+        finish('refused', body.error || `The upload failed (HTTP ${request.status}).`);
+      }
+    });
+    request.addEventListener('error', () =>
+      finish('refused', 'The upload failed: the cluster did not answer. Please retry.'),
+    );
+    request.send(form);
+  });
+}
