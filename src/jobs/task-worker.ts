@@ -7,6 +7,7 @@ import type { FaultInjector } from './fault-injection.js';
 import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from './paths.js';
 import { TaskBoard } from './task-board.js';
 import type { TaskExecutor } from './task-executor.js';
+import { releaseOrphanLocks } from './orphan-locks.js';
 import { parsePayload } from './task-spec.js';
 
 export interface TaskWorkerOptions {
@@ -51,6 +52,8 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly #tried = new Set<string>(); // claims lost in this round; cleared on any change
   // Tasks that failed here recently: other pods get the first go at the retry.
   readonly #failedHere = new Map<string, number>();
+  readonly #claiming = new Set<string>(); // claims in flight: not orphans
+  #reapTimer: NodeJS.Timeout | null = null;
   #stopJobs: StopWatching = () => {};
   #paused = false;
   #draining = false;
@@ -64,6 +67,11 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
 
   start(): void {
     this.#stopJobs = this.#o.session.watchChildren(JOBS_PATH, (ids) => this.#onJobs(ids ?? []));
+    // Back from an outage with the same session: requests in flight when it began may have
+    // left locks of ours behind (see orphan-locks.ts).
+    this.#o.session.on('state', (state, previous) => {
+      if (state === 'connected' && previous === 'suspended') this.#scheduleReap();
+    });
   }
 
   /** The master may keep its threads for itself (MASTER_TAKES_TASKS=false). */
@@ -94,6 +102,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
 
   close(): void {
     this.#draining = true;
+    if (this.#reapTimer) clearTimeout(this.#reapTimer);
     this.#stopJobs();
     for (const stop of this.#jobWatches.values()) stop();
     for (const board of this.#boards.values()) board.close();
@@ -149,7 +158,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     }
     this.#pumping = true;
     void this.#fill()
-      .catch((err: unknown) => this.#o.logger.warn({ err: errorMessage(err) }, 'task loop error'))
+      .catch((err: unknown) => {
+        this.#o.logger.warn({ err: errorMessage(err) }, 'task loop error');
+        this.#scheduleReap();
+      })
       .finally(() => {
         this.#pumping = false;
         if (this.#again) {
@@ -163,7 +175,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     while (!this.#paused && !this.#draining && this.#running.size < this.#o.concurrency) {
       const next = this.#pick();
       if (!next) return;
-      const claim = await this.#o.claims.claim(next.path);
+      this.#claiming.add(next.path);
+      const claim = await this.#o.claims.claim(next.path).finally(() => {
+        this.#claiming.delete(next.path);
+      });
       if (!claim) {
         this.#tried.add(next.path);
         continue;
@@ -176,6 +191,32 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
         this.#pump();
       });
     }
+  }
+
+  /** Frees our orphaned locks soon; retried (bounded by the worker's life) while ZooKeeper is away. */
+  #scheduleReap(delayMs = 200): void {
+    if (this.#reapTimer || this.#draining) return;
+    this.#reapTimer = setTimeout(() => {
+      this.#reapTimer = null;
+      const locked = [...this.#boards.values()].flatMap((board) =>
+        board.tasks
+          .filter((t) => t.locked && !t.done && !t.failed)
+          .map((t) => board.taskPath(t.index))
+          .filter((path) => !this.#running.has(path) && !this.#claiming.has(path)),
+      );
+      releaseOrphanLocks(this.#o.session, locked).then(
+        (freed) => {
+          if (freed.length === 0) return;
+          this.#o.logger.warn(
+            { tasks: freed },
+            'released task locks left by an interrupted request',
+          );
+          this.#pump();
+        },
+        () => this.#scheduleReap(1000),
+      );
+    }, delayMs);
+    this.#reapTimer.unref();
   }
 
   /** A free task of the oldest job (ids sort by time), chosen at random among its free tasks. */
@@ -241,9 +282,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
         { err: message, final },
         final ? 'task failed for good' : 'task failed; released for a retry',
       );
-      await failClaim(this.#o.session, claim, message, final).catch((e: unknown) =>
-        log.warn({ err: errorMessage(e) }, 'could not release task'),
-      );
+      await failClaim(this.#o.session, claim, message, final).catch((e: unknown) => {
+        log.warn({ err: errorMessage(e) }, 'could not release task');
+        this.#scheduleReap();
+      });
     }
   }
 }

@@ -58,13 +58,17 @@ async function assertCleanedUp(demoName: string, subtree: string | null): Promis
   assert.equal(await zk.exists(`/demos/locks/${demoName}`), null, 'the run lock was released');
 }
 
-// The demos use disjoint znodes, so the groups run side by side; runs of one demo stay in turn
-// (a second concurrent run of the same demo is refused by its lock).
-describe('histeq demo', { concurrency: 4 }, () => {
+// One demo at a time: run side by side on a loaded 2-core CI machine, a demo's sessions could
+// miss their connect deadline and exit 2 ("could not run"), which is not what is tested here.
+describe('histeq demo', { concurrency: 1 }, () => {
   describe('histeq demo eventual', { concurrency: 1 }, () => {
     it('converges every watcher to the single write, then deletes the node it created', async () => {
-      const { code, result } = await demo<EventualReport>(['eventual', '--tasks-per-job', '6']);
-      assert.equal(code, 0);
+      const { code, result, stderr } = await demo<EventualReport>([
+        'eventual',
+        '--tasks-per-job',
+        '6',
+      ]);
+      assert.equal(code, 0, stderr);
       assert.equal(result.ok, true);
       assert.equal(result.previous.existed, false);
       assert.deepEqual(result.final.params, { tasks_per_job: 6 });
