@@ -1,10 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeImage, type ImageInfo } from '../imaging/codec.js';
 import type { ColourMode } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
-import { stripRefs, workFiles } from '../jobs/plan.js';
+import { sharedLayout } from '../jobs/paths.js';
+import { jobFiles } from '../jobs/phase-tasks.js';
+import { stripRefs } from '../jobs/plan.js';
 
 export interface EqualizeFileOptions {
   mode: ColourMode;
@@ -39,7 +41,14 @@ export async function equalizeFile(
     options.info ?? (await probeImage(input, { page: options.page, maxPixels: options.maxPixels }));
   const workDir = await mkdtemp(join(tmpdir(), 'histeq-'));
   try {
-    const files = workFiles(workDir);
+    // The cluster's own file plan, in a private SHARED_DIR: the same files the pods would use.
+    const shared = sharedLayout(workDir);
+    const plan = jobFiles(shared, 'cli');
+    await mkdir(shared.abs(plan.dir), { recursive: true });
+    const files = {
+      raw: shared.abs(plan.raw),
+      equalized: (i: number) => shared.abs(plan.strip(i)),
+    };
     const refs = stripRefs(files.raw, info.layout, options.tasks);
     const total = 3 + 2 * refs.length;
     let done = 0;
