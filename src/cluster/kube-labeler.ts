@@ -7,12 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import { HisteqError, errorMessage, type ErrorCode } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import {
-  IntentQueue,
-  withBoundedRetry,
-  type RetryOptions,
-  type RoleLabeler,
-} from './role-labeler.js';
+import { SerialRoleLabeler, withBoundedRetry, type RetryOptions } from './role-labeler.js';
 
 export interface KubeLabelerOptions {
   kubeConfig: KubeConfig;
@@ -62,64 +57,43 @@ type Verb = 'patch' | 'list';
  * `master-service` selects. After labelling itself the new master removes the label from any
  * other pod still carrying it (a master that died or was partitioned cannot clean up itself).
  */
-export class KubeRoleLabeler implements RoleLabeler {
+export class KubeRoleLabeler extends SerialRoleLabeler {
   private readonly api: CoreV1Api;
-  private readonly queue = new IntentQueue();
-  private readonly logger: Logger;
-  private published = false;
-  private closed = false;
 
   constructor(private readonly options: KubeLabelerOptions) {
+    super(options.logger.child({ component: 'kube-labeler' }));
     this.api = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.logger = options.logger.child({ component: 'kube-labeler' });
   }
 
-  becomeMaster(): Promise<void> {
-    this.assertOpen();
-    return this.queue.run(async (current) => {
-      const { podName, namespace, appLabel } = this.options;
-      await this.call('patch', `label pod ${podName} ${ROLE_KEY}=${MASTER}`, current, () =>
-        this.patchRole(podName, MASTER),
-      );
-      this.published = true;
-      if (!current()) return; // a stepDown is queued behind us; no point sweeping
-      const selector = `app=${appLabel},${ROLE_KEY}=${MASTER}`;
-      const list = await this.call('list', `list pods ${selector}`, current, () =>
-        this.api.listNamespacedPod({ namespace, labelSelector: selector }),
-      );
-      for (const pod of list.items) {
-        const name = pod.metadata?.name;
-        if (!name || name === podName) continue;
-        try {
-          await this.call('patch', `remove ${ROLE_KEY}=${MASTER} from pod ${name}`, current, () =>
-            this.patchRole(name, null),
-          );
-          this.logger.info({ stalePod: name }, 'removed role=master from a stale master pod');
-        } catch (err) {
-          if (err instanceof KubeApiError && err.status === 404) continue; // already gone
-          throw err;
-        }
+  protected async publish(current: () => boolean): Promise<void> {
+    const { podName, namespace, appLabel } = this.options;
+    await this.call('patch', `label pod ${podName} ${ROLE_KEY}=${MASTER}`, current, () =>
+      this.patchRole(podName, MASTER),
+    );
+    this.published = true;
+    if (!current()) return; // a stepDown is queued behind us; no point sweeping
+    const selector = `app=${appLabel},${ROLE_KEY}=${MASTER}`;
+    const list = await this.call('list', `list pods ${selector}`, current, () =>
+      this.api.listNamespacedPod({ namespace, labelSelector: selector }),
+    );
+    for (const pod of list.items) {
+      const name = pod.metadata?.name;
+      if (!name || name === podName) continue;
+      try {
+        await this.call('patch', `remove ${ROLE_KEY}=${MASTER} from pod ${name}`, current, () =>
+          this.patchRole(name, null),
+        );
+        this.logger.info({ stalePod: name }, 'removed role=master from a stale master pod');
+      } catch (err) {
+        if (err instanceof KubeApiError && err.status === 404) continue; // already gone
+        throw err;
       }
-      this.logger.info({ selector }, 'this pod is labelled role=master');
-    });
-  }
-
-  stepDown(): Promise<void> {
-    this.assertOpen();
-    return this.queue.run(() => this.unlabelSelf());
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue.drain();
-    if (!this.published) return;
-    try {
-      await this.unlabelSelf();
-    } catch (err) {
-      // Shutting down anyway; the next master's sweep removes a label left behind.
-      this.logger.warn({ err: errorMessage(err) }, 'could not remove role=master while closing');
     }
+    this.logger.info({ selector }, 'this pod is labelled role=master');
+  }
+
+  protected unpublish(): Promise<void> {
+    return this.unlabelSelf();
   }
 
   private async unlabelSelf(): Promise<void> {
@@ -202,10 +176,6 @@ export class KubeRoleLabeler implements RoleLabeler {
       undefined,
       err,
     );
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new HisteqError('INTERNAL', 'role labeler is closed');
   }
 }
 

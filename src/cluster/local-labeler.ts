@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { HisteqError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { IntentQueue, type RoleLabeler } from './role-labeler.js';
+import { SerialRoleLabeler } from './role-labeler.js';
 
 /** What the local registry file (e.g. `<stateDir>/master.json`) says about the master. */
 export interface LocalMasterRecord {
@@ -56,64 +56,40 @@ export async function readLocalMaster(registryPath: string): Promise<LocalMaster
  * Writes go to a temporary file that is renamed into place, so a reader sees the old record
  * or the new one, never half of one.
  */
-export class LocalRoleLabeler implements RoleLabeler {
-  private readonly queue = new IntentQueue();
-  private readonly logger: Logger;
+export class LocalRoleLabeler extends SerialRoleLabeler {
   private readonly pid: number;
-  private published = false;
-  private closed = false;
   private tmpCounter = 0;
 
   constructor(private readonly options: LocalLabelerOptions) {
+    super(options.logger.child({ component: 'local-labeler' }));
     this.pid = options.pid ?? process.pid;
-    this.logger = options.logger.child({ component: 'local-labeler' });
   }
 
-  becomeMaster(): Promise<void> {
-    this.assertOpen();
-    return this.queue.run(async () => {
-      const { registryPath, pod, url } = this.options;
-      const existing = await readLocalMaster(registryPath);
-      // Keep `since` when re-publishing, so it says when this pod took over, not when it last
-      // confirmed.
-      const since = existing && this.isMine(existing) ? existing.since : new Date().toISOString();
-      const record: LocalMasterRecord = { pod, url, pid: this.pid, since };
-      try {
-        await mkdir(path.dirname(registryPath), { recursive: true });
-        await this.writeAtomically(registryPath, JSON.stringify(record) + '\n');
-      } catch (err) {
-        this.logger.error(
-          { registryPath, err: errorMessage(err) },
-          'cannot write local master registry',
-        );
-        throw new HisteqError(
-          'INTERNAL',
-          `cannot write master registry ${registryPath}: ${errorMessage(err)}`,
-          { cause: err },
-        );
-      }
-      if (!this.published) {
-        this.logger.info({ registryPath, replaced: existing?.pod }, 'published as local master');
-      }
-      this.published = true;
-    });
-  }
-
-  stepDown(): Promise<void> {
-    this.assertOpen();
-    return this.queue.run(() => this.unpublish());
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue.drain();
-    if (!this.published) return;
+  protected async publish(): Promise<void> {
+    const { registryPath, pod, url } = this.options;
+    const existing = await readLocalMaster(registryPath);
+    // Keep `since` when re-publishing, so it says when this pod took over, not when it last
+    // confirmed.
+    const since = existing && this.isMine(existing) ? existing.since : new Date().toISOString();
+    const record: LocalMasterRecord = { pod, url, pid: this.pid, since };
     try {
-      await this.unpublish();
+      await mkdir(path.dirname(registryPath), { recursive: true });
+      await this.writeAtomically(registryPath, JSON.stringify(record) + '\n');
     } catch (err) {
-      this.logger.warn({ err: errorMessage(err) }, 'could not clear local master while closing');
+      this.logger.error(
+        { registryPath, err: errorMessage(err) },
+        'cannot write local master registry',
+      );
+      throw new HisteqError(
+        'INTERNAL',
+        `cannot write master registry ${registryPath}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
+    if (!this.published) {
+      this.logger.info({ registryPath, replaced: existing?.pod }, 'published as local master');
+    }
+    this.published = true;
   }
 
   /**
@@ -123,7 +99,7 @@ export class LocalRoleLabeler implements RoleLabeler {
    * an old master (or a restarted pod clearing its predecessor's record) can never delete or
    * clobber the record of the pod that replaced it.
    */
-  private async unpublish(): Promise<void> {
+  protected async unpublish(): Promise<void> {
     const { registryPath } = this.options;
     const current = await readLocalMaster(registryPath);
     if (current && !this.isMine(current)) {
@@ -170,9 +146,5 @@ export class LocalRoleLabeler implements RoleLabeler {
   /** Unique per pod, process and call, so concurrent writers never share a temp file. */
   private tempName(file: string, purpose: string): string {
     return `${file}.${this.options.pod}.${this.pid}.${++this.tmpCounter}.${purpose}.tmp`;
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new HisteqError('INTERNAL', 'role labeler is closed');
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from '../common/errors.js';
+import { errorMessage, HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 
 /**
@@ -92,5 +92,54 @@ export class IntentQueue {
   /** Resolves when everything queued so far has settled. */
   async drain(): Promise<void> {
     await this.tail;
+  }
+}
+
+/**
+ * What both labelers share: operations run one at a time through an IntentQueue (last intent
+ * wins), refused after close(), and close() steps down if this pod still carries the role.
+ * Subclasses say how to publish and how to withdraw the role.
+ */
+export abstract class SerialRoleLabeler implements RoleLabeler {
+  protected readonly queue = new IntentQueue();
+  /** Whether this pod may currently carry the role (set by subclasses). */
+  protected published = false;
+  #closed = false;
+
+  protected constructor(protected readonly logger: Logger) {}
+
+  /** Publishes this pod as master; `current()` turns false once a newer intent is queued. */
+  protected abstract publish(current: () => boolean): Promise<void>;
+  /** Withdraws this pod's role (only its own). */
+  protected abstract unpublish(): Promise<void>;
+
+  becomeMaster(): Promise<void> {
+    this.#assertOpen();
+    return this.queue.run((current) => this.publish(current));
+  }
+
+  stepDown(): Promise<void> {
+    this.#assertOpen();
+    return this.queue.run(() => this.unpublish());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.queue.drain();
+    if (!this.published) return;
+    try {
+      await this.unpublish();
+    } catch (err) {
+      // Shutting down anyway; the next master clears a role left behind.
+      this.logger.warn(
+        { err: errorMessage(err) },
+        'could not withdraw the master role while closing',
+      );
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new HisteqError('INTERNAL', 'role labeler is closed');
   }
 }
