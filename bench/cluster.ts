@@ -1,11 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { io } from 'socket.io-client';
 import type { JobStatusEvent, JobView } from '../src/jobs/types.js';
-import { createLogger } from '../src/common/log.js';
-import { LocalCluster } from '../src/local/local-cluster.js';
-import { ZookeeperServer } from '../src/local/zookeeper-server.js';
+import { startScratchCluster } from '../src/local/scratch-cluster.js';
 import type { ClusterSnapshot } from '../src/web/deps.js';
 import { metricSum, metricValue } from './prometheus.js';
 import { summarize, type Summary } from './stats.js';
@@ -30,21 +27,13 @@ export async function benchCluster(
   imagePath: string,
   runs: number,
 ): Promise<ClusterFigures> {
-  const dir = await mkdtemp(join(tmpdir(), 'histeq-bench-'));
-  const zk = await ZookeeperServer.start({ dataDir: join(dir, 'zk') });
   const threads = Math.max(1, Math.floor(availableParallelism() / pods));
-  const cluster = await LocalCluster.start({
+  const scratch = await startScratchCluster({
     pods,
-    port: 0,
-    zkHosts: zk.connectionString,
-    sharedDir: join(dir, 'shared'),
-    logDir: join(dir, 'logs'),
-    env: { ...process.env, POOL_THREADS: String(threads), LOG_LEVEL: 'warn' },
-    console: null,
-    logger: createLogger({ pod: 'bench', level: 'warn' }),
+    env: { POOL_THREADS: String(threads), LOG_LEVEL: 'warn', ZK_SESSION_TIMEOUT_MS: '6000' },
   });
+  const { cluster } = scratch;
   try {
-    await cluster.waitForMaster(60_000);
     const url = cluster.frontDoorUrl;
     await waitForPods(url, pods);
     const bytes = await readFile(imagePath);
@@ -88,9 +77,7 @@ export async function benchCluster(
       zkOpsPerJob: Math.round(zkOps / runs),
     };
   } finally {
-    await cluster.stop();
-    await zk.stop();
-    await rm(dir, { recursive: true, force: true });
+    await scratch.close();
   }
 }
 

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -8,9 +7,10 @@ import { createLogger } from '../common/log.js';
 import { ZkSession } from '../coordination/index.js';
 import { PARAMS_PATH } from '../jobs/paths.js';
 import type { JobRecord } from '../jobs/types.js';
-import { LocalCluster } from '../local/local-cluster.js';
+import type { LocalCluster } from '../local/local-cluster.js';
 import { REPO_ROOT } from '../local/local-config.js';
-import { ZookeeperServer } from '../local/zookeeper-server.js';
+import { startScratchCluster, type ScratchCluster } from '../local/scratch-cluster.js';
+import type { ZookeeperServer } from '../local/zookeeper-server.js';
 import { check, leftovers, servingMaster, until, upload, waitForState } from './probes.js';
 
 /** The image every drill equalizes, and the single-process CLI's result for it. */
@@ -60,44 +60,36 @@ export interface DrillOptions {
 export class Drill {
   readonly sessionTimeoutMs = 4_000;
 
+  readonly cluster: LocalCluster;
+  readonly zk: ZookeeperServer;
+  readonly dir: string;
+
   private constructor(
-    readonly cluster: LocalCluster,
-    readonly zk: ZookeeperServer,
+    private readonly scratch: ScratchCluster,
     readonly admin: ZkSession,
     readonly fixture: Fixture,
-    readonly dir: string,
-  ) {}
+  ) {
+    this.cluster = scratch.cluster;
+    this.zk = scratch.zk;
+    this.dir = scratch.dir;
+  }
 
   static async start(fixture: Fixture, options: DrillOptions = {}): Promise<Drill> {
-    const dir = await mkdtemp(join(tmpdir(), 'histeq-drill-'));
-    const zk = await ZookeeperServer.start({ dataDir: join(dir, 'zk') });
-    let cluster: LocalCluster | null = null;
+    const pods = options.pods ?? 3;
+    const scratch = await startScratchCluster({
+      pods,
+      env: { LOG_FORMAT: 'json', ...options.env },
+      console: process.env.HISTEQ_TEST_VERBOSE ? process.stderr : null,
+      logLevel: 'error',
+      stopTimeoutMs: 15_000,
+    });
+    const { cluster, zk } = scratch;
     try {
-      cluster = await LocalCluster.start({
-        pods: options.pods ?? 3,
-        port: 0,
-        zkHosts: zk.connectionString,
-        sharedDir: join(dir, 'shared'),
-        logDir: join(dir, 'logs'),
-        env: {
-          ...process.env,
-          ZK_SESSION_TIMEOUT_MS: '4000',
-          POOL_THREADS: '1',
-          LOG_LEVEL: 'info',
-          LOG_FORMAT: 'json',
-          ...options.env,
-        },
-        console: process.env.HISTEQ_TEST_VERBOSE ? process.stderr : null,
-        stopTimeoutMs: 15_000,
-        logger: createLogger({ pod: 'drill', level: 'error', format: 'pretty' }),
-      });
-      await cluster.waitForMaster(30_000);
       // Jobs get one task per live pod: wait until the master sees every pod.
-      const pods = options.pods ?? 3;
       await until(
         `the master to see all ${pods} pods`,
         async () => {
-          const res = await fetch(`${cluster!.frontDoorUrl}/api/cluster`).catch(() => null);
+          const res = await fetch(`${cluster.frontDoorUrl}/api/cluster`).catch(() => null);
           const body = res?.ok ? ((await res.json()) as { pods?: unknown[] }) : null;
           return body?.pods?.length === pods;
         },
@@ -108,11 +100,9 @@ export class Drill {
         sessionTimeoutMs: 4_000,
         logger: createLogger({ pod: 'drill-admin', level: 'silent' }),
       });
-      return new Drill(cluster, zk, admin, fixture, dir);
+      return new Drill(scratch, admin, fixture);
     } catch (err) {
-      await cluster?.stop();
-      await zk.stop();
-      await rm(dir, { recursive: true, force: true });
+      await scratch.close();
       throw err;
     }
   }
@@ -179,10 +169,9 @@ export class Drill {
 
   async close(): Promise<void> {
     await this.admin.close();
-    await this.cluster.stop();
-    await this.zk.stop();
-    if (process.env.HISTEQ_DRILL_KEEP) console.log('kept', this.dir);
-    else await rm(this.dir, { recursive: true, force: true });
+    const keep = Boolean(process.env.HISTEQ_DRILL_KEEP);
+    await this.scratch.close(keep);
+    if (keep) console.log('kept', this.scratch.dir);
   }
 }
 

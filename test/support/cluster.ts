@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createLogger } from '../../src/common/log.js';
-import { LocalCluster } from '../../src/local/local-cluster.js';
-import { ZookeeperServer } from '../../src/local/zookeeper-server.js';
 import type { JobView } from '../../src/jobs/types.js';
+import type { LocalCluster } from '../../src/local/local-cluster.js';
+import { startScratchCluster } from '../../src/local/scratch-cluster.js';
+import type { ZookeeperServer } from '../../src/local/zookeeper-server.js';
 
 export interface TestCluster {
   cluster: LocalCluster;
@@ -22,45 +19,19 @@ export interface TestCluster {
 export async function startTestCluster(
   options: { pods?: number; env?: Record<string, string> } = {},
 ): Promise<TestCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'histeq-cluster-'));
-  const zk = await ZookeeperServer.start({ dataDir: join(dir, 'zk') });
-  let cluster: LocalCluster;
-  try {
-    cluster = await LocalCluster.start({
-      pods: options.pods ?? 3,
-      port: 0,
-      zkHosts: zk.connectionString,
-      sharedDir: join(dir, 'shared'),
-      logDir: join(dir, 'logs'),
-      env: {
-        ...process.env,
-        ZK_SESSION_TIMEOUT_MS: '4000',
-        POOL_THREADS: '1',
-        LOG_LEVEL: 'info',
-        ...options.env,
-      },
-      console: process.env.HISTEQ_TEST_VERBOSE ? process.stderr : null,
-      logger: createLogger({
-        pod: 'local',
-        level: process.env.HISTEQ_TEST_VERBOSE ? 'info' : 'warn',
-      }),
-    });
-    await cluster.waitForMaster(30_000);
-  } catch (err) {
-    await zk.stop();
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const verbose = Boolean(process.env.HISTEQ_TEST_VERBOSE);
+  const scratch = await startScratchCluster({
+    pods: options.pods ?? 3,
+    env: options.env,
+    console: verbose ? process.stderr : null,
+    logLevel: verbose ? 'info' : 'warn',
+  });
   return {
-    cluster,
-    zk,
-    url: cluster.frontDoorUrl,
-    dir,
-    async close() {
-      await cluster.stop();
-      await zk.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    cluster: scratch.cluster,
+    zk: scratch.zk,
+    url: scratch.cluster.frontDoorUrl,
+    dir: scratch.dir,
+    close: () => scratch.close(),
   };
 }
 
