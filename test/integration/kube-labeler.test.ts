@@ -4,31 +4,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { createLogger, type Logger } from '../../src/common/log.js';
+import type { Logger } from '../../src/common/log.js';
 import { loadKubeConfig } from '../../src/cluster/kube-config.js';
 import { KubeApiError, KubeRoleLabeler } from '../../src/cluster/kube-labeler.js';
 import { LocalRoleLabeler, readLocalMaster } from '../../src/cluster/local-labeler.js';
 import { FakeKubeApi, kubeConfigFor } from '../support/fake-kube-api.js';
+import { captureLogger } from '../support/capture-logger.js';
 
 const NS = 'demo';
 const APP = 'histeq';
 const FAST_RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 };
-
-/** A real pino logger whose JSON lines are kept for assertions. */
-function captureLogger(): { logger: Logger; events: () => Array<Record<string, unknown>> } {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  const logger = createLogger({ pod: 'test', level: 'debug', destination });
-  return { logger, events: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 function restoreEnv(key: string, value: string | undefined): void {
   if (value === undefined) delete process.env[key];

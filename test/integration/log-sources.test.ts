@@ -2,29 +2,17 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, type Logger } from '../../src/common/log.js';
+import type { Logger } from '../../src/common/log.js';
 import { FileLogSource, podLogPath } from '../../src/cluster/file-log-source.js';
 import { KubeLogSource, timestampKey } from '../../src/cluster/kube-log-source.js';
 import type { StopFollowing } from '../../src/cluster/log-source.js';
 import { FakeKubeApi, kubeConfigFor } from '../support/fake-kube-api.js';
+import { captureLogger } from '../support/capture-logger.js';
 
 const NS = 'demo';
-
-function captureLogger(): { logger: Logger; events: () => Array<Record<string, unknown>> } {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  const logger = createLogger({ pod: 'test', level: 'debug', destination });
-  return { logger, events: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 /** Polls `condition` every 10 ms; fails the test after `timeoutMs`. */
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
