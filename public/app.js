@@ -1,5 +1,6 @@
 // The dashboard's entry point: wires the parts to the Socket.IO events and the JSON API.
 // Every string from the server is inserted with textContent, never as HTML.
+import { apiFetch, askToken, token } from './js/auth.js';
 import { renderCluster, setRunningTasks, showAlert } from './js/cluster.js';
 import { initDetail, jobChanged, showJob } from './js/detail.js';
 import { $ } from './js/dom.js';
@@ -16,7 +17,7 @@ function setConnection(state, text) {
 async function refetch() {
   try {
     await loadJobs();
-    const res = await window.fetch('/api/cluster', { cache: 'no-store' });
+    const res = await apiFetch('/api/cluster', { cache: 'no-store' });
     if (res.ok) renderCluster(await res.json());
   } catch {
     // Between masters: the next (re)connect fetches again.
@@ -26,7 +27,12 @@ async function refetch() {
 function connect() {
   // Default transports: long-polling first, upgraded to WebSocket when it works, so a proxy
   // that blocks WebSockets still gets every event.
-  const socket = window.io({ reconnectionDelay: 500, reconnectionDelayMax: 2000 });
+  const socket = window.io({
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 2000,
+    // A function, so every (re)connect sends the token as it is now.
+    auth: (send) => send(token() ? { token: token() } : {}),
+  });
   const retryLater = () => window.setTimeout(() => socket.connect(), 1000);
   let connectedOnce = false;
   socket.on('connect', () => {
@@ -41,6 +47,11 @@ function connect() {
     if (reason === 'io server disconnect') retryLater();
   });
   socket.on('connect_error', (err) => {
+    if (err.data?.status === 401) {
+      setConnection('disconnected', err.message);
+      void askToken(err.message).then((given) => given && socket.connect());
+      return;
+    }
     setConnection('disconnected', `Reconnecting… (${err.message || 'cannot reach the cluster'})`);
     // Refused by a pod that is not master: the library does not retry that by itself.
     if (!socket.active) retryLater();

@@ -39,6 +39,20 @@ const schema = z.object({
   CPU_LIMIT: z.coerce.number().positive().optional(),
   MAX_PIXELS: int(1).default(268_402_689),
   MAX_UPLOAD_BYTES: int(1).default(512 * 1024 * 1024),
+  MAX_ACTIVE_JOBS: int(1, 1000).default(4),
+  // Fractional hours are allowed (tests use seconds' worth).
+  RESULT_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365 * 100)
+    .default(24),
+  STORAGE_RESERVE_BYTES: int(0).default(0),
+  UPLOAD_RATE_PER_MINUTE: int(0).default(30),
+  // Optional shared secret for uploads, downloads, /api and Socket.IO; unset = open as before.
+  API_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (use e.g. `openssl rand -hex 24`)')
+    .optional(),
   MIN_PODS: int(1).default(1),
   MASTER_TAKES_TASKS: bool.default(true),
   MAX_TASK_ATTEMPTS: int(1, 100).default(3),
@@ -83,6 +97,16 @@ export interface Config {
   poolThreads: number;
   maxPixels: number;
   maxUploadBytes: number;
+  /** At most this many jobs run at once; the rest wait, queued, in order. */
+  maxActiveJobs: number;
+  /** Finished jobs older than this are pruned by the master (RESULT_TTL_HOURS). */
+  resultTtlMs: number;
+  /** Free bytes SHARED_DIR must keep beyond an upload's own need (web/upload, orchestrator). */
+  storageReserveBytes: number;
+  /** Uploads per client IP per minute; 0 = no limit. */
+  uploadRatePerMinute: number;
+  /** When set, uploads, downloads, /api and Socket.IO require it (web/auth.ts). */
+  apiToken: string | undefined;
   minPods: number;
   masterTakesTasks: boolean;
   maxTaskAttempts: number;
@@ -126,6 +150,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolThreads: e.POOL_THREADS ?? Math.max(1, Math.ceil(e.CPU_LIMIT ?? usableCpus())),
     maxPixels: e.MAX_PIXELS,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxActiveJobs: e.MAX_ACTIVE_JOBS,
+    resultTtlMs: Math.round(e.RESULT_TTL_HOURS * 3_600_000),
+    storageReserveBytes: e.STORAGE_RESERVE_BYTES,
+    uploadRatePerMinute: e.UPLOAD_RATE_PER_MINUTE,
+    apiToken: e.API_TOKEN,
     minPods: e.MIN_PODS,
     masterTakesTasks: e.MASTER_TAKES_TASKS,
     maxTaskAttempts: e.MAX_TASK_ATTEMPTS,

@@ -1,5 +1,6 @@
 // The selected job: facts, error, before/after previews, histograms and the task timeline.
 // Details come from GET /api/jobs/<id> (attempts are read live while the job runs).
+import { apiFetch, withToken } from './auth.js';
 import { drawHistogram } from './charts.js';
 import {
   $,
@@ -57,7 +58,7 @@ async function refresh(force = false) {
   fetching = true;
   const id = current;
   try {
-    const res = await window.fetch(`/api/jobs/${encodeURIComponent(id)}`, { cache: 'no-store' });
+    const res = await apiFetch(`/api/jobs/${encodeURIComponent(id)}`, { cache: 'no-store' });
     if (res.ok && id === current) {
       const view = upsertJob(await res.json());
       render(view);
@@ -118,7 +119,7 @@ function showResults(d) {
   const link = $('download');
   const href = d.url ? sameOriginUrl(d.url) : null;
   link.hidden = !href;
-  if (href) link.href = href;
+  if (href) link.href = withToken(href);
   void loadStats(d.id);
 }
 
@@ -131,12 +132,12 @@ function loadImage(img, url, id, tries = 0) {
   };
   img.onload = () => img.classList.add('loaded');
   img.classList.remove('loaded');
-  img.src = tries ? `${url}?try=${tries}` : url;
+  img.src = withToken(tries ? `${url}?try=${tries}` : url);
 }
 
 async function loadStats(id, tries = 0) {
   try {
-    const res = await window.fetch(`/api/jobs/${encodeURIComponent(id)}/stats`);
+    const res = await apiFetch(`/api/jobs/${encodeURIComponent(id)}/stats`);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const stats = await res.json();
     if (resultsFor !== id) return;

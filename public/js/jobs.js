@@ -1,5 +1,6 @@
 // The jobs list: one entry per job from /api/jobs and job_status events, newest first, with a
 // progress bar per phase and the elapsed time. Selecting one shows its details.
+import { apiFetch } from './auth.js';
 import { $, el, formatDuration, isActive, ORDER, PHASE_LABELS } from './dom.js';
 
 /** id → { data: merged status/view fields, view: list item elements } */
@@ -43,7 +44,7 @@ export function upsertJob(fields) {
 }
 
 export async function loadJobs() {
-  const res = await window.fetch('/api/jobs', { cache: 'no-store' });
+  const res = await apiFetch('/api/jobs', { cache: 'no-store' });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const list = await res.json();
   for (const view of list) upsertJob(view);

@@ -1,5 +1,6 @@
 // Uploads: a drop zone and a multi-file picker; one XMLHttpRequest per file (fetch cannot report
 // upload progress), one at a time so a large file does not starve the others of bandwidth.
+import { askToken, authHeaders } from './auth.js';
 import { $, el, formatBytes } from './dom.js';
 
 const queue = [];
@@ -60,13 +61,15 @@ function uploadRow(file) {
   return { item, bar, message };
 }
 
-function send({ file, mode, row, onAccepted }) {
+function send({ file, mode, row, onAccepted, retried = false }) {
   return new Promise((resolve) => {
     const form = new window.FormData();
     form.append('mode', mode);
     form.append('image', file, file.name);
     const request = new window.XMLHttpRequest();
     request.open('POST', '/upload');
+    for (const [name, value] of Object.entries(authHeaders()))
+      request.setRequestHeader(name, value);
     request.responseType = 'json';
     row.message.textContent = 'Uploading…';
     request.upload.addEventListener('progress', (e) => {
@@ -86,6 +89,15 @@ function send({ file, mode, row, onAccepted }) {
     };
     request.addEventListener('load', () => {
       const body = request.response || {};
+      if (request.status === 401 && !retried) {
+        // Ask once for the token, then send the same file again.
+        void askToken(body.error).then((given) =>
+          given
+            ? send({ file, mode, row, onAccepted, retried: true }).then(resolve)
+            : finish('refused', body.error || 'An API token is required.'),
+        );
+        return;
+      }
       if (request.status === 200 && typeof body.job_id === 'string') {
         finish('accepted', `Accepted as job ${body.job_id}.`);
         onAccepted(body.job_id, file.name);

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'ZK_DATA_TOO_LARGE' // znode data over the 1 MiB server limit: keep it in shared storage
   | 'LOST_CLAIM'
   | 'NOT_FOUND'
+  | 'INSUFFICIENT_STORAGE' // SHARED_DIR lacks room for an upload and its outputs (507)
   | 'TASK_FAILED'
   | 'INTERNAL';
 

@@ -37,6 +37,19 @@ export class JobStore {
     await this.#session.commit([this.#fence(), { op: 'remove', path: jobPath(id) }]);
   }
 
+  /**
+   * Removes a finished record for retention, fenced and only at the version the caller judged
+   * old enough (BAD_VERSION if it changed meanwhile). Any task folders must be gone first.
+   */
+  async removeFinished(id: string, version: number): Promise<void> {
+    const children = await this.#session.getChildren(jobPath(id)).catch(() => [] as string[]);
+    await this.#session.commit([
+      this.#fence(),
+      ...children.map((c): ZkOp => ({ op: 'remove', path: `${jobPath(id)}/${c}` })),
+      { op: 'remove', path: jobPath(id), version },
+    ]);
+  }
+
   async read(id: string): Promise<{ record: JobRecord; version: number } | null> {
     try {
       const { data, stat } = await this.#session.getData(jobPath(id));

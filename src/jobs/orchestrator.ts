@@ -3,17 +3,21 @@ import { mkdir, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { errorMessage, HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { ensureRoom } from '../common/storage.js';
 import type { TaskClaims, ZkSession } from '../coordination/index.js';
 import { probeImage } from '../imaging/codec.js';
+import { imageBytes } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { JobsApi } from '../web/deps.js';
+import { Admission, admissionOrder } from './admission.js';
 import type { FaultInjector } from './fault-injection.js';
 import type { JobStore } from './job-store.js';
 import { JobRunner } from './job-runner.js';
-import { statusOf, viewOf } from './job-view.js';
+import { displayName, statusOf, viewOf } from './job-view.js';
 import type { ParamsWatcher } from './mapreduce-params.js';
 import { newJobId, type SharedLayout } from './paths.js';
 import { jobFiles } from './phase-tasks.js';
+import { startRetention } from './retention.js';
 import {
   ACTIVE_STATES,
   type JobRecord,
@@ -32,6 +36,12 @@ export interface OrchestratorOptions {
   logger: Logger;
   pod: string;
   maxPixels: number;
+  /** MAX_ACTIVE_JOBS: more unfinished jobs wait, `queued`, in order. Default 4. */
+  maxActiveJobs?: number;
+  /** RESULT_TTL_HOURS in ms; finished jobs older than this are pruned. Unset: kept forever. */
+  resultTtlMs?: number;
+  /** STORAGE_RESERVE_BYTES: free space kept beyond a job's own need. */
+  storageReserveBytes?: number;
   taskTimeoutMs: number;
   /** Live pods that take tasks now (for the default task count). */
   taskPods: () => number;
@@ -59,10 +69,15 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
   readonly #latest = new Map<string, JobStatusEvent>();
   readonly #runners = new Map<string, Promise<void>>();
   #abort: AbortController | null = null;
+  readonly #admission: Admission;
 
   constructor(options: OrchestratorOptions) {
     super();
     this.#o = options;
+    this.#admission = new Admission(options.maxActiveJobs ?? 4, (id, msg) => {
+      const record = this.#records.get(id);
+      if (record) this.#remember(record, msg);
+    });
   }
 
   get active(): boolean {
@@ -83,8 +98,17 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     }
     for (const r of records) {
       // Finished jobs too: a cleanup cut short by the previous master's death is redone.
-      this.#startRunner(r.id, abort.signal, ACTIVE_STATES.includes(r.state));
+      const active = ACTIVE_STATES.includes(r.state);
+      this.#startRunner(r.id, abort.signal, active, active ? admissionOrder(r) : null);
     }
+    const { session, store, shared, logger, resultTtlMs: ttlMs } = this.#o;
+    if (!ttlMs) return;
+    const busy = (id: string) => this.#runners.has(id);
+    const pruned = (id: string) => {
+      this.#records.delete(id);
+      this.#latest.delete(id);
+    };
+    startRetention({ session, store, shared, logger, ttlMs, busy, pruned }, abort.signal);
   }
 
   /** Lost leadership: stop every runner now (their writes are fenced anyway). */
@@ -107,6 +131,14 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       page: request.options.page,
       maxPixels: this.#o.maxPixels,
     });
+    // The upload is stored; the job still writes the raw staging, the strips and the result,
+    // each about the decoded size.
+    await ensureRoom(
+      shared.root,
+      3 * imageBytes(info.layout),
+      this.#o.storageReserveBytes ?? 0,
+      'this image and its outputs',
+    );
     const id = newJobId();
     const files = jobFiles(shared, id);
     await mkdir(shared.abs(files.dir), { recursive: true });
@@ -138,7 +170,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       // Decoding the whole image now refuses corrupt or truncated data before any task exists.
       await this.#o.pool.stage(request.path, info, shared.abs(files.raw));
       this.#remember(record, `accepted; splitting into ${record.tasks} strips`);
-      this.#startRunner(id, signal, true);
+      this.#startRunner(id, signal, true, admissionOrder(record));
       return { id };
     } catch (err) {
       // A refused upload leaves nothing behind. If the record cannot be removed (leadership
@@ -157,12 +189,12 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
   async list(): Promise<JobView[]> {
     return [...this.#records.values()]
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-      .map(viewOf);
+      .map((r) => this.#view(r));
   }
 
   async get(id: string): Promise<JobView | null> {
     const cached = this.#records.get(id);
-    if (cached) return viewOf(cached);
+    if (cached) return this.#view(cached);
     const stored = await this.#o.store.read(id);
     return stored ? viewOf(stored.record) : null;
   }
@@ -179,7 +211,15 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     return [...this.#latest.values()];
   }
 
-  #startRunner(id: string, signal: AbortSignal, announce: boolean): void {
+  /** A waiting job's view says how many jobs are ahead of it. */
+  #view(record: JobRecord): JobView {
+    const view = viewOf(record);
+    const waiting = record.state === 'queued' ? this.#admission.waitingMessage(record.id) : null;
+    return waiting ? { ...view, msg: waiting } : view;
+  }
+
+  /** `order` set: an unfinished job, run when MAX_ACTIVE_JOBS allows; null: a cleanup, now. */
+  #startRunner(id: string, signal: AbortSignal, announce: boolean, order: string | null): void {
     if (this.#runners.has(id)) return;
     const log = this.#o.logger.child({ job: id });
     const run = async () => {
@@ -205,7 +245,16 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
         }
       }
     };
-    const promise = run().finally(() => this.#runners.delete(id));
+    const gated = async () => {
+      if (order === null) return run();
+      if (!(await this.#admission.admit(id, order, signal))) return;
+      try {
+        await run();
+      } finally {
+        this.#admission.release(id);
+      }
+    };
+    const promise = gated().finally(() => this.#runners.delete(id));
     this.#runners.set(id, promise);
   }
 
@@ -247,12 +296,4 @@ function addMaster(record: JobRecord, pod: string): JobRecord | null {
   if (record.masters.at(-1) === pod) return null;
   if (record.state === 'done' || record.state === 'failed') return null;
   return { ...record, masters: [...record.masters, pod] };
-}
-
-/** A file name safe to show: no path, no control characters, bounded length. */
-function displayName(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  return (clean || 'image').slice(0, 200);
 }

@@ -98,6 +98,9 @@ export class Pod {
       logger: log,
       pod: config.pod,
       maxPixels: config.maxPixels,
+      resultTtlMs: config.resultTtlMs,
+      maxActiveJobs: config.maxActiveJobs,
+      storageReserveBytes: config.storageReserveBytes,
       taskTimeoutMs: config.taskTimeoutMs,
       taskPods: () => (membership?.members.length ?? 1) - (config.masterTakesTasks ? 0 : 1),
       degraded: () => cluster?.degraded() ?? null,
@@ -121,6 +124,9 @@ export class Pod {
       pod: config.pod,
       sharedDir: shared.root,
       maxUploadBytes: config.maxUploadBytes,
+      uploadRatePerMinute: config.uploadRatePerMinute,
+      storageReserveBytes: config.storageReserveBytes,
+      apiToken: config.apiToken,
       role: () => {
         const snap = cluster?.snapshot();
         return {

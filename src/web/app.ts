@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../common/log.js';
 import { apiRouter } from './api.js';
+import { requireToken } from './auth.js';
 import type { WebDeps } from './deps.js';
 import { downloadHandler } from './download.js';
 import { errorHandler, notFound } from './http-errors.js';
@@ -9,9 +10,13 @@ import { masterOnly } from './master-gate.js';
 import { probesRouter } from './probes.js';
 import { securityHeaders } from './security-headers.js';
 import { uploadHandler } from './upload.js';
+import { uploadRateLimit } from './upload-limit.js';
 
 /** The repository's public/ folder, from dist/src/web/ where this file runs compiled. */
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
+
+/** Previews are <img> sources, which cannot send headers: they may carry `?token=`. */
+const PREVIEW_PATH = /^\/jobs\/[^/]+\/preview\/[^/]+$/;
 
 /**
  * The express app: probes for every pod first, then the master-only gate, then the UI and API,
@@ -25,8 +30,20 @@ export function createApp(deps: WebDeps, publicDir: string = PUBLIC_DIR): Expres
   app.use(requestLog(logger));
   app.use(probesRouter(deps));
   app.use(masterOnly(deps));
-  app.post('/upload', uploadHandler(deps));
-  app.get('/download/:file', downloadHandler(deps.sharedDir));
+  // The static UI stays open so a browser can load the page that asks for the token.
+  const token = deps.apiToken;
+  app.post(
+    '/upload',
+    uploadRateLimit(deps.uploadRatePerMinute),
+    requireToken(token),
+    uploadHandler(deps),
+  );
+  app.get(
+    '/download/:file',
+    requireToken(token, { allowQuery: () => true }),
+    downloadHandler(deps.sharedDir),
+  );
+  app.use('/api', requireToken(token, { allowQuery: (path) => PREVIEW_PATH.test(path) }));
   app.use('/api', apiRouter(deps));
   app.use(express.static(publicDir, { dotfiles: 'ignore', index: 'index.html' }));
   app.use(notFound);

@@ -63,6 +63,12 @@ export interface WebDeps {
   /** SHARED_DIR: uploads/ are written here, results/ are served from here. */
   sharedDir: string;
   maxUploadBytes: number;
+  /** STORAGE_RESERVE_BYTES: free space kept beyond an upload's size (507 otherwise). */
+  storageReserveBytes?: number;
+  /** UPLOAD_RATE_PER_MINUTE per client IP; 0 or absent = no limit. */
+  uploadRatePerMinute?: number;
+  /** API_TOKEN: when set, uploads, downloads, /api and Socket.IO require it. */
+  apiToken?: string | undefined;
   role(): RoleView;
   jobs: JobsApi;
   cluster(): ClusterSnapshot;

@@ -181,7 +181,7 @@ function tooLarge(maxBytes: number): HttpError {
 }
 
 /** Reads and drops what is left of the body, within bounds (see DRAIN_BYTES). */
-function discardBody(req: IncomingMessage): void {
+export function discardBody(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
   let dropped = 0;
   const cut = () => req.destroy();

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { JobStatusEvent } from '../jobs/types.js';
 import type { ClusterAlert, ClusterSnapshot, NodeLogEvent, WebDeps, WebEvents } from './deps.js';
+import { socketTokenCheck } from './auth.js';
 import { notMasterMessage } from './master-gate.js';
 
 /** What the server sends to browsers; the browser sends nothing (no client events). */
@@ -34,7 +35,15 @@ export function createSocketHub(httpServer: HttpServer, deps: WebDeps): SocketHu
   });
   const logger = deps.logger.child({ component: 'socket-hub' });
 
-  io.use((_socket, next) => {
+  io.use((socket, next) => {
+    // The token before anything else, so an unauthenticated client gets no state at all.
+    const refused = socketTokenCheck(deps.apiToken, socket.handshake);
+    if (refused) {
+      const err = new Error(refused) as Error & { data?: unknown };
+      err.data = { status: 401 };
+      next(err);
+      return;
+    }
     const role = deps.role();
     if (role.isMaster) {
       next();

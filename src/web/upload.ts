@@ -1,12 +1,13 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import { ensureRoom } from '../common/storage.js';
 import { COLOUR_MODES } from '../imaging/types.js';
 import type { JobOptions } from '../jobs/types.js';
 import type { WebDeps } from './deps.js';
 import { HttpError } from './http-errors.js';
-import { receiveUpload } from './multipart.js';
+import { discardBody, receiveUpload } from './multipart.js';
 
 /** The multipart field that carries the image (the classic protocol's name). */
 export const IMAGE_FIELD = 'image';
@@ -48,6 +49,18 @@ export function parseJobOptions(fields: Record<string, string>): JobOptions {
 export function uploadHandler(deps: WebDeps): RequestHandler {
   const uploadsDir = join(deps.sharedDir, 'uploads');
   return async (req, res) => {
+    // When the size is announced, refuse before storing a byte; oversize bodies are left to
+    // receiveUpload's 413. The decoded size is checked by the job service after the probe.
+    const announced = Number(req.headers['content-length']);
+    if (Number.isSafeInteger(announced) && announced > 0 && announced <= deps.maxUploadBytes) {
+      try {
+        await mkdir(uploadsDir, { recursive: true });
+        await ensureRoom(uploadsDir, announced, deps.storageReserveBytes ?? 0, 'this upload');
+      } catch (err) {
+        discardBody(req);
+        throw err;
+      }
+    }
     const upload = await receiveUpload(req, {
       uploadsDir,
       maxBytes: deps.maxUploadBytes,

@@ -118,7 +118,13 @@ export function clusterSnapshot(): ClusterSnapshot {
 
 /** A real web server on a loopback port with real files in a temp SHARED_DIR. */
 export async function startWebHarness(
-  options: { pod?: string; maxUploadBytes?: number } = {},
+  options: {
+    pod?: string;
+    maxUploadBytes?: number;
+    apiToken?: string;
+    uploadRatePerMinute?: number;
+    storageReserveBytes?: number;
+  } = {},
 ): Promise<WebHarness> {
   const pod = options.pod ?? 'pod-1';
   const sharedDir = await mkdtemp(join(tmpdir(), 'histeq-web-'));
@@ -131,6 +137,9 @@ export async function startWebHarness(
     pod,
     sharedDir,
     maxUploadBytes: options.maxUploadBytes ?? 1024 * 1024,
+    apiToken: options.apiToken,
+    uploadRatePerMinute: options.uploadRatePerMinute,
+    storageReserveBytes: options.storageReserveBytes,
     role: () => ({ ...role }),
     jobs,
     cluster: clusterSnapshot,
