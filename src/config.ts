@@ -34,6 +34,10 @@ const schema = z.object({
     )
     .default('127.0.0.1:2181'),
   ZK_SESSION_TIMEOUT_MS: int(1000, 120_000).default(6000),
+  ZK_AUTH: z
+    .string()
+    .regex(/^[^:\s]+:\S{8,}$/, 'must be user:password with a password of at least 8 characters')
+    .optional(),
   SHARED_DIR: z.string().min(1).default('/shared'),
   POOL_THREADS: int(1, 256).optional(),
   CPU_LIMIT: z.coerce.number().positive().optional(),
@@ -93,6 +97,8 @@ export interface Config {
   /** Whether ZK_HOSTS was set; when not, local tools (the demos) may start their own ZooKeeper. */
   zkHostsGiven: boolean;
   zkSessionTimeoutMs: number;
+  /** `user:password` for ZooKeeper digest ACLs on every znode we create (ZK_AUTH). */
+  zkAuth: string | undefined;
   sharedDir: string;
   poolThreads: number;
   maxPixels: number;
@@ -145,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     zkHosts: e.ZK_HOSTS,
     zkHostsGiven: env.ZK_HOSTS !== undefined,
     zkSessionTimeoutMs: e.ZK_SESSION_TIMEOUT_MS,
+    zkAuth: e.ZK_AUTH,
     sharedDir,
     // The Downward API gives the CPU limit in whole cores (divisor 1); never the host's cores.
     poolThreads: e.POOL_THREADS ?? Math.max(1, Math.ceil(e.CPU_LIMIT ?? usableCpus())),

@@ -155,6 +155,7 @@ async function runDemo(
       demo: name,
       zkHosts: config.zkHostsGiven ? config.zkHosts : undefined,
       sessionTimeoutMs: config.zkSessionTimeoutMs,
+      ...(config.zkAuth ? { zkAuth: config.zkAuth } : {}),
       narrator,
     });
     const report = await body(runtime);

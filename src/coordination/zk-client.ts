@@ -10,6 +10,8 @@ export interface ConnectOptions {
   connectTimeoutMs: number;
   /** Aborting rejects with SESSION_CLOSED and tears the half-made client down. */
   signal: AbortSignal;
+  /** `user:password` for ZooKeeper's digest scheme (ZK_AUTH); none when absent. */
+  auth?: string;
 }
 
 /** A new library client with a new session, connected; the client is torn down on failure. */
@@ -44,6 +46,8 @@ export function connectClient(options: ConnectOptions): Promise<Client> {
       settle();
       resolve(client);
     });
+    // The library keeps the credentials and sends them again on every reconnection.
+    if (options.auth) client.addAuthInfo('digest', Buffer.from(options.auth));
     client.connect();
   });
 }

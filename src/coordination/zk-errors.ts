@@ -17,6 +17,7 @@ export type ZkErrorCode =
   | 'SESSION_CLOSED'
   | 'DATA_TOO_LARGE'
   | 'BAD_ARGUMENTS'
+  | 'NO_AUTH'
   | 'OTHER';
 
 /**
@@ -92,6 +93,7 @@ const KNOWN: ReadonlyMap<number, ZkErrorCode> = new Map([
   [Exception.SESSION_EXPIRED, 'SESSION_EXPIRED'],
   [Exception.OPERATION_TIMEOUT, 'OPERATION_TIMEOUT'],
   [Exception.BAD_ARGUMENTS, 'BAD_ARGUMENTS'],
+  [Exception.NO_AUTH, 'NO_AUTH'],
 ]);
 
 /** The ZooKeeper error code for a numeric code from the wire (multi-op results). */

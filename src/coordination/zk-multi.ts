@@ -1,4 +1,4 @@
-import { CreateMode } from 'node-zookeeper-client';
+import { ACL, CreateMode, Id, Permission } from 'node-zookeeper-client';
 import type { Client, Transaction } from 'node-zookeeper-client';
 import { checkRequestSize, requestBytes, toZkError, ZkError, zkCodeOf } from './zk-errors.js';
 import type { ZkStat } from './zk-stat.js';
@@ -15,6 +15,11 @@ export const CREATE_MODES: Readonly<Record<ZkCreateMode, number>> = {
 
 /** Znode payloads: strings are stored as UTF-8. */
 export type ZkData = Buffer | string;
+
+/** ZooKeeper's default ACL: anyone may do anything (used when ZK_AUTH is not set). */
+export const OPEN_ACL: ACL[] = [new ACL(Permission.ALL, new Id('world', 'anyone'))];
+/** With ZK_AUTH: only the identity that created a node (the digest user) may use it. */
+export const CREATOR_ACL: ACL[] = [new ACL(Permission.ALL, new Id('auth', ''))];
 
 /** One operation of a multi-op; `version` -1 (the default) matches any version. */
 export type ZkOp =
@@ -76,7 +81,11 @@ export class ZkMulti {
 }
 
 /** Builds the library transaction, checking its size first (the library never does). */
-export function buildTransaction(client: Client, ops: readonly ZkOp[]): Transaction {
+export function buildTransaction(
+  client: Client,
+  ops: readonly ZkOp[],
+  acls: ACL[] = OPEN_ACL,
+): Transaction {
   let total = 0;
   for (const op of ops) {
     const data = op.op === 'create' || op.op === 'setData' ? toBuffer(op.data).length : 0;
@@ -92,7 +101,7 @@ export function buildTransaction(client: Client, ops: readonly ZkOp[]): Transact
           restoreVersion(tx, op.version);
           break;
         case 'create':
-          tx.create(op.path, toBuffer(op.data), CREATE_MODES[op.mode ?? 'persistent']);
+          tx.create(op.path, toBuffer(op.data), acls, CREATE_MODES[op.mode ?? 'persistent']);
           break;
         case 'setData':
           tx.setData(op.path, toBuffer(op.data), op.version ?? -1);

@@ -24,6 +24,11 @@ export interface ZkSessionOptions {
   connectTimeoutMs?: number;
   /** Bound on each operation; default the session timeout. */
   opTimeoutMs?: number;
+  /**
+   * `user:password` (ZK_AUTH): the session authenticates with ZooKeeper's digest scheme and
+   * every znode it creates is readable and writable by that identity only.
+   */
+  auth?: string;
 }
 
 export interface ZkSessionEvents {
@@ -44,6 +49,7 @@ export type EphemeralOwnership = 'current' | 'previous' | 'other' | 'none';
 export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
   readonly logger: Logger;
   readonly #connectionString: string;
+  readonly #auth: string | undefined;
   readonly #requestedTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   protected readonly opTimeoutMs: number;
@@ -64,6 +70,7 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
     super();
     this.logger = options.logger;
     this.#connectionString = options.connectionString;
+    this.#auth = options.auth;
     this.#requestedTimeoutMs = options.sessionTimeoutMs;
     this.#timeoutMs = options.sessionTimeoutMs;
     this.#connectTimeoutMs =
@@ -77,6 +84,11 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
     this.#setState('connected', 'connected');
     const interval = Math.max(50, Math.floor(this.#timeoutMs / 3));
     this.#watchdog = setInterval(() => this.#tick(interval), interval);
+  }
+
+  /** Whether znodes are created with a digest ACL for this session's identity. */
+  protected get authenticated(): boolean {
+    return this.#auth !== undefined;
   }
 
   /** The library client of the current session; null while renewing and after close. */
@@ -191,6 +203,7 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
       sessionTimeoutMs: this.#requestedTimeoutMs,
       connectTimeoutMs: this.#connectTimeoutMs,
       signal: this.#abort.signal,
+      auth: this.#auth,
     });
   }
 

@@ -1,10 +1,12 @@
 import { Event } from 'node-zookeeper-client';
-import type { Client, Event as LibEvent } from 'node-zookeeper-client';
+import type { ACL, Client, Event as LibEvent } from 'node-zookeeper-client';
 import { checkRequestSize, isZkError, requestBytes, toZkError, ZkError } from './zk-errors.js';
 import {
   buildTransaction,
   commitTransaction,
   CREATE_MODES,
+  CREATOR_ACL,
+  OPEN_ACL,
   toBuffer,
   ZkMulti,
   type ZkCreateMode,
@@ -46,6 +48,11 @@ export class ZkSession extends ZkSessionLifecycle {
   readonly operations: Record<string, number> = {};
 
   /** Connects (bounded by `connectTimeoutMs`, rejecting with ZK_TIMEOUT) and starts the watchdog. */
+  // ZK_AUTH: nodes we create are usable by our digest identity only; otherwise open.
+  get #acls(): ACL[] {
+    return this.authenticated ? CREATOR_ACL : OPEN_ACL;
+  }
+
   static async create(options: ZkSessionOptions): Promise<ZkSession> {
     const session = new ZkSession(options);
     await session.start();
@@ -56,7 +63,7 @@ export class ZkSession extends ZkSessionLifecycle {
     const buffer = toBuffer(data);
     return this.#call('create', path, (client, done) => {
       checkRequestSize(requestBytes(path, buffer.length), 'create', path);
-      client.create(path, buffer, CREATE_MODES[mode], done);
+      client.create(path, buffer, this.#acls, CREATE_MODES[mode], done);
     });
   }
 
@@ -147,7 +154,7 @@ export class ZkSession extends ZkSessionLifecycle {
   /** Applies `ops` atomically; see ZkMulti.commit. */
   commit(ops: readonly ZkOp[]): Promise<ZkOpResult[]> {
     return this.#call('multi', ops[0]?.path ?? '/', (client, done) => {
-      commitTransaction(buildTransaction(client, ops), ops, done);
+      commitTransaction(buildTransaction(client, ops, this.#acls), ops, done);
     });
   }
 

@@ -18,6 +18,8 @@ export interface DemoRuntimeOptions {
   narrator: Narrator;
   /** Bound on each connect; short, because a person is waiting. Default 5 s. */
   connectTimeoutMs?: number;
+  /** ZK_AUTH of the cluster, so the demo reads and writes the same protected znodes. */
+  zkAuth?: string;
 }
 
 /**
@@ -82,6 +84,7 @@ export class DemoRuntime {
       sessionTimeoutMs: this.#options.sessionTimeoutMs,
       connectTimeoutMs: this.#options.connectTimeoutMs ?? 5_000,
       logger: this.#logger.child({ participant }),
+      ...(this.#options.zkAuth ? { auth: this.#options.zkAuth } : {}),
     });
     this.#sessions.add(session);
     return session;

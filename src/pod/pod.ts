@@ -58,6 +58,7 @@ export class Pod {
       connectionString: config.zkHosts,
       sessionTimeoutMs: config.zkSessionTimeoutMs,
       logger: log.child({ component: 'zk' }),
+      ...(config.zkAuth ? { auth: config.zkAuth } : {}),
     });
     await session.ensurePath(JOBS_PATH);
     const shared = sharedLayout(config.sharedDir);

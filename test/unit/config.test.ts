@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes ZK_AUTH as user:password and refuses a weak or malformed one', () => {
+    assert.equal(loadConfig({ ZK_AUTH: 'histeq:long-enough' }).zkAuth, 'histeq:long-enough');
+    assert.equal(loadConfig({}).zkAuth, undefined);
+    assert.throws(() => loadConfig({ ZK_AUTH: 'histeq:short' }), /ZK_AUTH: must be user:password/);
+    assert.throws(() => loadConfig({ ZK_AUTH: 'no-colon-here' }), /ZK_AUTH/);
+  });
+
   it('refuses bad values with a sentence naming each variable', () => {
     assert.throws(
       () =>
