@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import sharp from 'sharp';
 import { io } from 'socket.io-client';
 import { loadConfig } from '../../src/config.js';
 import type { JobStatusEvent, JobView } from '../../src/jobs/types.js';
@@ -12,11 +11,9 @@ import {
   waitForJob,
   type TestCluster,
 } from '../support/cluster.js';
+import { solidPng } from '../support/images.js';
 
-const png = (seed: number) =>
-  sharp({ create: { width: 96, height: 64, channels: 3, background: { r: seed, g: 80, b: 70 } } })
-    .png()
-    .toBuffer();
+const png = solidPng;
 
 describe('MAX_ACTIVE_JOBS', () => {
   let tc: TestCluster;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import type { JobView } from '../../src/jobs/types.js';
 import {
@@ -12,11 +11,9 @@ import {
   waitForJob,
   type TestCluster,
 } from '../support/cluster.js';
+import { solidPng } from '../support/images.js';
 
-const png = (seed: number) =>
-  sharp({ create: { width: 96, height: 64, channels: 3, background: { r: seed, g: 80, b: 70 } } })
-    .png()
-    .toBuffer();
+const png = solidPng;
 
 describe('RESULT_TTL_HOURS retention', () => {
   let tc: TestCluster;

@@ -88,3 +88,13 @@ export async function writeMultiPageTiff(pages: RawImage[], path: string): Promi
     .tiff({ compression: 'lzw' })
     .toFile(path);
 }
+
+/** A small solid-colour RGB PNG (a valid image that is cheap to equalize). */
+export async function solidPng(seed: number): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
+  return sharp({
+    create: { width: 96, height: 64, channels: 3, background: { r: seed, g: 80, b: 70 } },
+  })
+    .png()
+    .toBuffer();
+}
