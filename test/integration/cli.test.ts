@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { lowContrastImage, writeImage } from '../support/images.js';
+import { colourspaceFor, lowContrastImage, writeImage } from '../support/images.js';
 import { oracleEqualize, type RawImage } from '../support/oracle.js';
 import { CLI } from '../support/paths.js';
 
@@ -33,16 +33,8 @@ async function histeq(args: string[], env: Record<string, string> = {}) {
 }
 
 async function readRaw(path: string, like: RawImage): Promise<Uint8Array | Uint16Array> {
-  const cs =
-    like.channels <= 2
-      ? like.depth === 16
-        ? 'grey16'
-        : 'b-w'
-      : like.depth === 16
-        ? 'rgb16'
-        : 'srgb';
   const data = await sharp(path)
-    .toColourspace(cs)
+    .toColourspace(colourspaceFor(like))
     .raw({ depth: like.depth === 16 ? 'ushort' : 'uchar' })
     .toBuffer();
   const copy = new Uint8Array(data).buffer;

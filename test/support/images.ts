@@ -55,15 +55,7 @@ export async function writeImage(
   const { default: sharp } = await import('sharp');
   const s = sharp(image.data, {
     raw: { width: image.width, height: image.height, channels: image.channels },
-  }).toColourspace(
-    image.channels <= 2
-      ? image.depth === 16
-        ? 'grey16'
-        : 'b-w'
-      : image.depth === 16
-        ? 'rgb16'
-        : 'srgb',
-  );
+  }).toColourspace(colourspaceFor(image));
   if (format === 'tiff')
     s.tiff({ compression: options.compression ?? 'none', tile: options.tile ?? false });
   else if (format === 'png') s.png();
@@ -97,4 +89,10 @@ export async function solidPng(seed: number): Promise<Buffer> {
   })
     .png()
     .toBuffer();
+}
+
+/** The sharp colourspace that keeps a test image's channels and depth exactly. */
+export function colourspaceFor(image: Pick<RawImage, 'channels' | 'depth'>): string {
+  if (image.channels <= 2) return image.depth === 16 ? 'grey16' : 'b-w';
+  return image.depth === 16 ? 'rgb16' : 'srgb';
 }
