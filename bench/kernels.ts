@@ -21,7 +21,16 @@ export async function benchKernels(runs: number): Promise<KernelFigures[]> {
     };
     const n = layout.width * layout.height;
     const samples = depth === 8 ? new Uint8Array(n) : new Uint16Array(n);
-    for (let i = 0; i < n; i++) samples[i] = ((i * 2654435761) % (depth === 8 ? 64 : 16384)) + 80;
+    // Low-contrast pseudo-random values from xorshift32 (32-bit integer arithmetic throughout:
+    // a float product like i * 2654435761 loses its low bits above 2^53 and turns periodic).
+    const range = depth === 8 ? 64 : 16384;
+    let x = 0x2545f491;
+    for (let i = 0; i < n; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      samples[i] = ((x >>> 0) % range) + 80;
+    }
     const bytes = samples.byteLength;
     const hist = computeHistogram(samples, layout, 'luma');
     const lut = buildLuts(hist, layout, 'luma');

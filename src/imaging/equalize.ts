@@ -1,5 +1,13 @@
 import { luma16, luma8 } from './luma.js';
-import { binsFor, type ColourMode, type Lut, type PixelLayout, type Samples } from './types.js';
+import {
+  binsFor,
+  bytesPerSample,
+  type ColourMode,
+  type Lut,
+  type PixelLayout,
+  type Samples,
+} from './types.js';
+import { mapGrey } from './wasm/kernels.js';
 
 /**
  * Applies the LUTs from buildLuts to a strip, in place. Every output pixel depends only on its
@@ -12,8 +20,12 @@ export function applyLuts(
   luts: Lut,
 ): void {
   const ch = layout.channels;
-  if (ch <= 2) {
-    mapPlane(samples, ch, 0, luts, 0);
+  if (samples.BYTES_PER_ELEMENT !== bytesPerSample(layout) || luts.length < binsFor(layout)) {
+    throw new RangeError(`samples or LUT do not match a ${layout.depth}-bit layout`);
+  }
+  if (ch === 1 || ch === 2) {
+    // Grey and grey+alpha, the hot cases: WebAssembly (see wasm/kernels.wat for why).
+    mapGrey(samples, ch, luts);
   } else if (mode === 'per-channel') {
     const bins = binsFor(layout);
     for (let c = 0; c < 3; c++) mapPlane(samples, ch, c, luts, c * bins);
@@ -22,32 +34,10 @@ export function applyLuts(
   }
 }
 
+/** Maps one interleaved channel (RGB per-channel: plain JavaScript, not a hot case). */
 function mapPlane(samples: Samples, stride: number, offset: number, lut: Lut, lutOffset: number) {
-  if (stride === 1 && samples.BYTES_PER_ELEMENT === 1 && samples.byteOffset % 4 === 0) {
-    mapGrey8(samples as Uint8Array, lut as Uint8Array);
-    return;
-  }
   const n = samples.length;
   for (let i = offset; i < n; i += stride) samples[i] = lut[lutOffset + samples[i]];
-}
-
-/**
- * Grey 8-bit, the hot case: one 32-bit load and store per four pixels is about three times
- * faster in V8 than byte-wise access (little-endian byte order, as on every target we run on).
- */
-function mapGrey8(samples: Uint8Array, lut: Uint8Array): void {
-  const n = samples.length;
-  const whole = n - (n % 4);
-  const words = new Uint32Array(samples.buffer, samples.byteOffset, whole >> 2);
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    words[i] =
-      lut[w & 0xff] |
-      (lut[(w >>> 8) & 0xff] << 8) |
-      (lut[(w >>> 16) & 0xff] << 16) |
-      (lut[w >>> 24] << 24);
-  }
-  for (let i = whole; i < n; i++) samples[i] = lut[samples[i]];
 }
 
 /**
