@@ -1,9 +1,11 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeImage, type ImageInfo } from '../imaging/codec.js';
-import type { ColourMode } from '../imaging/types.js';
+import { hasRawPixels, probeImage, type ImageInfo } from '../imaging/codec.js';
+import { createTiffContainer } from '../imaging/raw-tiff.js';
+import type { ColourMode, Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
+import type { StripRef } from '../pool/protocol.js';
 import { sharedLayout } from '../jobs/paths.js';
 import { jobFiles } from '../jobs/phase-tasks.js';
 import { stripRefs } from '../jobs/plan.js';
@@ -39,43 +41,100 @@ export async function equalizeFile(
   const started = performance.now();
   const info =
     options.info ?? (await probeImage(input, { page: options.page, maxPixels: options.maxPixels }));
+  const tasks = hasRawPixels(info)
+    ? await equalizeInPlace(input, output, info, options)
+    : await equalizeDecoded(input, output, info, options);
+  return { info, tasks, seconds: (performance.now() - started) / 1000 };
+}
+
+/** A raw TIFF: strips read from the input and written into the output container, in place. */
+async function equalizeInPlace(
+  input: string,
+  output: string,
+  info: ImageInfo & { rawOffset: number },
+  options: EqualizeFileOptions,
+): Promise<number> {
+  const sources = stripRefs(input, info.layout, options.tasks, info.rawOffset);
+  const step = progress(options, 2 + 2 * sources.length);
+  const tmp = `${output}.${process.pid}.tmp`;
+  try {
+    const lut = await globalLut(sources, info, options, step);
+    const pixelOffset = await createTiffContainer(tmp, info.layout);
+    const targets = stripRefs(tmp, info.layout, options.tasks, pixelOffset);
+    await Promise.all(
+      sources.map((source, i) =>
+        options.pool
+          .equalize({ source, mode: options.mode, lut, outPath: tmp, outOffset: targets[i].offset })
+          .finally(() => step('equalize')),
+      ),
+    );
+    await rename(tmp, output);
+    step('stitch');
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return sources.length;
+}
+
+/** Any other image: decoded once into a raw file, equalized strip files, encoded like the input. */
+async function equalizeDecoded(
+  input: string,
+  output: string,
+  info: ImageInfo,
+  options: EqualizeFileOptions,
+): Promise<number> {
   const workDir = await mkdtemp(join(tmpdir(), 'histeq-'));
   try {
     // The cluster's own file plan, in a private SHARED_DIR: the same files the pods would use.
     const shared = sharedLayout(workDir);
     const plan = jobFiles(shared, 'cli');
     await mkdir(shared.abs(plan.dir), { recursive: true });
-    const files = {
-      raw: shared.abs(plan.raw),
-      equalized: (i: number) => shared.abs(plan.strip(i)),
-    };
-    const refs = stripRefs(files.raw, info.layout, options.tasks);
-    const total = 3 + 2 * refs.length;
-    let done = 0;
-    const step = (phase: string) => options.onProgress?.(++done, total, phase);
+    const raw = shared.abs(plan.raw);
+    const strip = (i: number) => shared.abs(plan.strip(i));
+    const sources = stripRefs(raw, info.layout, options.tasks);
+    const step = progress(options, 3 + 2 * sources.length);
 
-    await options.pool.stage(input, info, files.raw);
+    await options.pool.stage(input, info, raw);
     step('split');
-    const histograms = await Promise.all(
-      refs.map((ref) => options.pool.histogram(ref, options.mode).finally(() => step('histogram'))),
-    );
-    const { lut } = await options.pool.lut(histograms, info.layout, options.mode);
-    step('reduce');
+    const lut = await globalLut(sources, info, options, step);
     await Promise.all(
-      refs.map((source, i) =>
+      sources.map((source, i) =>
         options.pool
-          .equalize({ source, mode: options.mode, lut, outPath: files.equalized(i) })
+          .equalize({ source, mode: options.mode, lut, outPath: strip(i) })
           .finally(() => step('equalize')),
       ),
     );
     await options.pool.stitch(
-      refs.map((_, i) => files.equalized(i)),
+      sources.map((_, i) => strip(i)),
       info,
       output,
     );
     step('stitch');
-    return { info, tasks: refs.length, seconds: (performance.now() - started) / 1000 };
+    return sources.length;
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Map and reduce: the histogram of every strip, summed into the LUT of the whole image. */
+async function globalLut(
+  sources: StripRef[],
+  info: ImageInfo,
+  options: EqualizeFileOptions,
+  step: (phase: string) => void,
+): Promise<Lut> {
+  const histograms = await Promise.all(
+    sources.map((ref) =>
+      options.pool.histogram(ref, options.mode).finally(() => step('histogram')),
+    ),
+  );
+  const { lut } = await options.pool.lut(histograms, info.layout, options.mode);
+  step('reduce');
+  return lut;
+}
+
+function progress(options: EqualizeFileOptions, total: number): (phase: string) => void {
+  let done = 0;
+  return (phase) => options.onProgress?.(++done, total, phase);
 }

@@ -8,7 +8,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { errorCode, errorMessage } from '../common/errors.js';
 import { loadConfig } from '../config.js';
 import { COLOUR_MODES, type ColourMode } from '../imaging/types.js';
-import { registerDemoCommands } from './demo-command.js';
 
 function wholeNumber(min: number) {
   return (value: string): number => {
@@ -55,7 +54,11 @@ program
     },
   );
 
-registerDemoCommands(program);
+// The demos pull in the ZooKeeper client and friends: `histeq equalize` starts without them.
+if (process.argv[2] !== 'equalize') {
+  const { registerDemoCommands } = await import('./demo-command.js');
+  registerDemoCommands(program);
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,10 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
-import sharp, { type Metadata } from 'sharp';
+import type SharpFactory from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
 import { HisteqError } from '../common/errors.js';
-import { readTiffTags, type TiffTags } from './tiff-tags.js';
+import { rawPixelsOf, tiffDataEnd } from './raw-tiff.js';
+import { readTiffIfd } from './tiff-ifd.js';
+import { tiffTagsOf, type TiffTags } from './tiff-tags.js';
 import { imageBytes, type PixelLayout } from './types.js';
 
 export type ImageFormat = 'tiff' | 'png' | 'jpeg';
@@ -15,7 +18,17 @@ export interface ImageInfo {
   pages: number;
   /** TIFF only: how the page was stored, so the output is stored the same way. */
   tiff?: TiffTags;
+  /**
+   * TIFF only: where the page's samples start when they are stored exactly as decoded
+   * (raw-tiff.ts). Tasks then read and write strips in place: no staging, no encoding.
+   */
+  rawOffset?: number;
   fileBytes: number;
+}
+
+/** True when tasks can read and write the page's samples in place (see ImageInfo.rawOffset). */
+export function hasRawPixels(info: ImageInfo): info is ImageInfo & { rawOffset: number } {
+  return info.format === 'tiff' && info.rawOffset !== undefined;
 }
 
 export interface ProbeOptions {
@@ -24,8 +37,19 @@ export interface ProbeOptions {
   maxPixels: number;
 }
 
-// Process-wide: a cached decode of a path that was since rewritten would be stale.
-sharp.cache(false);
+/**
+ * sharp (libvips) takes ~170 ms to load, more than equalizing a raw 64-megapixel TIFF: it is
+ * loaded on first use only, so the raw path never pays for it.
+ */
+let sharpModule: Promise<typeof SharpFactory> | undefined;
+export function loadSharp(): Promise<typeof SharpFactory> {
+  sharpModule ??= import('sharp').then(({ default: sharp }) => {
+    // Process-wide: a cached decode of a path that was since rewritten would be stale.
+    sharp.cache(false);
+    return sharp;
+  });
+  return sharpModule;
+}
 
 const SIGNATURES: { format: ImageFormat | string; bytes: number[] }[] = [
   { format: 'tiff', bytes: [0x49, 0x49, 0x2a, 0x00] },
@@ -59,6 +83,28 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
       `${format} images are not supported; please upload ${SUPPORTED}.`,
     );
   }
+  const ifd = format === 'tiff' ? await readTiffIfd(path, page) : null;
+  if (ifd && tiffDataEnd(ifd) > fileBytes) {
+    throw new HisteqError(
+      'BAD_INPUT',
+      `The TIFF file is truncated: its image data ends at byte ${tiffDataEnd(ifd).toLocaleString('en')} but the file has ${fileBytes.toLocaleString('en')} bytes.`,
+    );
+  }
+  const raw = ifd && rawPixelsOf(ifd, fileBytes);
+  if (ifd && raw) {
+    checkPixels(raw.layout, options.maxPixels);
+    const { pages } = ifd;
+    return {
+      format,
+      layout: raw.layout,
+      page,
+      pages,
+      tiff: tiffTagsOf(ifd),
+      rawOffset: raw.offset,
+      fileBytes,
+    };
+  }
+  const sharp = await loadSharp();
   const read = async (p: number): Promise<Metadata> => {
     try {
       return await sharp(path, { page: p, limitInputPixels: false }).metadata();
@@ -82,15 +128,20 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
   const width = meta.width ?? 0;
   const height = meta.pageHeight && pages > 1 ? meta.pageHeight : (meta.height ?? 0);
   if (width < 1 || height < 1) throw new HisteqError('BAD_INPUT', 'The image has no pixels.');
-  if (width * height > options.maxPixels) {
+  checkPixels({ width, height }, options.maxPixels);
+  const layout: PixelLayout = { width, height, channels: channelsOf(meta), depth: depthOf(meta) };
+  const tiff = ifd ? tiffTagsOf(ifd) : undefined;
+  return { format, layout, page, pages, tiff, fileBytes };
+}
+
+/** Refuses pixel bombs from the header alone, before anything is decoded. */
+function checkPixels({ width, height }: { width: number; height: number }, max: number): void {
+  if (width * height > max) {
     throw new HisteqError(
       'TOO_MANY_PIXELS',
-      `The image is ${width}×${height} (${(width * height).toLocaleString('en')} pixels), more than the limit of ${options.maxPixels.toLocaleString('en')} pixels.`,
+      `The image is ${width}×${height} (${(width * height).toLocaleString('en')} pixels), more than the limit of ${max.toLocaleString('en')} pixels.`,
     );
   }
-  const layout: PixelLayout = { width, height, channels: channelsOf(meta), depth: depthOf(meta) };
-  const tiff = format === 'tiff' ? ((await readTiffTags(path, page)) ?? undefined) : undefined;
-  return { format, layout, page, pages, tiff, fileBytes };
 }
 
 /**
@@ -101,6 +152,7 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
 export async function decodeImage(path: string, info: ImageInfo): Promise<Uint8Array> {
   const { layout } = info;
   const greyAlpha8 = layout.channels === 2 && layout.depth === 8;
+  const sharp = await loadSharp();
   let data: Buffer;
   try {
     // 'b-w' drops alpha, so 8-bit grey+alpha is read as RGBA (lossless) and compacted below.
@@ -133,6 +185,7 @@ export async function encodeImage(
     layout.depth === 16
       ? new Uint16Array(pixels.buffer, pixels.byteOffset, pixels.byteLength >> 1)
       : pixels;
+  const sharp = await loadSharp();
   const image = sharp(input, {
     raw: { width: layout.width, height: layout.height, channels: layout.channels },
     limitInputPixels: false,
@@ -150,6 +203,25 @@ export async function encodeImage(
   } else {
     image.jpeg({ quality: 95, chromaSubsampling: '4:4:4' });
   }
+  await toFileAtomic(image, outPath);
+}
+
+/** An 8-bit preview as PNG, published atomically like every shared file. */
+export async function encodePreview(
+  pixels: Uint8Array,
+  layout: PixelLayout,
+  outPath: string,
+): Promise<void> {
+  const sharp = await loadSharp();
+  const image = sharp(pixels, {
+    raw: { width: layout.width, height: layout.height, channels: layout.channels },
+  })
+    .toColourspace(colourspaceOf(layout))
+    .png({ compressionLevel: 2 }); // previews: speed over size
+  await toFileAtomic(image, outPath);
+}
+
+async function toFileAtomic(image: Sharp, outPath: string): Promise<void> {
   const tmp = `${outPath}.${process.pid}.${Date.now()}.tmp`;
   try {
     await image.toFile(tmp);

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import sharp from 'sharp';
+import { access, mkdir } from 'node:fs/promises';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import type { ColourMode, Lut } from '../imaging/types.js';
+import type { ImagePool } from '../pool/image-pool.js';
+import type { StripRef } from '../pool/protocol.js';
 import { writeFileAtomic } from '../pool/strip-io.js';
 import type { JobStats } from './job-stats.js';
 import type { SharedLayout } from './paths.js';
@@ -20,51 +20,45 @@ export type PreviewWhich = 'in' | 'out';
 export const previewName = (id: string, which: PreviewWhich) => `${id}.${which}.png`;
 export const statsName = (id: string) => `${id}.stats.json`;
 
-/**
- * Browsers cannot show TIFF or 16-bit data faithfully: a preview is an 8-bit sRGB PNG, shrunk
- * to fit. sharp does the work on libuv's threads, so the event loop only waits. Written to a
- * temporary name and renamed like every shared file; skipped when it exists (a resumed job).
- */
-export async function writePreview(
-  source: string,
-  page: number,
-  outPath: string,
-  logger: Logger,
-): Promise<void> {
-  if (await exists(outPath)) return;
-  const tmp = `${outPath}.${randomBytes(4).toString('hex')}.tmp`;
-  const started = performance.now();
-  try {
-    await mkdir(dirname(outPath), { recursive: true });
-    await sharp(source, { page, limitInputPixels: false })
-      .resize({
-        width: PREVIEW_MAX_SIDE,
-        height: PREVIEW_MAX_SIDE,
-        fit: 'inside',
-        withoutEnlargement: true,
-      })
-      .toColourspace('srgb')
-      .png({ compressionLevel: 6 })
-      .toFile(tmp);
-    await rename(tmp, outPath);
-    logger.debug({ preview: outPath, ms: Math.round(performance.now() - started) }, 'preview');
-  } catch (err) {
-    // A preview is a convenience: the job goes on without one, the UI shows a placeholder.
-    await rm(tmp, { force: true });
-    logger.warn({ err: errorMessage(err), preview: outPath }, 'could not make a preview');
-  }
+export interface PreviewJob {
+  id: string;
+  mode: ColourMode;
+  /** The whole image's raw samples (the raw TIFF itself or the staged decode). */
+  source: StripRef;
+  lut: Lut;
 }
 
-export async function writeInputPreview(
+/**
+ * Browsers cannot show TIFF or 16-bit data faithfully: previews are 8-bit PNGs of sampled
+ * pixels (imaging/preview.ts), made in the pool from the source and the LUT once the LUT exists,
+ * so they are ready long before the result. Skipped when they exist (a resumed job); a failure
+ * only costs the preview (the UI shows a placeholder), never the job.
+ */
+export async function writePreviews(
+  pool: ImagePool,
   shared: SharedLayout,
-  job: { id: string; upload: string; info: { page: number } },
+  job: PreviewJob,
   logger: Logger,
 ): Promise<void> {
-  await writePreview(
-    shared.abs(job.upload),
-    job.info.page,
-    `${shared.results}/${previewName(job.id, 'in')}`,
-    logger,
+  await mkdir(shared.results, { recursive: true });
+  await Promise.all(
+    (['in', 'out'] as const).map(async (which) => {
+      const outPath = `${shared.results}/${previewName(job.id, which)}`;
+      if (await exists(outPath)) return;
+      const started = performance.now();
+      try {
+        await pool.preview({
+          source: job.source,
+          maxSide: PREVIEW_MAX_SIDE,
+          mode: job.mode,
+          ...(which === 'out' ? { lut: job.lut } : {}),
+          outPath,
+        });
+        logger.debug({ preview: outPath, ms: Math.round(performance.now() - started) }, 'preview');
+      } catch (err) {
+        logger.warn({ err: errorMessage(err), preview: outPath }, 'could not make a preview');
+      }
+    }),
   );
 }
 

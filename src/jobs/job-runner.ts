@@ -1,18 +1,20 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { errorCode, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { DoneRecord, TaskClaims, ZkSession } from '../coordination/index.js';
-import { imageBytes } from '../imaging/types.js';
+import { hasRawPixels } from '../imaging/codec.js';
+import { createTiffContainer } from '../imaging/raw-tiff.js';
+import { imageBytes, type Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { FaultInjector } from './fault-injection.js';
 import type { JobStore } from './job-store.js';
 import { jobPath, tasksPath, taskPath, type SharedLayout, type TaskKind } from './paths.js';
 import { collectAttempts } from './attempts.js';
-import { previewName, writeInputPreview, writePreview, writeStats } from './job-previews.js';
+import { writePreviews, writeStats } from './job-previews.js';
 import { jobStats } from './job-stats.js';
-import { createTaskOps, jobFiles, removePhaseTasks } from './phase-tasks.js';
+import { createTaskOps, imageSource, jobFiles, removePhaseTasks } from './phase-tasks.js';
 import { waitForPhase } from './phase-waiter.js';
-import { readHistogram } from './task-executor.js';
+import { readHistogram, readLut } from './task-executor.js';
 import { writeFileAtomic } from '../pool/strip-io.js';
 import type { JobPhase, JobRecord, JobState } from './types.js';
 
@@ -42,6 +44,7 @@ export class JobRunner {
   readonly #id: string;
   readonly #signal: AbortSignal;
   readonly #log: Logger;
+  #previews: Promise<void> | undefined;
 
   constructor(deps: JobRunnerDeps, id: string, signal: AbortSignal) {
     this.#d = deps;
@@ -89,11 +92,14 @@ export class JobRunner {
     await mkdir(this.#d.shared.abs(files.dir), { recursive: true });
     // Staging writes atomically, so a raw file of the full size is a finished one (the upload
     // request staged it already, or a previous master did before it died): decode only once.
+    // A raw TIFF needs no staging: tasks read their strips from the upload itself.
     const raw = this.#d.shared.abs(files.raw);
-    const staged = await stat(raw).then(
-      (s) => s.size === imageBytes(job.info.layout),
-      () => false,
-    );
+    const staged =
+      hasRawPixels(job.info) ||
+      (await stat(raw).then(
+        (s) => s.size === imageBytes(job.info.layout),
+        () => false,
+      ));
     if (!staged) await this.#d.pool.stage(this.#d.shared.abs(job.upload), job.info, raw);
     await this.#d.faults?.masterStep('split', job.id);
     await this.#advance(job, 'mapping', 'splitting done; histogram tasks created', (next) =>
@@ -102,8 +108,6 @@ export class JobRunner {
   }
 
   async #waitPhase(job: JobRecord, kind: TaskKind): Promise<void> {
-    // The input preview is made while the pods map (never fails the job; #stitch awaits it).
-    if (kind === 'histogram') void writeInputPreview(this.#d.shared, job, this.#log);
     const outcome = await waitForPhase({
       session: this.#d.session,
       claims: this.#d.claims,
@@ -144,8 +148,14 @@ export class JobRunner {
       this.#d.shared.abs(files.lut),
       new Uint8Array(lut.buffer, lut.byteOffset, lut.byteLength),
     );
+    // Previews need only the source and the LUT: made while the pods equalize (#stitch awaits).
+    this.#previews = this.#writePreviews(job, lut);
+    // A raw TIFF's result is a container the tasks write their strips into (raw-tiff.ts).
+    const pixelOffset = hasRawPixels(job.info)
+      ? await createTiffContainer(this.#d.shared.abs(files.container), job.info.layout)
+      : undefined;
     await this.#advance(job, 'equalizing', 'LUT built; equalize tasks created', (next) =>
-      createTaskOps(this.#d.shared, next, 'equalize'),
+      createTaskOps(this.#d.shared, next, 'equalize', pixelOffset),
     );
   }
 
@@ -154,29 +164,49 @@ export class JobRunner {
     await this.#d.faults?.masterStep('stitch', job.id);
     const dones = await this.#doneRecords(job, 'equalize');
     const name = this.#d.shared.resultName(job.id, job.info.format);
+    const result = `${this.#d.shared.results}/${name}`;
     await mkdir(this.#d.shared.results, { recursive: true });
-    await this.#d.pool.stitch(
-      dones.map((d) => this.#d.shared.abs(d.pointer)),
-      job.info,
-      `${this.#d.shared.results}/${name}`,
-      dones.map((d) => d.checksum),
-    );
-    // Previews before `done`, so a page that sees the job done can show them at once.
-    await Promise.all([
-      writeInputPreview(this.#d.shared, job, this.#log),
-      writePreview(
-        `${this.#d.shared.results}/${name}`,
-        0,
-        `${this.#d.shared.results}/${previewName(job.id, 'out')}`,
-        this.#log,
-      ),
-    ]);
+    if (hasRawPixels(job.info)) {
+      await publishContainer(
+        this.#d.shared.abs(jobFiles(this.#d.shared, job.id).container),
+        result,
+      );
+    } else {
+      await this.#d.pool.stitch(
+        dones.map((d) => this.#d.shared.abs(d.pointer)),
+        job.info,
+        result,
+        dones.map((d) => d.checksum),
+      );
+    }
+    // Previews before `done`, so a page that sees the job done can show them at once (a
+    // resumed job makes them here; the LUT is on the shared volume).
+    await (this.#previews ??
+      readLut(this.#d.shared.abs(jobFiles(this.#d.shared, job.id).lut), job.info.layout).then(
+        (lut) => this.#writePreviews(job, lut),
+        (err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'no LUT for the previews'),
+      ));
     const attempts = await collectAttempts(this.#d.claims, job);
     const done = await this.#advance(job, 'done', 'done', () => [], {
       result: `/download/${name}`,
       attempts,
     });
     if (done) await this.#cleanup(done);
+  }
+
+  #writePreviews(job: JobRecord, lut: Lut): Promise<void> {
+    const source = imageSource(this.#d.shared, job);
+    return writePreviews(
+      this.#d.pool,
+      this.#d.shared,
+      {
+        id: job.id,
+        mode: job.options.mode,
+        source: { ...source, path: this.#d.shared.abs(source.path) },
+        lut,
+      },
+      this.#log,
+    );
   }
 
   async #fail(job: JobRecord, error: string): Promise<void> {
@@ -272,6 +302,22 @@ export class JobRunner {
       await rm(`${this.#d.shared.results}/${name}`, { force: true });
     }
     this.#log.debug({ path: jobPath(job.id) }, 'job cleaned up');
+  }
+}
+
+/**
+ * The tasks wrote every strip into the container: publishing it is a rename (atomic, so a
+ * download never sees half a result). A resumed stitch finds it already published.
+ */
+async function publishContainer(container: string, result: string): Promise<void> {
+  try {
+    await rename(container, result);
+  } catch (err) {
+    const published = await stat(result).then(
+      () => true,
+      () => false,
+    );
+    if (!published) throw err;
   }
 }
 

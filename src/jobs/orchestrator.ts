@@ -5,7 +5,7 @@ import { errorMessage, HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { ensureRoom } from '../common/storage.js';
 import type { TaskClaims, ZkSession } from '../coordination/index.js';
-import { probeImage } from '../imaging/codec.js';
+import { hasRawPixels, probeImage } from '../imaging/codec.js';
 import { imageBytes } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { JobsApi } from '../web/deps.js';
@@ -132,10 +132,10 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       maxPixels: this.#o.maxPixels,
     });
     // The upload is stored; the job still writes the raw staging, the strips and the result,
-    // each about the decoded size.
+    // each about the decoded size (a raw TIFF only its result: it is read and written in place).
     await ensureRoom(
       shared.root,
-      3 * imageBytes(info.layout),
+      (hasRawPixels(info) ? 1 : 3) * imageBytes(info.layout),
       this.#o.storageReserveBytes ?? 0,
       'this image and its outputs',
     );
@@ -167,8 +167,9 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       // next one finds the job and splits it again (JobRunner starts queued jobs from staging).
       await this.#o.store.create(record);
       created = true;
-      // Decoding the whole image now refuses corrupt or truncated data before any task exists.
-      await this.#o.pool.stage(request.path, info, shared.abs(files.raw));
+      // Decoding the whole image now refuses corrupt or truncated data before any task exists
+      // (a raw TIFF's pixels were checked to lie inside the file: nothing to decode).
+      if (!hasRawPixels(info)) await this.#o.pool.stage(request.path, info, shared.abs(files.raw));
       this.#remember(record, `accepted; splitting into ${record.tasks} strips`);
       this.#startRunner(id, signal, true, admissionOrder(record));
       return { id };

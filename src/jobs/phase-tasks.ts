@@ -1,5 +1,7 @@
 import { isZkError, type ZkOp, type ZkSession } from '../coordination/index.js';
+import { hasRawPixels } from '../imaging/codec.js';
 import type { PixelLayout } from '../imaging/types.js';
+import type { StripRef } from '../pool/protocol.js';
 import { stripRefs } from './plan.js';
 import { tasksPath, taskPath, type SharedLayout, type TaskKind } from './paths.js';
 import type { TaskPayload } from './task-spec.js';
@@ -14,21 +16,48 @@ export function jobFiles(shared: SharedLayout, id: string) {
     lut: `${dir}/lut.bin`,
     histogram: (i: number) => `${dir}/hist_${i}.bin`,
     strip: (i: number) => `${dir}/strip_${i}.raw`,
+    /** Raw TIFFs: the result, equalized in place by the tasks, renamed into results/ at the end. */
+    container: `${dir}/result.tif`,
   };
 }
 
 /** The payloads of one phase's tasks: one per strip of the staged raw image. */
-export function phasePayloads(shared: SharedLayout, job: JobRecord, kind: TaskKind): TaskPayload[] {
+/**
+ * The whole image's raw samples, relative to SHARED_DIR: a raw TIFF is read in place, anything
+ * else from the raw file staging decoded.
+ */
+export function imageSource(shared: SharedLayout, job: JobRecord): StripRef {
+  const { layout } = job.info;
+  return hasRawPixels(job.info)
+    ? { path: job.upload, offset: job.info.rawOffset, layout }
+    : { path: jobFiles(shared, job.id).raw, offset: 0, layout };
+}
+
+export function phasePayloads(
+  shared: SharedLayout,
+  job: JobRecord,
+  kind: TaskKind,
+  containerPixelOffset?: number,
+): TaskPayload[] {
   const files = jobFiles(shared, job.id);
   const layout: PixelLayout = job.info.layout;
-  return stripRefs(files.raw, layout, job.tasks).map((ref, index) => ({
+  const image = imageSource(shared, job);
+  const sources = stripRefs(image.path, layout, job.tasks, image.offset);
+  const inPlace =
+    kind === 'equalize' && containerPixelOffset !== undefined
+      ? stripRefs(files.container, layout, job.tasks, containerPixelOffset)
+      : undefined;
+  return sources.map((ref, index) => ({
     kind,
     job: job.id,
     index,
     source: ref,
     mode: job.options.mode,
-    output: kind === 'histogram' ? files.histogram(index) : files.strip(index),
-    ...(kind === 'equalize' ? { lut: files.lut } : {}),
+    ...(kind === 'histogram'
+      ? { output: files.histogram(index) }
+      : inPlace
+        ? { output: files.container, outputOffset: inPlace[index].offset, lut: files.lut }
+        : { output: files.strip(index), lut: files.lut }),
   }));
 }
 
@@ -66,10 +95,15 @@ export async function removePhaseTasks(session: ZkSession, folder: string): Prom
 }
 
 /** Ops that create a phase's task folder and tasks; they go into the same multi as the record. */
-export function createTaskOps(shared: SharedLayout, job: JobRecord, kind: TaskKind): ZkOp[] {
+export function createTaskOps(
+  shared: SharedLayout,
+  job: JobRecord,
+  kind: TaskKind,
+  containerPixelOffset?: number,
+): ZkOp[] {
   return [
     { op: 'create', path: tasksPath(job.id, kind), mode: 'persistent' },
-    ...phasePayloads(shared, job, kind).map((payload): ZkOp => ({
+    ...phasePayloads(shared, job, kind, containerPixelOffset).map((payload): ZkOp => ({
       op: 'create',
       path: taskPath(job.id, kind, payload.index),
       data: JSON.stringify({ ...payload, attempt: 0, history: [] }),

@@ -39,6 +39,7 @@ export class TaskExecutor {
       mode: task.mode,
       lut,
       outPath: output,
+      ...(task.outputOffset !== undefined ? { outOffset: task.outputOffset } : {}),
     });
     return { pointer: task.output, checksum };
   }

@@ -14,6 +14,8 @@ export interface TaskPayload {
   mode: ColourMode;
   /** Where the task's output goes (histogram counts, or equalized strip samples). */
   output: string;
+  /** Set: `output` is the result container and the strip is written at this byte offset. */
+  outputOffset?: number;
   /** Equalize tasks: the LUT file written by the reduce step. */
   lut?: string;
 }
@@ -26,6 +28,7 @@ export function parsePayload(spec: Record<string, unknown>): TaskPayload {
     typeof p.index !== 'number' ||
     typeof p.output !== 'string' ||
     typeof p.source?.path !== 'string' ||
+    (p.outputOffset !== undefined && typeof p.outputOffset !== 'number') ||
     (p.kind === 'equalize' && typeof p.lut !== 'string')
   ) {
     throw new Error('task spec is malformed');

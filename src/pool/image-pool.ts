@@ -9,6 +9,8 @@ import type {
   LutResult,
   PoolError,
   PoolRequest,
+  PreviewRequest,
+  PreviewResult,
   StageResult,
   StitchResult,
   StripRef,
@@ -80,6 +82,10 @@ export class ImagePool {
     checksums?: string[],
   ): Promise<StitchResult> {
     return this.#run({ kind: 'stitch', strips, info, outPath, checksums });
+  }
+
+  preview(request: Omit<PreviewRequest, 'kind'>): Promise<PreviewResult> {
+    return this.#run({ kind: 'preview', ...request });
   }
 
   get stats(): PoolStats {

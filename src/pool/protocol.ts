@@ -53,9 +53,15 @@ export interface EqualizeRequest {
   mode: ColourMode;
   lut: Lut;
   outPath: string;
+  /**
+   * Set: write the strip in place at this byte offset of an existing file (the result container
+   * of a raw TIFF, see raw-tiff.ts) instead of into a strip file of its own.
+   */
+  outOffset?: number;
 }
 export interface EqualizeResult {
   bytes: number;
+  /** SHA-256 of a strip file; empty for a strip written in place (nothing re-reads it). */
   sha256: string;
 }
 
@@ -72,8 +78,25 @@ export interface StitchResult {
   bytes: number;
 }
 
+/**
+ * A PNG preview of a whole raw image (`source` with the image's full layout), of the result when
+ * `lut` is given: sampled rows are read from the source, never the whole image.
+ */
+export interface PreviewRequest {
+  kind: 'preview';
+  source: StripRef;
+  maxSide: number;
+  mode: ColourMode;
+  lut?: Lut;
+  outPath: string;
+}
+export interface PreviewResult {
+  width: number;
+  height: number;
+}
+
 export type PoolRequest =
-  StageRequest | HistogramRequest | LutRequest | EqualizeRequest | StitchRequest;
+  StageRequest | HistogramRequest | LutRequest | EqualizeRequest | StitchRequest | PreviewRequest;
 
 export interface PoolResults {
   stage: StageResult;
@@ -81,6 +104,7 @@ export interface PoolResults {
   lut: LutResult;
   equalize: EqualizeResult;
   stitch: StitchResult;
+  preview: PreviewResult;
 }
 
 /** How a failed request comes back from a pool thread (see worker.ts). */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { stripOffsets } from '../imaging/strips.js';
-import type { PixelLayout } from '../imaging/types.js';
-import { imageBytes } from '../imaging/types.js';
+import { sampleRow, type PreviewPlan } from '../imaging/preview.js';
+import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
 import type { StripRef } from './protocol.js';
 
 /**
@@ -36,6 +36,24 @@ export async function readStrip(ref: StripRef): Promise<Uint8Array> {
   return bytes;
 }
 
+/** The preview's rows, read one by one from a raw image (a thousand small reads, not the image). */
+export async function readPreviewSamples(source: StripRef, plan: PreviewPlan): Promise<Uint8Array> {
+  const row = rowBytes(source.layout);
+  const out = new Uint8Array(imageBytes(plan.layout));
+  const line = new Uint8Array(row);
+  const file = await open(source.path, 'r');
+  try {
+    for (let y = 0; y < plan.rows.length; y++) {
+      const { bytesRead } = await file.read(line, 0, row, source.offset + plan.rows[y] * row);
+      if (bytesRead !== row) throw new Error(`${source.path} ended early`);
+      sampleRow(plan, line, out, y);
+    }
+  } finally {
+    await file.close();
+  }
+  return out;
+}
+
 /** Fills `into` from the file starting at `position`; a short file is an error. */
 async function readFully(path: string, into: Uint8Array, position: number): Promise<void> {
   const file = await open(path, 'r');
@@ -65,6 +83,32 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<s
     throw err;
   }
   return sha256(data);
+}
+
+/**
+ * Writes `data` at `position` of an existing file (never creating or truncating it). Re-running
+ * a task writes the same bytes to the same place, so repeats and late duplicates are harmless.
+ */
+export async function writeInPlace(
+  path: string,
+  position: number,
+  data: Uint8Array,
+): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    let done = 0;
+    while (done < data.byteLength) {
+      const { bytesWritten } = await file.write(
+        data,
+        done,
+        data.byteLength - done,
+        position + done,
+      );
+      done += bytesWritten;
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 export function sha256(data: Uint8Array): string {

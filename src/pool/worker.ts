@@ -4,10 +4,11 @@
  */
 import { move } from 'piscina';
 import { errorCode, errorMessage } from '../common/errors.js';
-import { decodeImage, encodeImage } from '../imaging/codec.js';
+import { decodeImage, encodeImage, encodePreview } from '../imaging/codec.js';
 import { applyLuts } from '../imaging/equalize.js';
 import { computeHistogram, sumHistograms } from '../imaging/histogram.js';
 import { buildLuts } from '../imaging/lut.js';
+import { planPreview, toEightBit } from '../imaging/preview.js';
 import { samplesOf } from '../imaging/types.js';
 import type {
   EqualizeRequest,
@@ -20,8 +21,16 @@ import type {
   StitchRequest,
   StitchResult,
   PoolError,
+  PreviewRequest,
+  PreviewResult,
 } from './protocol.js';
-import { readStrip, readStripsInto, writeFileAtomic } from './strip-io.js';
+import {
+  readPreviewSamples,
+  readStrip,
+  readStripsInto,
+  writeFileAtomic,
+  writeInPlace,
+} from './strip-io.js';
 
 export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
   const pixels = await decodeImage(req.inputPath, req.info);
@@ -45,6 +54,10 @@ export const lut = guard(async (req: LutRequest): Promise<LutResult> => {
 export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResult> => {
   const bytes = await readStrip(req.source);
   applyLuts(samplesOf(bytes, req.source.layout), req.source.layout, req.mode, req.lut);
+  if (req.outOffset !== undefined) {
+    await writeInPlace(req.outPath, req.outOffset, bytes);
+    return { bytes: bytes.byteLength, sha256: '' };
+  }
   const sha256 = await writeFileAtomic(req.outPath, bytes);
   return { bytes: bytes.byteLength, sha256 };
 });
@@ -53,6 +66,14 @@ export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> =>
   const pixels = await readStripsInto(req.strips, req.info.layout, req.checksums);
   await encodeImage(pixels, req.info, req.outPath);
   return { bytes: pixels.byteLength };
+});
+
+export const preview = guard(async (req: PreviewRequest): Promise<PreviewResult> => {
+  const plan = planPreview(req.source.layout, req.maxSide);
+  const bytes = await readPreviewSamples(req.source, plan);
+  if (req.lut) applyLuts(samplesOf(bytes, plan.layout), plan.layout, req.mode, req.lut);
+  await encodePreview(toEightBit(bytes, plan.layout), { ...plan.layout, depth: 8 }, req.outPath);
+  return { width: plan.layout.width, height: plan.layout.height };
 });
 
 /**

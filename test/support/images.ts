@@ -64,7 +64,11 @@ export async function writeImage(
 }
 
 /** A multi-page TIFF whose page p holds the given raw grey images, in order. */
-export async function writeMultiPageTiff(pages: RawImage[], path: string): Promise<void> {
+export async function writeMultiPageTiff(
+  pages: RawImage[],
+  path: string,
+  compression: 'none' | 'lzw' = 'lzw',
+): Promise<void> {
   const { default: sharp } = await import('sharp');
   const encoded = await Promise.all(
     pages.map((p) =>
@@ -77,7 +81,7 @@ export async function writeMultiPageTiff(pages: RawImage[], path: string): Promi
   await sharp(encoded, { join: { animated: true } })
     .extractChannel(0) // joining as frames makes RGBA; keep the grey values
     .toColourspace('b-w')
-    .tiff({ compression: 'lzw' })
+    .tiff({ compression })
     .toFile(path);
 }
 
