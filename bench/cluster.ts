@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { io } from 'socket.io-client';
+import { createLogger } from '../src/common/log.js';
+import { ZkSession } from '../src/coordination/index.js';
+import { PARAMS_PATH } from '../src/jobs/paths.js';
 import type { JobStatusEvent, JobView } from '../src/jobs/types.js';
 import { startScratchCluster } from '../src/local/scratch-cluster.js';
 import type { ClusterSnapshot } from '../src/web/deps.js';
@@ -10,6 +13,8 @@ import { summarize, type Summary } from './stats.js';
 export interface ClusterFigures {
   pods: number;
   image: string;
+  /** Tasks per phase (`tasks_per_job`; default one per pod). */
+  tasks: number;
   seconds: Summary;
   phaseMs: Record<string, Summary>;
   /** Worst event-loop delay p99 seen during a job, on the master and on any worker (ms). */
@@ -26,6 +31,7 @@ export async function benchCluster(
   pods: number,
   imagePath: string,
   runs: number,
+  tasksPerJob?: number,
 ): Promise<ClusterFigures> {
   const threads = Math.max(1, Math.floor(availableParallelism() / pods));
   const scratch = await startScratchCluster({
@@ -34,6 +40,7 @@ export async function benchCluster(
   });
   const { cluster } = scratch;
   try {
+    if (tasksPerJob !== undefined) await setTasksPerJob(scratch.zk.connectionString, tasksPerJob);
     const url = cluster.frontDoorUrl;
     await waitForPods(url, pods);
     const bytes = await readFile(imagePath);
@@ -70,6 +77,7 @@ export async function benchCluster(
     return {
       pods,
       image: imagePath.split('/').pop() as string,
+      tasks: tasksPerJob ?? pods,
       seconds: summarize(seconds),
       phaseMs: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarize(v)])),
       loopP99Ms: { master: loopMaster, worker: loopWorker },
@@ -79,6 +87,24 @@ export async function benchCluster(
   } finally {
     await scratch.close();
   }
+}
+
+/** Writes `/config/mapreduce_params` as an operator would; the pods watch it. */
+async function setTasksPerJob(zkHosts: string, tasks: number): Promise<void> {
+  const logger = createLogger({ pod: 'bench', level: 'warn' });
+  const session = await ZkSession.create({
+    connectionString: zkHosts,
+    sessionTimeoutMs: 6000,
+    logger,
+  });
+  try {
+    await session.ensurePath(PARAMS_PATH);
+    await session.setData(PARAMS_PATH, JSON.stringify({ tasks_per_job: tasks }));
+  } finally {
+    await session.close();
+  }
+  // The pods apply it on their watch; give the notification a moment to land.
+  await new Promise((r) => setTimeout(r, 300));
 }
 
 async function waitForPods(url: string, pods: number): Promise<void> {

@@ -20,6 +20,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CLI_IMAGES: BenchImage[] = [
   { name: 'grey8-16mp', width: 4000, height: 4000, channels: 1, depth: 8, compression: 'none' },
   { name: 'grey8-64mp', width: 8000, height: 8000, channels: 1, depth: 8, compression: 'none' },
+  { name: 'grey8-144mp', width: 12000, height: 12000, channels: 1, depth: 8, compression: 'none' },
   { name: 'grey8-64mp-lzw', width: 8000, height: 8000, channels: 1, depth: 8, compression: 'lzw' },
   { name: 'grey16-16mp', width: 4000, height: 4000, channels: 1, depth: 16, compression: 'none' },
   { name: 'rgb8-24mp', width: 6000, height: 4000, channels: 3, depth: 8, compression: 'none' },
@@ -57,31 +58,63 @@ async function main(): Promise<void> {
     '\nLocal cluster, upload start → result ready (s) [phases, ms], event-loop p99, peak RSS, ZooKeeper ops/job',
   );
   const clusterRuns: ClusterFigures[] = [];
-  const grey64 = await ensureImage(`${OUT}/images`, CLI_IMAGES[1]);
-  const grey16bit = await ensureImage(`${OUT}/images`, CLI_IMAGES[3]);
-  for (const [pods, image] of [
-    [1, grey64],
-    [2, grey64],
-    [5, grey64],
-    [5, grey16bit],
-  ] as const) {
-    const f = await benchCluster(pods, image, RUNS);
+  const image = (name: string) =>
+    ensureImage(`${OUT}/images`, CLI_IMAGES.find((i) => i.name === name) as BenchImage);
+  // [pods, image, tasks per job (default: one per pod)]
+  const plan: [number, string, number?][] = [
+    [1, 'grey8-64mp'],
+    [2, 'grey8-64mp'],
+    [5, 'grey8-16mp'],
+    [5, 'grey8-64mp'],
+    [5, 'grey8-144mp'],
+    [5, 'grey16-16mp'],
+    [5, 'grey8-16mp', 10],
+    [5, 'grey8-16mp', 20],
+  ];
+  for (const [pods, name, tasks] of plan) {
+    const f = await benchCluster(pods, await image(name), RUNS, tasks);
     clusterRuns.push(f);
     const phases = Object.entries(f.phaseMs)
       .map(([k, v]) => `${k} ${v.median.toFixed(0)}`)
       .join(', ');
     console.log(
-      `  ${pods} pod${pods === 1 ? ' ' : 's'} ${f.image.padEnd(16)} ${fmt(f.seconds)} [${phases}]\n` +
+      `  ${pods} pod${pods === 1 ? ' ' : 's'} ${f.image.padEnd(16)} ${String(f.tasks).padStart(2)} tasks ${fmt(f.seconds)} [${phases}]\n` +
         `      loop p99 master ${f.loopP99Ms.master.toFixed(0)} ms, workers ${f.loopP99Ms.worker.toFixed(0)} ms;` +
         ` peak RSS master ${f.peakRssMb.master.toFixed(0)} MB, worker ${f.peakRssMb.worker.toFixed(0)} MB;` +
         ` ZooKeeper ops ${f.zkOpsPerJob}`,
     );
   }
 
+  // Linear cost: time per megapixel at 144 MP over that at 16 MP (≤ 1.25 is the target).
+  const perMp = (seconds: number, name: string) => {
+    const img = CLI_IMAGES.find((i) => i.name === name) as BenchImage;
+    return seconds / ((img.width * img.height) / 1e6);
+  };
+  const cliSeconds = (name: string) =>
+    (cli.find((c) => (c.image as BenchImage).name === name)?.seconds as { median: number }).median;
+  const clusterSeconds = (name: string) =>
+    clusterRuns.find((c) => c.pods === 5 && c.tasks === 5 && c.image === `${name}.tif`)?.seconds
+      .median ?? NaN;
+  const linearity = {
+    cli:
+      perMp(cliSeconds('grey8-144mp'), 'grey8-144mp') /
+      perMp(cliSeconds('grey8-16mp'), 'grey8-16mp'),
+    cluster5:
+      perMp(clusterSeconds('grey8-144mp'), 'grey8-144mp') /
+      perMp(clusterSeconds('grey8-16mp'), 'grey8-16mp'),
+  };
+  console.log(
+    `\nPer-megapixel time at 144 MP ÷ at 16 MP (8-bit): CLI ${linearity.cli.toFixed(2)}, 5-pod cluster ${linearity.cluster5.toFixed(2)}`,
+  );
+  const ops = clusterRuns
+    .filter((c) => c.pods === 5 && c.image === 'grey8-16mp.tif')
+    .map((c) => `${c.tasks} tasks ${c.zkOpsPerJob} (${(c.zkOpsPerJob / c.tasks).toFixed(0)}/task)`);
+  console.log(`ZooKeeper operations per job, 5 pods, by tasks per phase: ${ops.join(', ')}`);
+
   await writeFile(
     `${OUT}/bench.json`,
     JSON.stringify(
-      { date: new Date().toISOString(), runs: RUNS, kernels, cli, cluster: clusterRuns },
+      { date: new Date().toISOString(), runs: RUNS, kernels, cli, cluster: clusterRuns, linearity },
       null,
       2,
     ),

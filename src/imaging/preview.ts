@@ -31,9 +31,9 @@ export function planPreview(source: PixelLayout, maxSide: number): PreviewPlan {
 export function sampleRow(plan: PreviewPlan, sourceRow: Uint8Array, into: Uint8Array, row: number) {
   const pixel = plan.layout.channels * bytesPerSample(plan.layout);
   let at = row * rowBytes(plan.layout);
+  // Byte by byte: a subarray per pixel would allocate a million views per preview.
   for (const x of plan.columns) {
-    into.set(sourceRow.subarray(x * pixel, x * pixel + pixel), at);
-    at += pixel;
+    for (let b = x * pixel, end = b + pixel; b < end; b++) into[at++] = sourceRow[b];
   }
 }
 

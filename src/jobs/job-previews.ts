@@ -1,8 +1,10 @@
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, open } from 'node:fs/promises';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import type { ColourMode, Lut } from '../imaging/types.js';
-import type { ImagePool } from '../pool/image-pool.js';
+import { encodePreview } from '../imaging/codec.js';
+import { applyLuts } from '../imaging/equalize.js';
+import { planPreview, sampleRow, toEightBit, type PreviewPlan } from '../imaging/preview.js';
+import { imageBytes, rowBytes, samplesOf, type ColourMode, type Lut } from '../imaging/types.js';
 import type { StripRef } from '../pool/protocol.js';
 import { writeFileAtomic } from '../pool/strip-io.js';
 import type { JobStats } from './job-stats.js';
@@ -23,43 +25,63 @@ export const statsName = (id: string) => `${id}.stats.json`;
 export interface PreviewJob {
   id: string;
   mode: ColourMode;
-  /** The whole image's raw samples (the raw TIFF itself or the staged decode). */
+  /** The whole image's raw samples (the raw TIFF itself or the staged decode), absolute path. */
   source: StripRef;
   lut: Lut;
 }
 
 /**
  * Browsers cannot show TIFF or 16-bit data faithfully: previews are 8-bit PNGs of sampled
- * pixels (imaging/preview.ts), made in the pool from the source and the LUT once the LUT exists,
- * so they are ready long before the result. Skipped when they exist (a resumed job); a failure
+ * pixels (imaging/preview.ts), made once the LUT exists, so they are ready long before the
+ * result. They are made here rather than in the pool, whose threads are busy with the job's own
+ * tasks: a thousand async row reads, a loop over a megapixel at most, and libvips encoding on
+ * its own threads keep the event loop free. Skipped when they exist (a resumed job); a failure
  * only costs the preview (the UI shows a placeholder), never the job.
  */
 export async function writePreviews(
-  pool: ImagePool,
   shared: SharedLayout,
   job: PreviewJob,
   logger: Logger,
 ): Promise<void> {
-  await mkdir(shared.results, { recursive: true });
-  await Promise.all(
-    (['in', 'out'] as const).map(async (which) => {
-      const outPath = `${shared.results}/${previewName(job.id, which)}`;
-      if (await exists(outPath)) return;
-      const started = performance.now();
-      try {
-        await pool.preview({
-          source: job.source,
-          maxSide: PREVIEW_MAX_SIDE,
-          mode: job.mode,
-          ...(which === 'out' ? { lut: job.lut } : {}),
-          outPath,
-        });
-        logger.debug({ preview: outPath, ms: Math.round(performance.now() - started) }, 'preview');
-      } catch (err) {
-        logger.warn({ err: errorMessage(err), preview: outPath }, 'could not make a preview');
-      }
-    }),
-  );
+  const started = performance.now();
+  const paths = { in: previewPath(shared, job.id, 'in'), out: previewPath(shared, job.id, 'out') };
+  try {
+    if ((await exists(paths.in)) && (await exists(paths.out))) return;
+    await mkdir(shared.results, { recursive: true });
+    const plan = planPreview(job.source.layout, PREVIEW_MAX_SIDE);
+    const input = await readPreviewSamples(job.source, plan);
+    const output = input.slice();
+    applyLuts(samplesOf(output, plan.layout), plan.layout, job.mode, job.lut);
+    const layout8 = { ...plan.layout, depth: 8 } as const;
+    await Promise.all([
+      encodePreview(toEightBit(input, plan.layout), layout8, paths.in),
+      encodePreview(toEightBit(output, plan.layout), layout8, paths.out),
+    ]);
+    logger.debug({ job: job.id, ms: Math.round(performance.now() - started) }, 'previews');
+  } catch (err) {
+    logger.warn({ err: errorMessage(err), job: job.id }, 'could not make the previews');
+  }
+}
+
+const previewPath = (shared: SharedLayout, id: string, which: PreviewWhich) =>
+  `${shared.results}/${previewName(id, which)}`;
+
+/** The preview's rows, read one by one from the raw samples (never the whole image). */
+async function readPreviewSamples(source: StripRef, plan: PreviewPlan): Promise<Uint8Array> {
+  const row = rowBytes(source.layout);
+  const out = new Uint8Array(imageBytes(plan.layout));
+  const line = new Uint8Array(row);
+  const file = await open(source.path, 'r');
+  try {
+    for (let y = 0; y < plan.rows.length; y++) {
+      const { bytesRead } = await file.read(line, 0, row, source.offset + plan.rows[y] * row);
+      if (bytesRead !== row) throw new Error('the image ended early');
+      sampleRow(plan, line, out, y);
+    }
+  } finally {
+    await file.close();
+  }
+  return out;
 }
 
 export async function writeStats(

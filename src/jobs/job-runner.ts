@@ -197,7 +197,6 @@ export class JobRunner {
   #writePreviews(job: JobRecord, lut: Lut): Promise<void> {
     const source = imageSource(this.#d.shared, job);
     return writePreviews(
-      this.#d.pool,
       this.#d.shared,
       {
         id: job.id,

@@ -12,6 +12,7 @@ import { JobOrchestrator } from '../jobs/orchestrator.js';
 import { JOBS_PATH, sharedLayout } from '../jobs/paths.js';
 import { TaskExecutor } from '../jobs/task-executor.js';
 import { TaskWorker } from '../jobs/task-worker.js';
+import { loadSharp } from '../imaging/codec.js';
 import { ImagePool } from '../pool/image-pool.js';
 import type { WebEvents } from '../web/deps.js';
 import { createWebServer, type WebServer } from '../web/server.js';
@@ -53,6 +54,9 @@ export class Pod {
   ) {}
 
   static async start(config: Config, log: Logger): Promise<Pod> {
+    // libvips loads synchronously (~170 ms): now, before there is a session to starve, rather
+    // than on a master's first upload probe or preview.
+    await loadSharp();
     const pool = ImagePool.create({ threads: config.poolThreads });
     const session = await ZkSession.create({
       connectionString: config.zkHosts,

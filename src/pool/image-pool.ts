@@ -9,8 +9,6 @@ import type {
   LutResult,
   PoolError,
   PoolRequest,
-  PreviewRequest,
-  PreviewResult,
   StageResult,
   StitchResult,
   StripRef,
@@ -82,10 +80,6 @@ export class ImagePool {
     checksums?: string[],
   ): Promise<StitchResult> {
     return this.#run({ kind: 'stitch', strips, info, outPath, checksums });
-  }
-
-  preview(request: Omit<PreviewRequest, 'kind'>): Promise<PreviewResult> {
-    return this.#run({ kind: 'preview', ...request });
   }
 
   get stats(): PoolStats {

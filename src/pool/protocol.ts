@@ -78,25 +78,8 @@ export interface StitchResult {
   bytes: number;
 }
 
-/**
- * A PNG preview of a whole raw image (`source` with the image's full layout), of the result when
- * `lut` is given: sampled rows are read from the source, never the whole image.
- */
-export interface PreviewRequest {
-  kind: 'preview';
-  source: StripRef;
-  maxSide: number;
-  mode: ColourMode;
-  lut?: Lut;
-  outPath: string;
-}
-export interface PreviewResult {
-  width: number;
-  height: number;
-}
-
 export type PoolRequest =
-  StageRequest | HistogramRequest | LutRequest | EqualizeRequest | StitchRequest | PreviewRequest;
+  StageRequest | HistogramRequest | LutRequest | EqualizeRequest | StitchRequest;
 
 export interface PoolResults {
   stage: StageResult;
@@ -104,7 +87,6 @@ export interface PoolResults {
   lut: LutResult;
   equalize: EqualizeResult;
   stitch: StitchResult;
-  preview: PreviewResult;
 }
 
 /** How a failed request comes back from a pool thread (see worker.ts). */

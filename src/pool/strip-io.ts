@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { stripOffsets } from '../imaging/strips.js';
-import { sampleRow, type PreviewPlan } from '../imaging/preview.js';
-import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
+import { imageBytes, type PixelLayout } from '../imaging/types.js';
 import type { StripRef } from './protocol.js';
 
 /**
@@ -34,24 +33,6 @@ export async function readStrip(ref: StripRef): Promise<Uint8Array> {
   const bytes = new Uint8Array(new ArrayBuffer(imageBytes(ref.layout)));
   await readFully(ref.path, bytes, ref.offset);
   return bytes;
-}
-
-/** The preview's rows, read one by one from a raw image (a thousand small reads, not the image). */
-export async function readPreviewSamples(source: StripRef, plan: PreviewPlan): Promise<Uint8Array> {
-  const row = rowBytes(source.layout);
-  const out = new Uint8Array(imageBytes(plan.layout));
-  const line = new Uint8Array(row);
-  const file = await open(source.path, 'r');
-  try {
-    for (let y = 0; y < plan.rows.length; y++) {
-      const { bytesRead } = await file.read(line, 0, row, source.offset + plan.rows[y] * row);
-      if (bytesRead !== row) throw new Error(`${source.path} ended early`);
-      sampleRow(plan, line, out, y);
-    }
-  } finally {
-    await file.close();
-  }
-  return out;
 }
 
 /** Fills `into` from the file starting at `position`; a short file is an error. */

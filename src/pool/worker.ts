@@ -4,11 +4,10 @@
  */
 import { move } from 'piscina';
 import { errorCode, errorMessage } from '../common/errors.js';
-import { decodeImage, encodeImage, encodePreview } from '../imaging/codec.js';
+import { decodeImage, encodeImage } from '../imaging/codec.js';
 import { applyLuts } from '../imaging/equalize.js';
 import { computeHistogram, sumHistograms } from '../imaging/histogram.js';
 import { buildLuts } from '../imaging/lut.js';
-import { planPreview, toEightBit } from '../imaging/preview.js';
 import { samplesOf } from '../imaging/types.js';
 import type {
   EqualizeRequest,
@@ -21,16 +20,8 @@ import type {
   StitchRequest,
   StitchResult,
   PoolError,
-  PreviewRequest,
-  PreviewResult,
 } from './protocol.js';
-import {
-  readPreviewSamples,
-  readStrip,
-  readStripsInto,
-  writeFileAtomic,
-  writeInPlace,
-} from './strip-io.js';
+import { readStrip, readStripsInto, writeFileAtomic, writeInPlace } from './strip-io.js';
 
 export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
   const pixels = await decodeImage(req.inputPath, req.info);
@@ -66,14 +57,6 @@ export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> =>
   const pixels = await readStripsInto(req.strips, req.info.layout, req.checksums);
   await encodeImage(pixels, req.info, req.outPath);
   return { bytes: pixels.byteLength };
-});
-
-export const preview = guard(async (req: PreviewRequest): Promise<PreviewResult> => {
-  const plan = planPreview(req.source.layout, req.maxSide);
-  const bytes = await readPreviewSamples(req.source, plan);
-  if (req.lut) applyLuts(samplesOf(bytes, plan.layout), plan.layout, req.mode, req.lut);
-  await encodePreview(toEightBit(bytes, plan.layout), { ...plan.layout, depth: 8 }, req.outPath);
-  return { width: plan.layout.width, height: plan.layout.height };
 });
 
 /**

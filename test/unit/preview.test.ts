@@ -9,7 +9,9 @@ import { computeHistogram } from '../../src/imaging/histogram.js';
 import { buildLuts } from '../../src/imaging/lut.js';
 import { planPreview } from '../../src/imaging/preview.js';
 import { samplesOf, type PixelLayout } from '../../src/imaging/types.js';
-import { ImagePool } from '../../src/pool/image-pool.js';
+import { previewName, writePreviews } from '../../src/jobs/job-previews.js';
+import { sharedLayout } from '../../src/jobs/paths.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { bytesOfImage, colourspaceFor, lowContrastImage } from '../support/images.js';
 
 describe('preview plan', () => {
@@ -35,15 +37,12 @@ describe('preview plan', () => {
   });
 });
 
-describe('pool previews', () => {
+describe('job previews', () => {
   let dir: string;
-  let pool: ImagePool;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'preview-'));
-    pool = ImagePool.create({ threads: 1 });
   });
   after(async () => {
-    await pool.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -65,31 +64,49 @@ describe('pool previews', () => {
         'per-channel',
       );
       const lut = buildLuts(hist, layout, 'per-channel');
-      const outPath = join(dir, `out-${channels}-${depth}.png`);
+      const shared = sharedLayout(dir);
+      const id = `job-${channels}-${depth}`;
       const source = { path, offset: header, layout };
-      const size = await pool.preview({ source, maxSide: 600, mode: 'per-channel', lut, outPath });
-      assert.deepEqual(size, { width: 600, height: 280 });
+      const { logger, events } = captureLogger();
+      await writePreviews(shared, { id, mode: 'per-channel', source, lut }, logger);
+      assert.deepEqual(
+        events().filter((e) => Number(e.level) >= 40),
+        [],
+        'no warning',
+      );
+      const outPath = join(shared.results, previewName(id, 'out'));
+      const inPath = join(shared.results, previewName(id, 'in'));
+      for (const p of [inPath, outPath]) {
+        const meta = await sharp(p).metadata();
+        assert.deepEqual([meta.width, meta.height, meta.channels], [1024, 478, channels]);
+      }
 
       const equalized = samplesOf(bytesOfImage(image).slice(), layout);
       applyLuts(equalized, layout, 'per-channel', lut);
-      assert.equal((await sharp(outPath).metadata()).channels, channels);
-      const png = await sharp(outPath)
-        .toColourspace(colourspaceFor({ channels, depth: 8 }))
-        .raw()
-        .toBuffer({ resolveWithObject: true });
+      const decode = async (p: string) =>
+        (
+          await sharp(p)
+            .toColourspace(colourspaceFor({ channels, depth: 8 }))
+            .raw()
+            .toBuffer()
+        ).subarray(0);
+      const previews = { in: await decode(inPath), out: await decode(outPath) };
       // Independent sampling: the source pixel under each preview pixel's centre.
       for (const [px, py] of [
         [0, 0],
-        [599, 279],
+        [1023, 477],
         [300, 140],
-        [17, 263],
+        [17, 463],
       ]) {
-        const sx = Math.floor(((px + 0.5) * width) / 600);
-        const sy = Math.floor(((py + 0.5) * height) / 280);
+        const sx = Math.floor(((px + 0.5) * width) / 1024);
+        const sy = Math.floor(((py + 0.5) * height) / 478);
         for (let c = 0; c < channels; c++) {
-          const v = equalized[(sy * width + sx) * channels + c];
-          const expected = depth === 16 ? v >>> 8 : v;
-          assert.equal(png.data[(py * 600 + px) * channels + c], expected, `pixel ${px},${py}`);
+          const at = (sy * width + sx) * channels + c;
+          const eight = (v: number) => (depth === 16 ? v >>> 8 : v);
+          const where = `pixel ${px},${py} channel ${c}`;
+          const i = (py * 1024 + px) * channels + c;
+          assert.equal(previews.in[i], eight(image.data[at]), `input ${where}`);
+          assert.equal(previews.out[i], eight(equalized[at]), `result ${where}`);
         }
       }
     });
