@@ -21,6 +21,8 @@ export interface ClusterFigures {
   loopP99Ms: { master: number; worker: number };
   peakRssMb: { master: number; worker: number };
   zkOpsPerJob: number;
+  /** ZooKeeper sessions that expired on any pod during the runs (must be 0). */
+  sessionsLost: number;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function benchCluster(
     let loopMaster = 0;
     let loopWorker = 0;
     let zkOps = 0;
+    let sessionsLost = 0;
     for (let run = 0; run < runs; run++) {
       const before = await scrapeAll(url); // also resets the event-loop histograms
       const started = performance.now();
@@ -61,9 +64,10 @@ export async function benchCluster(
           (metricValue(text, 'histeq_process_nodejs_eventloop_lag_p99_seconds') ?? 0) * 1000;
         if (pod === after.master) loopMaster = Math.max(loopMaster, p99);
         else loopWorker = Math.max(loopWorker, p99);
-        zkOps +=
-          metricSum(text, 'histeq_zookeeper_operations_total') -
-          metricSum(before.metrics.get(pod) ?? '', 'histeq_zookeeper_operations_total');
+        const delta = (name: string) =>
+          metricSum(text, name) - metricSum(before.metrics.get(pod) ?? '', name);
+        zkOps += delta('histeq_zookeeper_operations_total');
+        sessionsLost += delta('histeq_zookeeper_sessions_expired_total');
       }
     }
     const final = await scrapeAll(url);
@@ -83,6 +87,7 @@ export async function benchCluster(
       loopP99Ms: { master: loopMaster, worker: loopWorker },
       peakRssMb: { master: rssMaster, worker: rssWorker },
       zkOpsPerJob: Math.round(zkOps / runs),
+      sessionsLost,
     };
   } finally {
     await scratch.close();
@@ -121,9 +126,9 @@ async function scrapeAll(
 ): Promise<{ master: string | null; metrics: Map<string, string> }> {
   const snap = (await (await fetch(`${url}/api/cluster`)).json()) as ClusterSnapshot;
   const metrics = new Map<string, string>();
-  await Promise.all(
-    snap.pods.map(async (p) => metrics.set(p.pod, await (await fetch(`${p.url}/metrics`)).text())),
-  );
+  // One pod at a time: scraping all at once wakes every process together on few cores, and the
+  // stall that causes would be counted in the next window as if the job had caused it.
+  for (const p of snap.pods) metrics.set(p.pod, await (await fetch(`${p.url}/metrics`)).text());
   return { master: snap.master, metrics };
 }
 

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   for (const k of kernels) console.log(`  ${k.kernel.padEnd(26)} ${fmt(k.gbPerSecond)}`);
 
   console.log(
-    '\nSingle-process CLI, end to end (s): decode → split → histogram → reduce → equalize → stitch → encode',
+    '\nSingle-process CLI, end to end incl. process start-up (s); raw TIFFs in place, LZW decoded and encoded',
   );
   const cli: Record<string, unknown>[] = [];
   for (const img of CLI_IMAGES) {
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       `  ${pods} pod${pods === 1 ? ' ' : 's'} ${f.image.padEnd(16)} ${String(f.tasks).padStart(2)} tasks ${fmt(f.seconds)} [${phases}]\n` +
         `      loop p99 master ${f.loopP99Ms.master.toFixed(0)} ms, workers ${f.loopP99Ms.worker.toFixed(0)} ms;` +
         ` peak RSS master ${f.peakRssMb.master.toFixed(0)} MB, worker ${f.peakRssMb.worker.toFixed(0)} MB;` +
-        ` ZooKeeper ops ${f.zkOpsPerJob}`,
+        ` ZooKeeper ops ${f.zkOpsPerJob}; sessions lost ${f.sessionsLost}`,
     );
   }
 

@@ -40,6 +40,7 @@ const schema = z.object({
     .optional(),
   SHARED_DIR: z.string().min(1).default('/shared'),
   POOL_THREADS: int(1, 256).optional(),
+  POOL_NICE: int(0, 19).default(10),
   CPU_LIMIT: z.coerce.number().positive().optional(),
   MAX_PIXELS: int(1).default(268_402_689),
   MAX_UPLOAD_BYTES: int(1).default(512 * 1024 * 1024),
@@ -101,6 +102,11 @@ export interface Config {
   zkAuth: string | undefined;
   sharedDir: string;
   poolThreads: number;
+  /**
+   * Niceness of the pool threads (Linux nice is per thread): when the cores are busy, a pod's
+   * event loop — ZooKeeper heartbeats, claims, HTTP — runs before pixel work.
+   */
+  poolNice: number;
   maxPixels: number;
   maxUploadBytes: number;
   /** At most this many jobs run at once; the rest wait, queued, in order. */
@@ -155,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sharedDir,
     // The Downward API gives the CPU limit in whole cores (divisor 1); never the host's cores.
     poolThreads: e.POOL_THREADS ?? Math.max(1, Math.ceil(e.CPU_LIMIT ?? usableCpus())),
+    poolNice: e.POOL_NICE,
     maxPixels: e.MAX_PIXELS,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxActiveJobs: e.MAX_ACTIVE_JOBS,

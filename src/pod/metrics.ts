@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface MetricSources {
@@ -12,6 +13,21 @@ export interface MetricSources {
   tasksRunning?: () => readonly string[];
 }
 
+/**
+ * The process's own peak resident memory. getrusage's maxRSS is no good here: Linux carries it
+ * across exec from the parent at fork time, so a pod started by a big launcher would report the
+ * launcher's peak. VmHWM belongs to this program's memory alone.
+ */
+function peakRssBytes(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kb) return Number(kb) * 1024;
+  } catch {
+    // Not Linux: fall back below.
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 const ZK_STATES = ['connecting', 'connected', 'suspended', 'expired', 'closed'];
 
 /**
@@ -22,11 +38,18 @@ export class PodMetrics {
   readonly registry = new Registry();
   readonly tasks: Counter<'kind' | 'outcome'>;
   readonly taskSeconds: Histogram<'kind'>;
+  /** Sessions this pod lost (expired): load must never cause one. */
+  readonly sessionsExpired: Counter;
 
   constructor(pod: string, sources: MetricSources) {
     const registry = this.registry;
     registry.setDefaultLabels({ pod });
     collectDefaultMetrics({ register: registry, prefix: 'histeq_process_' });
+    this.sessionsExpired = new Counter({
+      name: 'histeq_zookeeper_sessions_expired_total',
+      help: 'ZooKeeper sessions of this pod that expired (each is replaced by a new one).',
+      registers: [registry],
+    });
     this.tasks = new Counter({
       name: 'histeq_tasks_total',
       help: 'Task attempts run on this pod, by kind and outcome.',
@@ -108,7 +131,7 @@ export class PodMetrics {
       help: 'Peak resident memory of this pod process.',
       registers: [registry],
       collect() {
-        this.set(process.resourceUsage().maxRSS * 1024);
+        this.set(peakRssBytes());
       },
     });
     new Gauge({

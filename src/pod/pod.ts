@@ -57,7 +57,7 @@ export class Pod {
     // libvips loads synchronously (~170 ms): now, before there is a session to starve, rather
     // than on a master's first upload probe or preview.
     await loadSharp();
-    const pool = ImagePool.create({ threads: config.poolThreads });
+    const pool = ImagePool.create({ threads: config.poolThreads, nice: config.poolNice });
     const session = await ZkSession.create({
       connectionString: config.zkHosts,
       sessionTimeoutMs: config.zkSessionTimeoutMs,
@@ -118,6 +118,9 @@ export class Pod {
       jobsByState: () => orchestrator.stateCounts(),
       zkOperations: () => session.operations,
       tasksRunning: () => worker.runningTasks,
+    });
+    session.on('state', (state) => {
+      if (state === 'expired') metrics.sessionsExpired.inc();
     });
     worker.on('task', (kind, outcome, seconds) => {
       metrics.tasks.inc({ kind, outcome });

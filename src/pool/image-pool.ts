@@ -9,6 +9,7 @@ import type {
   LutResult,
   PoolError,
   PoolRequest,
+  PoolWorkerData,
   StageResult,
   StitchResult,
   StripRef,
@@ -17,6 +18,8 @@ import type {
 export interface ImagePoolOptions {
   /** Worker threads. Resolve it from configuration (CPU limit), not from the host's cores. */
   threads: number;
+  /** Niceness of the threads (0–19, default 0): pixel work yields the CPU to the event loop. */
+  nice?: number;
 }
 
 export interface PoolStats {
@@ -45,6 +48,7 @@ export class ImagePool {
       minThreads: options.threads,
       maxThreads: options.threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
+      workerData: { nice: options.nice ?? 0 } satisfies PoolWorkerData,
     });
   }
 

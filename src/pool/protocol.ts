@@ -89,6 +89,11 @@ export interface PoolResults {
   stitch: StitchResult;
 }
 
+/** What every pool thread is started with. */
+export interface PoolWorkerData {
+  nice: number;
+}
+
 /** How a failed request comes back from a pool thread (see worker.ts). */
 export interface PoolError {
   code: string;

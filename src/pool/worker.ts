@@ -2,7 +2,8 @@
  * The piscina worker: pure kernels from imaging/ plus the file I/O at their edges. Runs on pool
  * threads only, so the event loop of the pod never does pixel work.
  */
-import { move } from 'piscina';
+import { setPriority } from 'node:os';
+import { move, workerData } from 'piscina';
 import { errorCode, errorMessage } from '../common/errors.js';
 import { decodeImage, encodeImage } from '../imaging/codec.js';
 import { applyLuts } from '../imaging/equalize.js';
@@ -20,8 +21,19 @@ import type {
   StitchRequest,
   StitchResult,
   PoolError,
+  PoolWorkerData,
 } from './protocol.js';
 import { readStrip, readStripsInto, writeFileAtomic, writeInPlace } from './strip-io.js';
+
+// Linux nice is per thread: this lowers only this pool thread, never the pod's event loop.
+const { nice } = workerData as PoolWorkerData;
+if (nice > 0) {
+  try {
+    setPriority(nice);
+  } catch {
+    // Not permitted (a locked-down platform): the threads just run at normal priority.
+  }
+}
 
 export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
   const pixels = await decodeImage(req.inputPath, req.info);

@@ -22,6 +22,12 @@ describe('loadConfig', () => {
     assert.equal(c.labeler, 'kubernetes');
   });
 
+  it('runs pool threads at nice 10 unless POOL_NICE says otherwise (0–19)', () => {
+    assert.equal(loadConfig({}).poolNice, 10);
+    assert.equal(loadConfig({ POOL_NICE: '0' }).poolNice, 0);
+    assert.throws(() => loadConfig({ POOL_NICE: '20' }), /POOL_NICE/);
+  });
+
   it('accepts ZooKeeper ensembles with a chroot', () => {
     assert.equal(
       loadConfig({ ZK_HOSTS: 'zk-0.zk:2181,zk-1.zk:2181/histeq' }).zkHosts,
