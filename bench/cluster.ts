@@ -8,6 +8,7 @@ import type { JobStatusEvent, JobView } from '../src/jobs/types.js';
 import { startScratchCluster } from '../src/local/scratch-cluster.js';
 import type { ClusterSnapshot } from '../src/web/deps.js';
 import { metricSum, metricValue } from './prometheus.js';
+import { postMultipart } from './upload.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface ClusterFigures {
@@ -140,8 +141,7 @@ async function uploadAndWait(url: string, bytes: Uint8Array, name: string): Prom
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
     });
-    const form = new FormData();
-    form.append('image', new Blob([bytes]), name.split('/').pop());
+
     const finished = new Map<string, JobStatusEvent>();
     let wanted = '';
     let wake: () => void = () => {};
@@ -149,8 +149,13 @@ async function uploadAndWait(url: string, bytes: Uint8Array, name: string): Prom
       if (s.state === 'done' || s.state === 'failed') finished.set(s.id, s);
       if (s.id === wanted && finished.has(wanted)) wake();
     });
-    const res = await fetch(`${url}/upload`, { method: 'POST', body: form });
-    const body = (await res.json()) as { job_id?: string; error?: string };
+    const res = await postMultipart(
+      `${url}/upload`,
+      'image',
+      name.split('/').pop() as string,
+      bytes,
+    );
+    const body = JSON.parse(res.body) as { job_id?: string; error?: string };
     if (!body.job_id) throw new Error(`upload refused: ${body.error}`);
     wanted = body.job_id;
     if (!finished.has(wanted)) {

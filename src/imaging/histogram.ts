@@ -19,11 +19,29 @@ export function computeHistogram(
   layout: PixelLayout,
   mode: ColourMode,
 ): Uint32Array {
+  const hist = emptyHistogram(layout, mode);
+  addToHistogram(samples, layout, mode, hist);
+  return hist;
+}
+
+export function emptyHistogram(layout: PixelLayout, mode: ColourMode): Uint32Array {
+  return new Uint32Array(planesFor(layout, mode) * binsFor(layout));
+}
+
+/** Adds the counts of `samples` (whole pixels) to `hist`, so a strip can be counted in chunks. */
+export function addToHistogram(
+  samples: Samples,
+  layout: PixelLayout,
+  mode: ColourMode,
+  hist: Uint32Array,
+): void {
   const bins = binsFor(layout);
-  const hist = new Uint32Array(planesFor(layout, mode) * bins);
   const ch = layout.channels;
   if (samples.BYTES_PER_ELEMENT !== bytesPerSample(layout)) {
     throw new RangeError(`samples are not ${layout.depth}-bit`);
+  }
+  if (hist.length !== planesFor(layout, mode) * bins) {
+    throw new RangeError('the histogram does not fit the layout and mode');
   }
   if (ch === 1 || ch === 2) {
     // Grey and grey+alpha, the hot cases: WebAssembly (see wasm/kernels.wat for why).
@@ -33,7 +51,6 @@ export function computeHistogram(
   } else {
     countLuma(samples, layout, hist);
   }
-  return hist;
 }
 
 /** Adds histograms of the same shape (the reduce step). */

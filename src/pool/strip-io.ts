@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { stripOffsets } from '../imaging/strips.js';
-import { imageBytes, type PixelLayout } from '../imaging/types.js';
+import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
 import type { StripRef } from './protocol.js';
 
 /**
@@ -28,25 +28,123 @@ export async function readStripsInto(
   return image;
 }
 
-/** Reads a strip into a buffer that owns its memory (so it can be transferred between threads). */
-export async function readStrip(ref: StripRef): Promise<Uint8Array> {
-  const bytes = new Uint8Array(new ArrayBuffer(imageBytes(ref.layout)));
-  await readFully(ref.path, bytes, ref.offset);
-  return bytes;
+/** Chunks of whole rows of about this size: cache- and page-friendly whatever the strip size. */
+const CHUNK_BYTES = 4 << 20;
+
+/**
+ * One buffer per pool thread, reused by every request (piscina runs one request at a time per
+ * thread). Reuse matters more than it looks: a fresh 13 MB buffer per task costs thousands of
+ * first-touch page faults — slow in a VM — before the first pixel is read, and a worker's
+ * memory stays at a few megabytes whatever the strip size.
+ */
+let scratch: Uint8Array | undefined;
+
+function scratchBuffer(bytes: number): Uint8Array {
+  if (!scratch || scratch.byteLength < bytes) scratch = new Uint8Array(bytes);
+  return scratch.subarray(0, bytes);
+}
+
+/**
+ * Visits a strip chunk by chunk (whole rows, so no pixel is split), each read into the thread's
+ * reused buffer; `at` is the chunk's byte offset inside the strip.
+ */
+export async function forEachChunk(
+  ref: StripRef,
+  visit: (bytes: Uint8Array, layout: PixelLayout, at: number) => Promise<void> | void,
+): Promise<void> {
+  const row = rowBytes(ref.layout);
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / row));
+  const file = await open(ref.path, 'r');
+  try {
+    for (let top = 0; top < ref.layout.height; top += rowsPerChunk) {
+      const rows = Math.min(rowsPerChunk, ref.layout.height - top);
+      const bytes = scratchBuffer(rows * row);
+      await readFullyFrom(file, bytes, ref.offset + top * row, ref.path);
+      await visit(bytes, { ...ref.layout, height: rows }, top * row);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** Where an equalized strip goes, chunk by chunk. `finish` returns the SHA-256 it recorded. */
+export interface StripSink {
+  write(bytes: Uint8Array, at: number): Promise<void>;
+  finish(): Promise<string>;
+  discard(): Promise<void>;
+}
+
+/**
+ * Into an existing file at `base + at` (the result container of a raw TIFF), never creating or
+ * truncating it. Re-running a task writes the same bytes to the same place, so repeats and late
+ * duplicates are harmless. Nothing re-reads the strip, so no checksum ('' is recorded).
+ */
+export async function inPlaceSink(path: string, base: number): Promise<StripSink> {
+  const file = await open(path, 'r+');
+  return {
+    write: (bytes, at) => writeFully(file, bytes, base + at),
+    finish: async () => {
+      await file.close();
+      return '';
+    },
+    discard: () => file.close(),
+  };
+}
+
+/**
+ * Into a new strip file written under a temporary name and renamed into place by `finish`, so a
+ * reader never sees half a file; hashed as it goes for the stitch to check.
+ */
+export async function atomicFileSink(path: string): Promise<StripSink> {
+  const tmp = temporaryName(path);
+  const file = await open(tmp, 'w');
+  const hash = createHash('sha256');
+  return {
+    write: async (bytes, at) => {
+      hash.update(bytes);
+      await writeFully(file, bytes, at);
+    },
+    finish: async () => {
+      await file.close();
+      await rename(tmp, path);
+      return hash.digest('hex');
+    },
+    discard: async () => {
+      await file.close().catch(() => {});
+      await rm(tmp, { force: true });
+    },
+  };
+}
+
+async function writeFully(file: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.byteLength) {
+    const { bytesWritten } = await file.write(data, done, data.byteLength - done, position + done);
+    done += bytesWritten;
+  }
 }
 
 /** Fills `into` from the file starting at `position`; a short file is an error. */
 async function readFully(path: string, into: Uint8Array, position: number): Promise<void> {
   const file = await open(path, 'r');
   try {
-    let done = 0;
-    while (done < into.byteLength) {
-      const { bytesRead } = await file.read(into, done, into.byteLength - done, position + done);
-      if (bytesRead === 0) throw new Error(`${path} ended early at byte ${position + done}`);
-      done += bytesRead;
-    }
+    await readFullyFrom(file, into, position, path);
   } finally {
     await file.close();
+  }
+}
+
+async function readFullyFrom(
+  file: FileHandle,
+  into: Uint8Array,
+  position: number,
+  path: string,
+): Promise<void> {
+  let done = 0;
+  while (done < into.byteLength) {
+    const { bytesRead } = await file.read(into, done, into.byteLength - done, position + done);
+    if (bytesRead === 0) throw new Error(`${path} ended early at byte ${position + done}`);
+    done += bytesRead;
   }
 }
 
@@ -55,7 +153,7 @@ async function readFully(path: string, into: Uint8Array, position: number): Prom
  * file and a re-run task overwrites cleanly. Returns the SHA-256 of the content.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<string> {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const tmp = temporaryName(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);
@@ -66,30 +164,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<s
   return sha256(data);
 }
 
-/**
- * Writes `data` at `position` of an existing file (never creating or truncating it). Re-running
- * a task writes the same bytes to the same place, so repeats and late duplicates are harmless.
- */
-export async function writeInPlace(
-  path: string,
-  position: number,
-  data: Uint8Array,
-): Promise<void> {
-  const file = await open(path, 'r+');
-  try {
-    let done = 0;
-    while (done < data.byteLength) {
-      const { bytesWritten } = await file.write(
-        data,
-        done,
-        data.byteLength - done,
-        position + done,
-      );
-      done += bytesWritten;
-    }
-  } finally {
-    await file.close();
-  }
+function temporaryName(path: string): string {
+  return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
 
 export function sha256(data: Uint8Array): string {

@@ -7,9 +7,9 @@ import { move, workerData } from 'piscina';
 import { errorCode, errorMessage } from '../common/errors.js';
 import { decodeImage, encodeImage } from '../imaging/codec.js';
 import { applyLuts } from '../imaging/equalize.js';
-import { computeHistogram, sumHistograms } from '../imaging/histogram.js';
+import { addToHistogram, emptyHistogram, sumHistograms } from '../imaging/histogram.js';
 import { buildLuts } from '../imaging/lut.js';
-import { samplesOf } from '../imaging/types.js';
+import { imageBytes, samplesOf } from '../imaging/types.js';
 import type {
   EqualizeRequest,
   EqualizeResult,
@@ -23,7 +23,13 @@ import type {
   PoolError,
   PoolWorkerData,
 } from './protocol.js';
-import { readStrip, readStripsInto, writeFileAtomic, writeInPlace } from './strip-io.js';
+import {
+  atomicFileSink,
+  forEachChunk,
+  inPlaceSink,
+  readStripsInto,
+  writeFileAtomic,
+} from './strip-io.js';
 
 // Linux nice is per thread: this lowers only this pool thread, never the pod's event loop.
 const { nice } = workerData as PoolWorkerData;
@@ -42,8 +48,10 @@ export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
 });
 
 export const histogram = guard(async (req: HistogramRequest) => {
-  const bytes = await readStrip(req.source);
-  const hist = computeHistogram(samplesOf(bytes, req.source.layout), req.source.layout, req.mode);
+  const hist = emptyHistogram(req.source.layout, req.mode);
+  await forEachChunk(req.source, (bytes, layout) =>
+    addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist),
+  );
   // piscina transfers only a transferable returned at top level, so the histogram is returned bare.
   return move(hist) as Uint32Array;
 });
@@ -55,14 +63,20 @@ export const lut = guard(async (req: LutRequest): Promise<LutResult> => {
 });
 
 export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResult> => {
-  const bytes = await readStrip(req.source);
-  applyLuts(samplesOf(bytes, req.source.layout), req.source.layout, req.mode, req.lut);
-  if (req.outOffset !== undefined) {
-    await writeInPlace(req.outPath, req.outOffset, bytes);
-    return { bytes: bytes.byteLength, sha256: '' };
+  const sink =
+    req.outOffset !== undefined
+      ? await inPlaceSink(req.outPath, req.outOffset)
+      : await atomicFileSink(req.outPath);
+  try {
+    await forEachChunk(req.source, async (bytes, layout, at) => {
+      applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
+      await sink.write(bytes, at);
+    });
+    return { bytes: imageBytes(req.source.layout), sha256: await sink.finish() };
+  } catch (err) {
+    await sink.discard();
+    throw err;
   }
-  const sha256 = await writeFileAtomic(req.outPath, bytes);
-  return { bytes: bytes.byteLength, sha256 };
 });
 
 export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> => {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ImagePool } from '../../src/pool/image-pool.js';
+import { bytesOfImage, lowContrastImage } from '../support/images.js';
 
 /** Nice value of every live thread of this process, from /proc (field 19 of stat). */
 function threadNices(): Map<number, number> {
@@ -21,6 +23,48 @@ function threadNices(): Map<number, number> {
 }
 
 describe('image pool', () => {
+  it('counts and maps strips larger than its read chunk, to a file and in place', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pool-'));
+    const pool = ImagePool.create({ threads: 1 });
+    try {
+      // 16-bit RGB, 2000 × 1100 × 6 bytes = 13.2 MB: several 4 MiB chunks and a partial last one.
+      const layout = { width: 2000, height: 1100, channels: 3, depth: 16 } as const;
+      const image = lowContrastImage(layout.width, layout.height, 3, 16, 3);
+      const header = 24;
+      const path = join(dir, 'image.raw');
+      await writeFile(path, Buffer.concat([Buffer.alloc(header, 1), bytesOfImage(image)]));
+      const source = { path, offset: header, layout };
+
+      // Expected values from plain loops here, not from the kernels.
+      const expected = new Uint32Array(3 * 65536);
+      for (let i = 0; i < image.data.length; i++) expected[(i % 3) * 65536 + image.data[i]]++;
+      assert.deepEqual(await pool.histogram(source, 'per-channel'), expected);
+
+      const lut = new Uint16Array(3 * 65536).map((_, i) => 65535 - (i % 65536));
+      const mapped = image.data.map((v) => 65535 - v);
+      const strip = join(dir, 'strip.raw');
+      const { sha256 } = await pool.equalize({ source, mode: 'per-channel', lut, outPath: strip });
+      const written = await readFile(strip);
+      assert.deepEqual(new Uint8Array(written), bytesOfImage({ ...image, data: mapped }));
+      assert.equal(sha256, createHash('sha256').update(written).digest('hex'));
+
+      const container = join(dir, 'container.raw');
+      await writeFile(container, Buffer.alloc(header + written.byteLength, 9));
+      const inPlace = { source, mode: 'per-channel' as const, lut, outPath: container };
+      await pool.equalize({ ...inPlace, outOffset: header });
+      const result = await readFile(container);
+      assert.deepEqual(
+        result.subarray(0, header),
+        Buffer.alloc(header, 9),
+        'bytes before untouched',
+      );
+      assert.deepEqual(result.subarray(header), written);
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs its threads at the given niceness and leaves the event loop thread alone', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pool-'));
     const pool = ImagePool.create({ threads: 2, nice: 7 });
