@@ -89,12 +89,16 @@ export class TaskClaims {
       if (isZkError(err, 'NO_NODE')) return null;
       throw err;
     }
-    // Done and failed are terminal: nobody claims such a task again.
-    const [done, failed] = await Promise.all([
-      session.exists(`${taskPath}/done`),
-      session.exists(`${taskPath}/failed`),
-    ]);
-    if (done !== null || failed !== null) return null;
+    // Read after the version we fence on: done and failed are terminal (nobody claims such a
+    // task again), and a lock means another claim holds it (the multi would fail anyway).
+    let children: string[];
+    try {
+      children = await session.getChildren(taskPath);
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return null;
+      throw err;
+    }
+    if (children.some((c) => c === 'done' || c === 'failed' || c === 'lock')) return null;
     const spec = parseJson<TaskSpec>(read.data, taskPath);
     const record: ClaimRecord = {
       pod: this.#pod,

@@ -79,12 +79,16 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
           if (children === null) {
             this.#tasks.delete(name);
           } else {
-            this.#tasks.set(name, {
+            const status = {
               index,
               locked: children.includes('lock'),
               done: children.includes('done'),
               failed: children.includes('failed'),
-            });
+            };
+            this.#tasks.set(name, status);
+            // Done and failed are terminal: stop following the task (its removal at cleanup
+            // would cost every pod one more read); the folder watch still notices it going.
+            if (status.done || status.failed) this.#watches.get(name)?.();
           }
           this.#emitChange();
         }),
