@@ -9,36 +9,41 @@ import type { JobRecord, TaskAttempt } from './types.js';
 export async function collectAttempts(claims: TaskClaims, job: JobRecord): Promise<TaskAttempt[]> {
   const attempts: TaskAttempt[] = [...job.attempts];
   const seen = new Set(attempts.map((a) => `${a.kind}/${a.index}/${a.attempt}`));
-  for (const kind of ['histogram', 'equalize'] as const) {
-    for (let index = 0; index < job.tasks; index++) {
-      const state = await claims.read(taskPath(job.id, kind, index));
-      if (!state) continue;
-      const lastError = typeof state.spec.lastError === 'string' ? state.spec.lastError : undefined;
-      for (const h of state.spec.history ?? []) {
-        const key = `${kind}/${index}/${h.attempt}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const done = state.done?.attempt === h.attempt ? state.done : null;
-        const running = state.lock?.attempt === h.attempt;
-        attempts.push({
-          kind,
-          index,
-          pod: h.pod,
-          attempt: h.attempt,
-          claimedAt: h.claimedAt,
-          ...(done ? { completedAt: done.completedAt } : {}),
-          outcome: done
-            ? 'done'
-            : running
-              ? 'running'
-              : h.released
-                ? 'released'
-                : lastError
-                  ? 'failed'
-                  : 'lost',
-          ...(!done && !running && !h.released && lastError ? { error: lastError } : {}),
-        });
-      }
+  const tasks = (['histogram', 'equalize'] as const).flatMap((kind) =>
+    Array.from({ length: job.tasks }, (_, index) => ({ kind, index })),
+  );
+  // Read in parallel (this runs while the job waits to be marked done), assembled in order.
+  const states = await Promise.all(
+    tasks.map(({ kind, index }) => claims.read(taskPath(job.id, kind, index))),
+  );
+  for (const [i, { kind, index }] of tasks.entries()) {
+    const state = states[i];
+    if (!state) continue;
+    const lastError = typeof state.spec.lastError === 'string' ? state.spec.lastError : undefined;
+    for (const h of state.spec.history ?? []) {
+      const key = `${kind}/${index}/${h.attempt}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const done = state.done?.attempt === h.attempt ? state.done : null;
+      const running = state.lock?.attempt === h.attempt;
+      attempts.push({
+        kind,
+        index,
+        pod: h.pod,
+        attempt: h.attempt,
+        claimedAt: h.claimedAt,
+        ...(done ? { completedAt: done.completedAt } : {}),
+        outcome: done
+          ? 'done'
+          : running
+            ? 'running'
+            : h.released
+              ? 'released'
+              : lastError
+                ? 'failed'
+                : 'lost',
+        ...(!done && !running && !h.released && lastError ? { error: lastError } : {}),
+      });
     }
   }
   return attempts;

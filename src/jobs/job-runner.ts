@@ -181,12 +181,13 @@ export class JobRunner {
     }
     // Previews before `done`, so a page that sees the job done can show them at once (a
     // resumed job makes them here; the LUT is on the shared volume).
-    await (this.#previews ??
+    const previews =
+      this.#previews ??
       readLut(this.#d.shared.abs(jobFiles(this.#d.shared, job.id).lut), job.info.layout).then(
         (lut) => this.#writePreviews(job, lut),
         (err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'no LUT for the previews'),
-      ));
-    const attempts = await collectAttempts(this.#d.claims, job);
+      );
+    const [attempts] = await Promise.all([collectAttempts(this.#d.claims, job), previews]);
     const done = await this.#advance(job, 'done', 'done', () => [], {
       result: `/download/${name}`,
       attempts,
