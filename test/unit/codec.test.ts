@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decodeImage, encodeImage, probeImage } from '../../src/imaging/codec.js';
 import {
   bytesOfImage,
@@ -10,15 +9,10 @@ import {
   writeImage,
   writeMultiPageTiff,
 } from '../support/images.js';
+import { useTempDir } from '../support/paths.js';
 
 const MAX = 268_402_689;
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'codec-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDir('codec-');
 
 describe('codec round trips keep format, size, depth, channels and compression', () => {
   const cases: {
@@ -38,7 +32,7 @@ describe('codec round trips keep format, size, depth, channels and compression',
         const name = `${c.format}${c.compression ? '/' + c.compression : ''}${c.tile ? '/tiled' : ''} ${depth}-bit ${channels}ch`;
         it(name, async () => {
           const image = lowContrastImage(37, 29, channels, depth, depth * 10 + channels);
-          const input = join(dir, `in-${name.replace(/\W+/g, '_')}`);
+          const input = join(tempDir(), `in-${name.replace(/\W+/g, '_')}`);
           await writeImage(image, input, c.format, c);
           const info = await probeImage(input, { maxPixels: MAX });
           assert.equal(info.format, c.format);
@@ -63,7 +57,7 @@ describe('codec round trips keep format, size, depth, channels and compression',
   for (const channels of [1, 3] as const) {
     it(`jpeg 8-bit ${channels}ch: decoded as ${channels} channels, re-encoded as JPEG of the same size`, async () => {
       const image = lowContrastImage(64, 48, channels, 8, channels);
-      const input = join(dir, `in-${channels}.jpg`);
+      const input = join(tempDir(), `in-${channels}.jpg`);
       await writeImage(image, input, 'jpeg');
       const info = await probeImage(input, { maxPixels: MAX });
       assert.deepEqual(
@@ -71,7 +65,7 @@ describe('codec round trips keep format, size, depth, channels and compression',
         ['jpeg', { width: 64, height: 48, channels, depth: 8 }],
       );
       const pixels = await decodeImage(input, info);
-      const output = join(dir, `out-${channels}.jpg`);
+      const output = join(tempDir(), `out-${channels}.jpg`);
       await encodeImage(pixels, info, output);
       const outInfo = await probeImage(output, { maxPixels: MAX });
       assert.deepEqual([outInfo.format, outInfo.layout], ['jpeg', info.layout]);
@@ -82,7 +76,7 @@ describe('codec round trips keep format, size, depth, channels and compression',
 describe('multi-page TIFF', () => {
   it('reads the first page unless a page is asked for, and refuses a missing page', async () => {
     const pages = [0, 1, 2].map((p) => lowContrastImage(20, 10, 1, 8, 100 + p));
-    const path = join(dir, 'pages.tif');
+    const path = join(tempDir(), 'pages.tif');
     await writeMultiPageTiff(pages, path);
     const first = await probeImage(path, { maxPixels: MAX });
     assert.equal(first.pages, 3);
@@ -100,18 +94,18 @@ describe('multi-page TIFF', () => {
 
 describe('bad input is refused with one sentence', () => {
   it('empty, not an image, unsupported format, pixel bomb, truncated', async () => {
-    const empty = join(dir, 'empty.tif');
+    const empty = join(tempDir(), 'empty.tif');
     await writeFile(empty, '');
     await assert.rejects(probeImage(empty, { maxPixels: MAX }), {
       code: 'BAD_INPUT',
       message: /empty/,
     });
 
-    const text = join(dir, 'notes.tif');
+    const text = join(tempDir(), 'notes.tif');
     await writeFile(text, 'hello, this is not an image at all');
     await assert.rejects(probeImage(text, { maxPixels: MAX }), { code: 'UNSUPPORTED_FORMAT' });
 
-    const gif = join(dir, 'a.gif');
+    const gif = join(tempDir(), 'a.gif');
     await writeFile(gif, Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'));
     await assert.rejects(probeImage(gif, { maxPixels: MAX }), {
       code: 'UNSUPPORTED_FORMAT',
@@ -119,11 +113,11 @@ describe('bad input is refused with one sentence', () => {
     });
 
     const big = lowContrastImage(100, 100, 1, 8, 1);
-    const bomb = join(dir, 'bomb.png');
+    const bomb = join(tempDir(), 'bomb.png');
     await writeImage(big, bomb, 'png');
     await assert.rejects(probeImage(bomb, { maxPixels: 9999 }), { code: 'TOO_MANY_PIXELS' });
 
-    const cut = join(dir, 'cut.png');
+    const cut = join(tempDir(), 'cut.png');
     await writeImage(lowContrastImage(300, 200, 3, 8, 3), cut, 'png');
     const png = await readFile(cut);
     await writeFile(cut, png.subarray(0, Math.floor(png.length / 2)));

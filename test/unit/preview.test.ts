@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { applyLuts } from '../../src/imaging/equalize.js';
 import { computeHistogram } from '../../src/imaging/histogram.js';
@@ -12,6 +11,7 @@ import { samplesOf, type PixelLayout } from '../../src/imaging/types.js';
 import { previewName, writePreviews } from '../../src/jobs/job-previews.js';
 import { sharedLayout } from '../../src/jobs/paths.js';
 import { captureLogger } from '../support/capture-logger.js';
+import { useTempDir } from '../support/paths.js';
 import { bytesOfImage, colourspaceFor, lowContrastImage } from '../support/images.js';
 
 describe('preview plan', () => {
@@ -38,13 +38,7 @@ describe('preview plan', () => {
 });
 
 describe('job previews', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'preview-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDir('preview-');
 
   for (const [channels, depth] of [
     [1, 8],
@@ -56,7 +50,7 @@ describe('job previews', () => {
       const image = lowContrastImage(width, height, channels, depth, 11);
       const layout: PixelLayout = { width, height, channels, depth };
       const header = 40; // the samples start past some other bytes, like in a TIFF
-      const path = join(dir, `raw-${channels}-${depth}`);
+      const path = join(tempDir(), `raw-${channels}-${depth}`);
       await writeFile(path, Buffer.concat([Buffer.alloc(header, 7), bytesOfImage(image)]));
       const hist = computeHistogram(
         samplesOf(bytesOfImage(image).slice(), layout),
@@ -64,7 +58,7 @@ describe('job previews', () => {
         'per-channel',
       );
       const lut = buildLuts(hist, layout, 'per-channel');
-      const shared = sharedLayout(dir);
+      const shared = sharedLayout(tempDir());
       const id = `job-${channels}-${depth}`;
       const source = { path, offset: header, layout };
       const { logger, events } = captureLogger();

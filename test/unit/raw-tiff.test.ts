@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage, probeImage } from '../../src/imaging/codec.js';
 import {
@@ -19,15 +18,10 @@ import {
   writeImage,
   writeMultiPageTiff,
 } from '../support/images.js';
+import { useTempDir } from '../support/paths.js';
 
 const MAX = 268_402_689;
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'raw-tiff-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDir('raw-tiff-');
 
 /** The bytes of the file where the probe says the pixels are. */
 async function bytesAt(path: string, offset: number, layout: PixelLayout): Promise<Uint8Array> {
@@ -40,7 +34,7 @@ describe('raw TIFF pixels are found where libvips decodes them from', () => {
     for (const channels of [1, 3] as const) {
       it(`uncompressed ${depth}-bit ${channels === 1 ? 'grey' : 'RGB'}`, async () => {
         const image = lowContrastImage(41, 23, channels, depth, depth + channels);
-        const path = join(dir, `raw-${depth}-${channels}.tif`);
+        const path = join(tempDir(), `raw-${depth}-${channels}.tif`);
         await writeImage(image, path, 'tiff', { compression: 'none' });
         const info = await probeImage(path, { maxPixels: MAX });
         assert.ok(info.rawOffset !== undefined, 'found in place');
@@ -55,7 +49,7 @@ describe('raw TIFF pixels are found where libvips decodes them from', () => {
   it('on the requested page of a multi-page TIFF', async () => {
     // Frames joined by libvips share one size.
     const pages = [1, 2, 3].map((s) => lowContrastImage(19, 11, 1, 8, s));
-    const path = join(dir, 'pages.tif');
+    const path = join(tempDir(), 'pages.tif');
     await writeMultiPageTiff(pages, path, 'none');
     for (const page of [0, 2]) {
       const info = await probeImage(path, { page, maxPixels: MAX });
@@ -72,7 +66,7 @@ describe('raw TIFF pixels are found where libvips decodes them from', () => {
   ];
   for (const [name, write] of decoded) {
     it(`not for ${name} pages, which libvips decodes`, async () => {
-      const path = join(dir, `decoded-${name}.tif`);
+      const path = join(tempDir(), `decoded-${name}.tif`);
       await write(path);
       assert.equal((await probeImage(path, { maxPixels: MAX })).rawOffset, undefined);
     });
@@ -80,7 +74,7 @@ describe('raw TIFF pixels are found where libvips decodes them from', () => {
 
   it('a file that ends before its pixels do is refused as truncated from the header', async () => {
     const image = lowContrastImage(64, 64, 1, 8, 5);
-    const path = join(dir, 'cut.tif');
+    const path = join(tempDir(), 'cut.tif');
     // The container puts the IFD first, so cutting the end leaves a readable header.
     await writeFile(path, tiffContainerHeader(image).header);
     await assert.rejects(probeImage(path, { maxPixels: MAX }), {
@@ -136,7 +130,7 @@ describe('the result container', () => {
   for (const [name, layout] of shapes) {
     it(`decodes in libvips to the pixels written into it: ${name}`, async () => {
       const image = lowContrastImage(layout.width, layout.height, layout.channels, layout.depth, 7);
-      const path = join(dir, `container-${name.replace(/\W+/g, '_')}.tif`);
+      const path = join(tempDir(), `container-${name.replace(/\W+/g, '_')}.tif`);
       const offset = await createTiffContainer(path, layout);
       const file = await readFile(path);
       assert.equal(file.byteLength, offset + imageBytes(layout));
@@ -159,7 +153,7 @@ describe('the result container', () => {
 
   it('re-creating it keeps strips already written (a resumed or deposed master)', async () => {
     const layout: PixelLayout = { width: 16, height: 4, channels: 1, depth: 8 };
-    const path = join(dir, 'again.tif');
+    const path = join(tempDir(), 'again.tif');
     const offset = await createTiffContainer(path, layout);
     const file = await readFile(path);
     file.fill(200, offset);
