@@ -13,8 +13,6 @@ import {
 } from '../support/cluster.js';
 import { solidPng } from '../support/images.js';
 
-const png = solidPng;
-
 describe('MAX_ACTIVE_JOBS', () => {
   let tc: TestCluster;
   before(async () => {
@@ -50,8 +48,8 @@ describe('MAX_ACTIVE_JOBS', () => {
     socket.on('job_status', (e: JobStatusEvent) => events.push(e));
     try {
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      const a = await uploadFile(tc.url, await png(50), 'a.png');
-      const b = await uploadFile(tc.url, await png(90), 'b.png');
+      const a = await uploadFile(tc.url, await solidPng(50), 'a.png');
+      const b = await uploadFile(tc.url, await solidPng(90), 'b.png');
       assert.equal(a.status, 200);
       assert.equal(b.status, 200);
       const [first, second] = [String(a.body.job_id), String(b.body.job_id)];
@@ -82,7 +80,7 @@ describe('MAX_ACTIVE_JOBS', () => {
   it('keeps the queue across a master fail-over and starts the queued jobs in order', async () => {
     const ids: string[] = [];
     for (const seed of [30, 70, 110]) {
-      const res = await uploadFile(tc.url, await png(seed), `j${seed}.png`);
+      const res = await uploadFile(tc.url, await solidPng(seed), `j${seed}.png`);
       assert.equal(res.status, 200);
       ids.push(String(res.body.job_id));
     }

@@ -13,8 +13,6 @@ import {
 } from '../support/cluster.js';
 import { solidPng } from '../support/images.js';
 
-const png = solidPng;
-
 describe('RESULT_TTL_HOURS retention', () => {
   let tc: TestCluster;
   before(async () => {
@@ -40,12 +38,12 @@ describe('RESULT_TTL_HOURS retention', () => {
   });
 
   it('prunes a finished job (record, result, previews, stats, upload) and leaves an active one alone', async () => {
-    const a = await uploadFile(tc.url, await png(60), 'a.png');
+    const a = await uploadFile(tc.url, await solidPng(60), 'a.png');
     assert.equal(a.status, 200);
     const first = String(a.body.job_id);
     assert.equal((await waitForJob(tc.url, first)).state, 'done');
 
-    const b = await uploadFile(tc.url, await png(90), 'b.png');
+    const b = await uploadFile(tc.url, await solidPng(90), 'b.png');
     assert.equal(b.status, 200);
     const second = String(b.body.job_id);
 
