@@ -8,6 +8,7 @@ import { HisteqError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { FrontDoor } from './front-door.js';
 import { REPO_ROOT } from './local-config.js';
+import { perlAvailable } from './own-group.js';
 import { DEFAULT_BACKOFF, PodProcess, type RestartBackoff } from './pod-process.js';
 import { ZookeeperServer, freePort } from './zookeeper-server.js';
 
@@ -111,6 +112,11 @@ export class LocalCluster {
         host: options.host ?? '127.0.0.1',
         logger,
       });
+      if (!perlAvailable())
+        logger.warn(
+          'perl not found: each pod gets a session (CPU group) of its own, so event loops wait ' +
+            'longer behind busy pool threads (README, Performance)',
+        );
       const ports = await distinctFreePorts(options.pods, [door.port, zk?.port ?? 0]);
       const out = options.console === undefined ? process.stdout : options.console;
       const colour =

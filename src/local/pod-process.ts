@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../cluster/log-source.js';
 import type { Logger } from '../common/log.js';
 import { prettyLine } from '../common/log.js';
+import { spawnInOwnGroup } from './own-group.js';
 
 export interface RestartBackoff {
   /** First delay after a crash (default 500 ms); doubles with every crash in a row. */
@@ -75,11 +76,10 @@ export class PodProcess {
   start(): void {
     if (this.#stopping || this.#child) return;
     const startedAt = Date.now();
-    const child = spawn(process.execPath, [this.options.entry], {
+    // Own process group (Ctrl-C reaches the launcher only), same session (shared CPU group).
+    const child = spawnInOwnGroup(process.execPath, [this.options.entry], {
       env: this.options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Own process group: Ctrl-C reaches the launcher only, which then stops pods in order.
-      detached: true,
     });
     this.#child = child;
     this.#pipe(child.stdout);

@@ -200,7 +200,9 @@ export class ZookeeperServer {
         cfgPath,
       ],
       // Its own process group: a Ctrl-C meant for the launcher must not kill ZooKeeper while
-      // the pods are still draining; we stop it ourselves (and SIGKILL it on exit).
+      // the pods are still draining; we stop it ourselves (and SIGKILL it on exit). Its own
+      // session too (unlike the pods, see own-group.ts): under autogroup scheduling that is a
+      // CPU share of its own, so busy pods cannot starve the heartbeats it answers.
       { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     this.#child = child;

@@ -17,6 +17,7 @@ import {
   eventually,
   type TestCluster,
 } from '../support/cluster.js';
+import { groupAndSession } from '../support/procfs.js';
 import { CLI } from '../support/paths.js';
 
 const exec = promisify(execFile);
@@ -59,6 +60,16 @@ describe('the distributed pipeline on a 5-pod local cluster', () => {
     assert.equal(snap.master, master.pod);
     assert.equal((await readLocalMaster(tc.cluster.registryPath))?.pod, master.pod);
     assert.equal(snap.zk.state, 'connected');
+  });
+
+  it('runs each pod in a process group of its own, in the launcher session', () => {
+    const ours = groupAndSession('self');
+    for (const pod of tc.cluster.pods) {
+      const { pgid, sid } = groupAndSession(pod.pid!);
+      assert.equal(pgid, pod.pid, `${pod.name}: a Ctrl-C for the launcher must not reach it`);
+      // One session = one autogroup: the pods' nice levels compare (README, Performance).
+      assert.equal(sid, ours.sid, `${pod.name}: shares the launcher's CPU group`);
+    }
   });
 
   it('a job through the cluster equals the single-process result byte for byte', async () => {

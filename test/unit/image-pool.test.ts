@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,20 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { bytesOfImage, lowContrastImage } from '../support/images.js';
-
-/** Nice value of every live thread of this process, from /proc (field 19 of stat). */
-function threadNices(): Map<number, number> {
-  const nices = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      nices.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return nices;
-}
+import { threadNices } from '../support/procfs.js';
 
 describe('image pool', () => {
   it('counts and maps strips larger than its read chunk, to a file and in place', async () => {
