@@ -28,6 +28,14 @@ function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
+/**
+ * Sampling interval of the event-loop delay figures (prom-client's default, set explicitly).
+ * Node's monitorEventLoopDelay records the time between timer ticks, not the lateness, so
+ * `histeq_process_nodejs_eventloop_lag_*` read about this much on an idle loop: the delay is
+ * the figure minus this interval.
+ */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
+
 const ZK_STATES = ['connecting', 'connected', 'suspended', 'expired', 'closed'];
 
 /**
@@ -44,7 +52,11 @@ export class PodMetrics {
   constructor(pod: string, sources: MetricSources) {
     const registry = this.registry;
     registry.setDefaultLabels({ pod });
-    collectDefaultMetrics({ register: registry, prefix: 'histeq_process_' });
+    collectDefaultMetrics({
+      register: registry,
+      prefix: 'histeq_process_',
+      eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS,
+    });
     this.sessionsExpired = new Counter({
       name: 'histeq_zookeeper_sessions_expired_total',
       help: 'ZooKeeper sessions of this pod that expired (each is replaced by a new one).',
