@@ -248,15 +248,20 @@ export class TaskClaims {
     }
   }
 
-  async #ownDone(claim: Claim): Promise<DoneRecord | null> {
+  /** A task's done record alone (one read); null while it has none or the task is gone. */
+  async readDone(taskPath: string): Promise<DoneRecord | null> {
     try {
-      const { data } = await this.#session.getData(`${claim.taskPath}/done`);
-      const done = parseJson<DoneRecord>(data, `${claim.taskPath}/done`);
-      return done.pod === claim.pod && done.attempt === claim.attempt ? done : null;
+      const { data } = await this.#session.getData(`${taskPath}/done`);
+      return parseJson<DoneRecord>(data, `${taskPath}/done`);
     } catch (err) {
       if (isZkError(err, 'NO_NODE')) return null;
       throw err;
     }
+  }
+
+  async #ownDone(claim: Claim): Promise<DoneRecord | null> {
+    const done = await this.readDone(claim.taskPath);
+    return done?.pod === claim.pod && done.attempt === claim.attempt ? done : null;
   }
 }
 

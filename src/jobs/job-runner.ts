@@ -270,9 +270,9 @@ export class JobRunner {
   async #doneRecords(job: JobRecord, kind: TaskKind): Promise<DoneRecord[]> {
     return Promise.all(
       Array.from({ length: job.tasks }, async (_, i) => {
-        const state = await this.#d.claims.read(taskPath(job.id, kind, i));
-        if (!state?.done) throw new Error(`${kind} task ${i} of job ${job.id} has no result`);
-        return state.done;
+        const done = await this.#d.claims.readDone(taskPath(job.id, kind, i));
+        if (!done) throw new Error(`${kind} task ${i} of job ${job.id} has no result`);
+        return done;
       }),
     );
   }

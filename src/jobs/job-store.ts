@@ -7,15 +7,24 @@ import type { JobRecord } from './types.js';
 export type Fence = () => ZkOp;
 
 const MAX_VERSION_RETRIES = 10;
+/** Records whose last write this store remembers (the master's active jobs, and some). */
+const REMEMBERED = 32;
 
 /**
  * Job records in `/jobs/<id>`. Every write is one multi-op with the master's fence, so a pod
  * that lost leadership (even one that does not know it yet) cannot change a job; updates are
  * version-checked read-modify-writes, retried on a concurrent change.
+ *
+ * The master is the records' only writer, so an update starts from the record and version
+ * this store last wrote instead of reading them again: one ZooKeeper operation per progress
+ * step instead of two. A stale memory costs nothing but a retry: the write is version-checked,
+ * and BAD_VERSION (another master wrote meanwhile) or any error forgets it and reads afresh.
  */
 export class JobStore {
   readonly #session: ZkSession;
   readonly #fence: Fence;
+  /** id → the record as last written by us (JSON) and its version. */
+  readonly #written = new Map<string, { json: string; version: number }>();
 
   constructor(session: ZkSession, fence: Fence) {
     this.#session = session;
@@ -30,10 +39,12 @@ export class JobStore {
       { op: 'create', path: jobPath(record.id), data: JSON.stringify(record), mode: 'persistent' },
       ...extraOps,
     ]);
+    this.#remember(record.id, JSON.stringify(record), 0);
   }
 
   /** Removes a record that has no children yet (an upload refused while it was being split). */
   async remove(id: string): Promise<void> {
+    this.#written.delete(id);
     await this.#session.commit([this.#fence(), { op: 'remove', path: jobPath(id) }]);
   }
 
@@ -42,6 +53,7 @@ export class JobStore {
    * old enough (BAD_VERSION if it changed meanwhile). Any task folders must be gone first.
    */
   async removeFinished(id: string, version: number): Promise<void> {
+    this.#written.delete(id);
     const children = await this.#session.getChildren(jobPath(id)).catch(() => [] as string[]);
     await this.#session.commit([
       this.#fence(),
@@ -82,28 +94,50 @@ export class JobStore {
     extraOps: (record: JobRecord) => ZkOp[] = () => [],
   ): Promise<JobRecord> {
     for (let attempt = 0; attempt < MAX_VERSION_RETRIES; attempt++) {
-      const current = await this.read(id);
+      const remembered = this.#recall(id);
+      const current = remembered ?? (await this.read(id));
       if (!current) throw new HisteqError('NOT_FOUND', `Job ${id} does not exist.`);
       const next = mutate(current.record);
-      if (next === null) return current.record;
+      if (next === null) {
+        // Deciding to do nothing is not version-checked: decide on what is there now.
+        if (remembered) {
+          this.#written.delete(id);
+          attempt--;
+          continue;
+        }
+        return current.record;
+      }
       next.updatedAt = new Date().toISOString();
+      const json = JSON.stringify(next);
       try {
         await this.#session.commit([
           this.#fence(),
-          {
-            op: 'setData',
-            path: jobPath(id),
-            data: JSON.stringify(next),
-            version: current.version,
-          },
+          { op: 'setData', path: jobPath(id), data: json, version: current.version },
           ...extraOps(next),
         ]);
+        this.#remember(id, json, current.version + 1);
         return next;
       } catch (err) {
-        if (isZkError(err, 'BAD_VERSION') && err.failedOp?.path === jobPath(id)) continue;
+        this.#written.delete(id);
+        // Changed by someone else, or gone: the next round reads what is there now.
+        if (isZkError(err, 'BAD_VERSION', 'NO_NODE') && err.failedOp?.path === jobPath(id))
+          continue;
         throw err;
       }
     }
     throw new HisteqError('INTERNAL', `Job ${id} kept changing while being updated.`);
+  }
+
+  /** A fresh copy of what we last wrote (mutate may change it in place). */
+  #recall(id: string): { record: JobRecord; version: number } | null {
+    const written = this.#written.get(id);
+    if (!written) return null;
+    return { record: JSON.parse(written.json) as JobRecord, version: written.version };
+  }
+
+  #remember(id: string, json: string, version: number): void {
+    this.#written.delete(id); // re-inserted last: the Map's order is the age
+    this.#written.set(id, { json, version });
+    if (this.#written.size > REMEMBERED) this.#written.delete(this.#written.keys().next().value!);
   }
 }

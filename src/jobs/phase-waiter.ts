@@ -2,7 +2,8 @@ import type { Logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import type { TaskClaims, ZkSession } from '../coordination/index.js';
 import { tasksPath, type TaskKind } from './paths.js';
-import { TaskBoard, type TaskStatus } from './task-board.js';
+import { openTaskBoard } from './shared-boards.js';
+import type { TaskStatus } from './task-board.js';
 
 export type PhaseOutcome = { ok: true } | { ok: false; failedIndex: number };
 
@@ -25,12 +26,17 @@ export interface PhaseWaitOptions {
  * ZooKeeper); the broken claim's late commit is refused by the claim's fencing version.
  */
 export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
-  const board = new TaskBoard(o.session, tasksPath(o.job, o.kind));
   const timers = new Map<number, NodeJS.Timeout>();
   let lastDone = -1;
   return new Promise<PhaseOutcome>((resolve, reject) => {
+    // Shared with the pod's task loop (shared-boards.ts); it calls back asynchronously only.
+    const handle = openTaskBoard(o.session, tasksPath(o.job, o.kind), (tasks) => onTasks(tasks));
+    const board = handle.board;
+    let finished = false;
     const finish = (err: unknown, outcome?: PhaseOutcome) => {
-      board.close();
+      if (finished) return;
+      finished = true;
+      handle.close();
       for (const t of timers.values()) clearTimeout(t);
       o.signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
@@ -61,14 +67,14 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
         }
         // Still locked (a newer claim, or ZooKeeper unreachable): look again later.
         const t = board.tasks.find((x) => x.index === index);
-        if (t?.locked && !t.done && !o.signal.aborted)
+        if (t?.locked && !t.done && !finished)
           armTimeout(index, Math.max(250, o.taskTimeoutMs / 4));
       }, ms);
       timer.unref();
       timers.set(index, timer);
     };
 
-    board.on('change', (tasks) => {
+    const onTasks = (tasks: TaskStatus[]) => {
       if (!board.ready) return;
       watchTimeouts(tasks);
       const failed = tasks.find((t) => t.failed);
@@ -81,6 +87,6 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
         );
       }
       if (done >= o.total && tasks.length >= o.total) finish(null, { ok: true });
-    });
+    };
   });
 }

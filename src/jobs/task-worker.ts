@@ -5,7 +5,7 @@ import { failClaim } from '../coordination/claim-failure.js';
 import type { Claim, StopWatching, TaskClaims, ZkSession } from '../coordination/index.js';
 import type { FaultInjector } from './fault-injection.js';
 import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from './paths.js';
-import { TaskBoard } from './task-board.js';
+import { openTaskBoard, type BoardHandle } from './shared-boards.js';
 import type { TaskExecutor } from './task-executor.js';
 import { releaseOrphanLocks } from './orphan-locks.js';
 import { parsePayload } from './task-spec.js';
@@ -46,7 +46,7 @@ interface Candidate {
  */
 export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly #o: TaskWorkerOptions;
-  readonly #boards = new Map<string, TaskBoard>(); // key: <job>/<kind>
+  readonly #boards = new Map<string, BoardHandle>(); // key: <job>/<kind>
   readonly #jobWatches = new Map<string, StopWatching>();
   readonly #running = new Map<string, Claim>(); // key: task path
   readonly #tried = new Set<string>(); // claims lost in this round; cleared on any change
@@ -136,12 +136,11 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   #openBoard(job: string, kind: TaskKind): void {
     const key = `${job}/${kind}`;
     if (this.#boards.has(key)) return;
-    const board = new TaskBoard(this.#o.session, tasksPath(job, kind));
-    board.on('change', () => {
+    const handle = openTaskBoard(this.#o.session, tasksPath(job, kind), () => {
       this.#tried.clear();
       this.#pump();
     });
-    this.#boards.set(key, board);
+    this.#boards.set(key, handle);
   }
 
   #closeBoard(job: string, kind: TaskKind): void {
@@ -198,7 +197,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     if (this.#reapTimer || this.#draining) return;
     this.#reapTimer = setTimeout(() => {
       this.#reapTimer = null;
-      const locked = [...this.#boards.values()].flatMap((board) =>
+      const locked = [...this.#boards.values()].flatMap(({ board }) =>
         board.tasks
           .filter((t) => t.locked && !t.done && !t.failed)
           .map((t) => board.taskPath(t.index))
@@ -224,7 +223,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     const keys = [...this.#boards.keys()].sort();
     for (const key of keys) {
       const [job, kind] = key.split('/') as [string, TaskKind];
-      const board = this.#boards.get(key) as TaskBoard;
+      const { board } = this.#boards.get(key) as BoardHandle;
       const free = board.tasks.filter((t) => {
         const path = board.taskPath(t.index);
         const failedHereAt = this.#failedHere.get(path) ?? 0;
