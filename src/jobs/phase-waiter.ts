@@ -45,7 +45,7 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
     const onAbort = () => finish(o.signal.reason ?? new Error('aborted'));
     o.signal.addEventListener('abort', onAbort, { once: true });
 
-    const watchTimeouts = (tasks: TaskStatus[]) => {
+    const watchTimeouts = (tasks: readonly TaskStatus[]) => {
       for (const t of tasks) {
         if (t.locked && !t.done && !timers.has(t.index)) armTimeout(t.index, o.taskTimeoutMs);
         if ((!t.locked || t.done) && timers.has(t.index)) {
@@ -74,7 +74,7 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
       timers.set(index, timer);
     };
 
-    const onTasks = (tasks: TaskStatus[]) => {
+    const onTasks = (tasks: readonly TaskStatus[]) => {
       if (!board.ready) return;
       watchTimeouts(tasks);
       const failed = tasks.find((t) => t.failed);

@@ -26,7 +26,7 @@ const boardsBySession = new WeakMap<ZkSession, Map<string, Shared>>();
 export function openTaskBoard(
   session: ZkSession,
   folder: string,
-  onChange: (tasks: TaskStatus[], board: TaskBoard) => void,
+  onChange: (tasks: readonly TaskStatus[], board: TaskBoard) => void,
 ): BoardHandle {
   let boards = boardsBySession.get(session);
   if (!boards) boardsBySession.set(session, (boards = new Map()));
@@ -37,7 +37,7 @@ export function openTaskBoard(
   }
   shared.users++;
   const { board } = shared;
-  const listener = (tasks: TaskStatus[]) => onChange(tasks, board);
+  const listener = (tasks: readonly TaskStatus[]) => onChange(tasks, board);
   board.on('change', listener);
   let open = true;
   if (board.ready) queueMicrotask(() => open && onChange(board.tasks, board));

@@ -11,7 +11,7 @@ export interface TaskStatus {
 }
 
 interface BoardEvents {
-  change: [tasks: TaskStatus[]];
+  change: [tasks: readonly TaskStatus[]];
 }
 
 /**
@@ -25,6 +25,8 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
   readonly #folder: string;
   readonly #tasks = new Map<string, TaskStatus>();
   readonly #watches = new Map<string, StopWatching>();
+  // Sorted view handed to every listener of a change; rebuilt only after a change.
+  #sorted: TaskStatus[] | null = null;
   #stopFolder: StopWatching;
   #listed = false;
   #closed = false;
@@ -41,8 +43,10 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
     return this.#listed && [...this.#watches.keys()].every((name) => this.#tasks.has(name));
   }
 
-  get tasks(): TaskStatus[] {
-    return [...this.#tasks.values()].sort((a, b) => a.index - b.index);
+  /** The tasks by index (a shared array: do not modify). */
+  get tasks(): readonly TaskStatus[] {
+    this.#sorted ??= [...this.#tasks.values()].sort((a, b) => a.index - b.index);
+    return this.#sorted;
   }
 
   taskPath(index: number): string {
@@ -98,6 +102,7 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
   }
 
   #emitChange(): void {
+    this.#sorted = null;
     this.emit('change', this.tasks);
   }
 }

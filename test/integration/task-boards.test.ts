@@ -22,11 +22,11 @@ describe('task boards shared within a pod', () => {
   after(() => cleanup.run());
 
   it('gives a late user the current tasks at once and reads each change once for all users', async () => {
-    const first: TaskStatus[][] = [];
+    const first: (readonly TaskStatus[])[] = [];
     const one = openTaskBoard(zk, FOLDER, (tasks) => first.push(tasks));
     await waitUntil(() => one.board.ready && first.at(-1)?.length === 3, 5_000, 'board ready');
 
-    const second: TaskStatus[][] = [];
+    const second: (readonly TaskStatus[])[] = [];
     const two = openTaskBoard(zk, FOLDER, (tasks) => second.push(tasks));
     assert.equal(two.board, one.board, 'one board per folder per session');
     await waitUntil(() => second.length === 1, 2_000, 'late user told');
@@ -34,7 +34,8 @@ describe('task boards shared within a pod', () => {
 
     const readsBefore = zk.operations.getChildren ?? 0;
     await writer.create(`${FOLDER}/task_1/lock`, 'x');
-    const locked = (tasks: TaskStatus[] | undefined) => tasks?.find((t) => t.index === 1)?.locked;
+    const locked = (tasks: readonly TaskStatus[] | undefined) =>
+      tasks?.find((t) => t.index === 1)?.locked;
     await waitUntil(
       () => Boolean(locked(first.at(-1)) && locked(second.at(-1))),
       5_000,
@@ -45,7 +46,8 @@ describe('task boards shared within a pod', () => {
     // The board lives while anyone holds it, and stops watching with its last user.
     one.close();
     await writer.create(`${FOLDER}/task_2/done`, 'x');
-    const done2 = (tasks: TaskStatus[] | undefined) => tasks?.find((t) => t.index === 2)?.done;
+    const done2 = (tasks: readonly TaskStatus[] | undefined) =>
+      tasks?.find((t) => t.index === 2)?.done;
     await waitUntil(() => Boolean(done2(second.at(-1))), 5_000, 'done seen');
     assert.ok(!done2(first.at(-1)), 'a closed handle hears nothing more');
     two.close();
