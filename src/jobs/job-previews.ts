@@ -1,10 +1,10 @@
-import { access, mkdir, open } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { encodePreview } from '../imaging/codec.js';
-import { applyLuts } from '../imaging/equalize.js';
-import { planPreview, sampleRow, toEightBit, type PreviewPlan } from '../imaging/preview.js';
-import { imageBytes, rowBytes, samplesOf, type ColourMode, type Lut } from '../imaging/types.js';
+import { planPreview, toEightBit } from '../imaging/preview.js';
+import type { ColourMode, Lut } from '../imaging/types.js';
+import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
 import { writeFileAtomic } from '../pool/strip-io.js';
 import type { JobStats } from './job-stats.js';
@@ -33,13 +33,15 @@ export interface PreviewJob {
 /**
  * Browsers cannot show TIFF or 16-bit data faithfully: previews are 8-bit PNGs of sampled
  * pixels (imaging/preview.ts), made once the LUT exists, so they are ready long before the
- * result. They are made here rather than in the pool, whose threads are busy with the job's own
- * tasks: a thousand async row reads, a loop over a megapixel at most, and libvips encoding on
- * its own threads keep the event loop free. Skipped when they exist (a resumed job); a failure
- * only costs the preview (the UI shows a placeholder), never the job.
+ * result. A pool thread samples them with synchronous row reads (10–20 ms, at the pool's low
+ * priority); the first version read the rows asynchronously from the event loop, a thousand
+ * round trips at full priority that took CPU from the equalize tasks for 0.2–0.4 s. libvips
+ * encodes the PNGs on its own threads. Skipped when they exist (a resumed job); a failure only
+ * costs the preview (the UI shows a placeholder), never the job.
  */
 export async function writePreviews(
   shared: SharedLayout,
+  pool: ImagePool,
   job: PreviewJob,
   logger: Logger,
 ): Promise<void> {
@@ -49,9 +51,8 @@ export async function writePreviews(
     if ((await exists(paths.in)) && (await exists(paths.out))) return;
     await mkdir(shared.results, { recursive: true });
     const plan = planPreview(job.source.layout, PREVIEW_MAX_SIDE);
-    const input = await readPreviewSamples(job.source, plan);
-    const output = input.slice();
-    applyLuts(samplesOf(output, plan.layout), plan.layout, job.mode, job.lut);
+    const { source, mode, lut } = job;
+    const { input, output } = await pool.preview({ source, plan, mode, lut });
     const layout8 = { ...plan.layout, depth: 8 } as const;
     await Promise.all([
       encodePreview(toEightBit(input, plan.layout), layout8, paths.in),
@@ -65,24 +66,6 @@ export async function writePreviews(
 
 const previewPath = (shared: SharedLayout, id: string, which: PreviewWhich) =>
   `${shared.results}/${previewName(id, which)}`;
-
-/** The preview's rows, read one by one from the raw samples (never the whole image). */
-async function readPreviewSamples(source: StripRef, plan: PreviewPlan): Promise<Uint8Array> {
-  const row = rowBytes(source.layout);
-  const out = new Uint8Array(imageBytes(plan.layout));
-  const line = new Uint8Array(row);
-  const file = await open(source.path, 'r');
-  try {
-    for (let y = 0; y < plan.rows.length; y++) {
-      const { bytesRead } = await file.read(line, 0, row, source.offset + plan.rows[y] * row);
-      if (bytesRead !== row) throw new Error('the image ended early');
-      sampleRow(plan, line, out, y);
-    }
-  } finally {
-    await file.close();
-  }
-  return out;
-}
 
 export async function writeStats(
   shared: SharedLayout,

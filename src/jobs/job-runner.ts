@@ -199,6 +199,7 @@ export class JobRunner {
     const source = imageSource(this.#d.shared, job);
     return writePreviews(
       this.#d.shared,
+      this.#d.pool,
       {
         id: job.id,
         mode: job.options.mode,

@@ -10,6 +10,8 @@ import type {
   PoolError,
   PoolRequest,
   PoolWorkerData,
+  PreviewRequest,
+  PreviewResult,
   StageResult,
   StitchResult,
   StripRef,
@@ -84,6 +86,11 @@ export class ImagePool {
     checksums?: string[],
   ): Promise<StitchResult> {
     return this.#run({ kind: 'stitch', strips, info, outPath, checksums });
+  }
+
+  /** Preview samples of a whole image (about a thousand rows read), before and after the LUT. */
+  preview(request: Omit<PreviewRequest, 'kind'>): Promise<PreviewResult> {
+    return this.#run({ kind: 'preview', ...request });
   }
 
   get stats(): PoolStats {

@@ -1,4 +1,5 @@
 import type { ImageInfo } from '../imaging/codec.js';
+import type { PreviewPlan } from '../imaging/preview.js';
 import type { ColourMode, Lut, PixelLayout } from '../imaging/types.js';
 
 /**
@@ -78,8 +79,22 @@ export interface StitchResult {
   bytes: number;
 }
 
+/** Sample the preview's pixels from the whole image, and the same through the LUT. */
+export interface PreviewRequest {
+  kind: 'preview';
+  source: StripRef;
+  plan: PreviewPlan;
+  mode: ColourMode;
+  lut: Lut;
+}
+/** Raw samples in the plan's layout (at most 1024 × 1024 pixels each). */
+export interface PreviewResult {
+  input: Uint8Array;
+  output: Uint8Array;
+}
+
 export type PoolRequest =
-  StageRequest | HistogramRequest | LutRequest | EqualizeRequest | StitchRequest;
+  StageRequest | HistogramRequest | LutRequest | EqualizeRequest | StitchRequest | PreviewRequest;
 
 export interface PoolResults {
   stage: StageResult;
@@ -87,6 +102,7 @@ export interface PoolResults {
   lut: LutResult;
   equalize: EqualizeResult;
   stitch: StitchResult;
+  preview: PreviewResult;
 }
 
 /** What every pool thread is started with. */

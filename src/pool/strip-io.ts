@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { sampleRow, type PreviewPlan } from '../imaging/preview.js';
 import { stripOffsets } from '../imaging/strips.js';
 import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
 import type { StripRef } from './protocol.js';
@@ -170,4 +172,26 @@ function temporaryName(path: string): string {
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * The planned rows of a preview, read one by one synchronously (about a thousand small reads:
+ * on a pool thread a blocking read is the cheapest kind, with no round trip through libuv's
+ * I/O threads or the event loop), sampled into the plan's layout.
+ */
+export function readPreviewRows(source: StripRef, plan: PreviewPlan): Uint8Array {
+  const row = rowBytes(source.layout);
+  const out = new Uint8Array(imageBytes(plan.layout));
+  const line = new Uint8Array(row);
+  const fd = openSync(source.path, 'r');
+  try {
+    for (let y = 0; y < plan.rows.length; y++) {
+      const read = readSync(fd, line, 0, row, source.offset + plan.rows[y]! * row);
+      if (read !== row) throw new Error(`${source.path} ended early at row ${plan.rows[y]}`);
+      sampleRow(plan, line, out, y);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }

@@ -22,11 +22,14 @@ import type {
   StitchResult,
   PoolError,
   PoolWorkerData,
+  PreviewRequest,
+  PreviewResult,
 } from './protocol.js';
 import {
   atomicFileSink,
   forEachChunk,
   inPlaceSink,
+  readPreviewRows,
   readStripsInto,
   writeFileAtomic,
 } from './strip-io.js';
@@ -77,6 +80,13 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
     await sink.discard();
     throw err;
   }
+});
+
+export const preview = guard(async (req: PreviewRequest): Promise<PreviewResult> => {
+  const input = readPreviewRows(req.source, req.plan);
+  const output = input.slice();
+  applyLuts(samplesOf(output, req.plan.layout), req.plan.layout, req.mode, req.lut);
+  return { input, output };
 });
 
 export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { applyLuts } from '../../src/imaging/equalize.js';
 import { computeHistogram } from '../../src/imaging/histogram.js';
@@ -10,6 +10,7 @@ import { planPreview } from '../../src/imaging/preview.js';
 import { samplesOf, type PixelLayout } from '../../src/imaging/types.js';
 import { previewName, writePreviews } from '../../src/jobs/job-previews.js';
 import { sharedLayout } from '../../src/jobs/paths.js';
+import { ImagePool } from '../../src/pool/image-pool.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { useTempDir } from '../support/paths.js';
 import { bytesOfImage, colourspaceFor, lowContrastImage } from '../support/images.js';
@@ -39,6 +40,8 @@ describe('preview plan', () => {
 
 describe('job previews', () => {
   const tempDir = useTempDir('preview-');
+  const pool = ImagePool.create({ threads: 1 });
+  after(() => pool.close());
 
   for (const [channels, depth] of [
     [1, 8],
@@ -62,7 +65,7 @@ describe('job previews', () => {
       const id = `job-${channels}-${depth}`;
       const source = { path, offset: header, layout };
       const { logger, events } = captureLogger();
-      await writePreviews(shared, { id, mode: 'per-channel', source, lut }, logger);
+      await writePreviews(shared, pool, { id, mode: 'per-channel', source, lut }, logger);
       assert.deepEqual(
         events().filter((e) => Number(e.level) >= 40),
         [],
