@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { ensureImage, type BenchImage } from './images.js';
 import { benchCluster, type ClusterFigures } from './cluster.js';
 import { benchKernels } from './kernels.js';
+import { cpuTimes, formatSteal, stealShare } from './machine.js';
 import { fmt, repeat } from './stats.js';
 
 const exec = promisify(execFile);
@@ -30,13 +31,23 @@ async function main(): Promise<void> {
   await mkdir(`${OUT}/images`, { recursive: true });
   console.log(`histeq-array bench — ${RUNS} runs each, median (min–max)\n`);
 
+  const steal: Record<string, number | null> = {};
+  let mark = cpuTimes();
+  const section = (name: string) => {
+    const now = cpuTimes();
+    steal[name] = stealShare(mark, now);
+    mark = now;
+    return formatSteal(steal[name]);
+  };
+
   const kernels = await benchKernels(RUNS);
-  console.log('Kernel throughput, one thread (GB/s)');
+  console.log(`Kernel throughput, one thread (GB/s) — ${section('kernels')}`);
   for (const k of kernels) console.log(`  ${k.kernel.padEnd(26)} ${fmt(k.gbPerSecond)}`);
 
   console.log(
     '\nSingle-process CLI, end to end incl. process start-up (s); raw TIFFs in place, LZW decoded and encoded',
   );
+  mark = cpuTimes();
   const cli: Record<string, unknown>[] = [];
   for (const img of CLI_IMAGES) {
     const input = await ensureImage(`${OUT}/images`, img);
@@ -53,6 +64,7 @@ async function main(): Promise<void> {
     cli.push({ image: img, seconds });
     await rm(output, { force: true });
   }
+  console.log(`  (${section('cli')})`);
 
   console.log(
     '\nLocal cluster, upload start → result ready (s) [phases, ms], event-loop p99, peak RSS, ZooKeeper ops/job',
@@ -60,6 +72,7 @@ async function main(): Promise<void> {
   const clusterRuns: ClusterFigures[] = [];
   const image = (name: string) =>
     ensureImage(`${OUT}/images`, CLI_IMAGES.find((i) => i.name === name) as BenchImage);
+  mark = cpuTimes();
   // [pods, image, tasks per job (default: one per pod)]
   const plan: [number, string, number?][] = [
     [1, 'grey8-64mp'],
@@ -81,7 +94,7 @@ async function main(): Promise<void> {
       `  ${pods} pod${pods === 1 ? ' ' : 's'} ${f.image.padEnd(16)} ${String(f.tasks).padStart(2)} tasks ${fmt(f.seconds)} [${phases}]\n` +
         `      loop p99 master ${f.loopP99Ms.master.toFixed(0)} ms, workers ${f.loopP99Ms.worker.toFixed(0)} ms;` +
         ` peak RSS master ${f.peakRssMb.master.toFixed(0)} MB, worker ${f.peakRssMb.worker.toFixed(0)} MB;` +
-        ` ZooKeeper ops ${f.zkOpsPerJob}; sessions lost ${f.sessionsLost}`,
+        ` ZooKeeper ops ${f.zkOpsPerJob}; sessions lost ${f.sessionsLost}; ${section(`cluster ${pods} ${name} ${f.tasks}`)}`,
     );
   }
 
@@ -114,7 +127,15 @@ async function main(): Promise<void> {
   await writeFile(
     `${OUT}/bench.json`,
     JSON.stringify(
-      { date: new Date().toISOString(), runs: RUNS, kernels, cli, cluster: clusterRuns, linearity },
+      {
+        date: new Date().toISOString(),
+        runs: RUNS,
+        steal,
+        kernels,
+        cli,
+        cluster: clusterRuns,
+        linearity,
+      },
       null,
       2,
     ),
