@@ -13,7 +13,7 @@ interface Shared {
   users: number;
 }
 
-// Per session: a renewed session starts with boards of its own.
+// Keyed by session: tests run several pods, each with its own session, in one process.
 const boardsBySession = new WeakMap<ZkSession, Map<string, Shared>>();
 
 /**
