@@ -47,8 +47,12 @@ interface Kernels {
   out8: Uint32Array;
   lut8: Uint8Array;
   table: Uint16Array;
-  /** The alpha flag pair_table8 last ran with (-1: never), see loadLut8. */
-  tableAlpha: number;
+  /**
+   * What the shared TABLE region holds now. The 8-bit pair table is rebuilt only when the LUT or
+   * the alpha flag differ from the ones it was built from; any other use of the region (the
+   * 16-bit LUT is copied there) makes it `other`, so the next 8-bit call rebuilds.
+   */
+  tableHolds: { kind: 'pairs8'; alpha: number } | { kind: 'other' };
 }
 
 let instance: Kernels | undefined;
@@ -68,7 +72,7 @@ function kernels(): Kernels {
     out8: new Uint32Array(buffer, OUT8, 256),
     lut8: new Uint8Array(buffer, LUT8, 256),
     table: new Uint16Array(buffer, TABLE, 65536),
-    tableAlpha: -1,
+    tableHolds: { kind: 'other' },
   };
   return instance;
 }
@@ -117,8 +121,12 @@ export function mapGrey(samples: Samples, channels: 1 | 2, lut: Lut): void {
   const n = samples.length;
   const alpha = channels === 2 ? 1 : 0;
   if (n === 0) return;
-  if (size === 1) loadLut8(k, lut, alpha);
-  else k.table.set(lut.subarray(0, 65536));
+  if (size === 1) {
+    loadLut8(k, lut, alpha);
+  } else {
+    k.tableHolds = { kind: 'other' };
+    k.table.set(lut.subarray(0, 65536));
+  }
   const chunk = size === 1 ? k.chunk8 : k.chunk16;
   const map = size === 2 && alpha ? k.fn.map_low_half : k.fn.map_halves;
   for (let i = 0; i < n; i += chunk.length) {
@@ -132,14 +140,16 @@ export function mapGrey(samples: Samples, channels: 1 | 2, lut: Lut): void {
 }
 
 /**
- * Builds the 8-bit pair table, unless it already holds this LUT: strips of one image share
- * their LUT, and comparing 256 entries is much cheaper than rebuilding 65536.
+ * Builds the 8-bit pair table, unless it already holds the pair table of this very LUT and alpha
+ * flag: strips of one image share their LUT, and comparing 256 entries is much cheaper than
+ * rebuilding 65536.
  */
 function loadLut8(k: Kernels, lut: Lut, alpha: number): void {
-  let same = k.tableAlpha === alpha;
+  const held = k.tableHolds;
+  let same = held.kind === 'pairs8' && held.alpha === alpha;
   for (let v = 0; v < 256 && same; v++) same = k.lut8[v] === lut[v];
   if (same) return;
   k.lut8.set(lut.subarray(0, 256));
   k.fn.pair_table8(alpha);
-  k.tableAlpha = alpha;
+  k.tableHolds = { kind: 'pairs8', alpha };
 }
