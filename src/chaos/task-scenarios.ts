@@ -102,4 +102,56 @@ const slow: Scenario = {
   },
 };
 
-export const TASK_SCENARIOS: Scenario[] = [crashAfterOutput, poison, slow];
+/**
+ * A task whose output is wrong (`fault`: a wrong LUT that its own checksum confirms, or a write
+ * torn after the checksum): the master's check of the result must catch it, re-run that task
+ * alone, and ship only the exact image.
+ */
+function wrongOutput(id: string, title: string, fault: object, caughtBy: RegExp): Scenario {
+  return {
+    id,
+    title,
+    options: { env: { FAULT_INJECTION: faults(fault) } },
+    async run(drill) {
+      const id = await drill.submit();
+      const record = await drill.expectDone(id);
+      check(record.reruns === 1, `one re-run recorded (${record.reruns})`);
+      const tries = attemptsOf(record.attempts, 'equalize', 1);
+      check(tries.length === 2, `task 1 ran twice (${tries.length})`);
+      check(
+        attemptsOf(record.attempts, 'equalize', 0).length === 1,
+        'only the bad strip was re-run',
+      );
+      const master = record.masters[record.masters.length - 1]!;
+      const caught = (await podLog(drill.logDir, master)).find(
+        (l) => l.msg === 'task output failed the check; re-running',
+      );
+      check(caught !== undefined, 'the master logged the failed check');
+      check(
+        caughtBy.test(JSON.stringify(caught)),
+        `caught by ${caughtBy}: ${JSON.stringify(caught)}`,
+      );
+      const ms = Date.parse(tries[1]!.claimedAt) - Date.parse(caught!.time);
+      return {
+        outcome: `done, exact; the wrong strip was caught by the check and re-run on ${tries[1]!.pod}`,
+        recoveryLabel: 'bad strip re-claimed',
+        recoveryMs: Math.max(0, ms),
+      };
+    },
+  };
+}
+
+const wrongLut = wrongOutput(
+  'wrong-lut',
+  'a task applies a wrong LUT (its checksum matches what it wrote)',
+  { wrongLutTask: 'equalize/1' },
+  /differs from the source through the LUT/,
+);
+const tornWrite = wrongOutput(
+  'torn-write',
+  'a task output is overwritten after its checksum was recorded',
+  { tornWriteTask: 'equalize/1' },
+  /differs from the source|checksum/,
+);
+
+export const TASK_SCENARIOS: Scenario[] = [crashAfterOutput, poison, slow, wrongLut, tornWrite];

@@ -17,8 +17,10 @@ export interface ClaimRecord {
 export interface TaskSpec {
   attempt?: number;
   history?: ClaimRecord[];
-  /** Claims given back cleanly: `attempt - released` is what counts against the task. */
+  /** Claims given back cleanly: they do not count against the task. */
   released?: number;
+  /** Times the master re-opened the finished task because its output failed a check: nor do these. */
+  reruns?: number;
   [key: string]: unknown;
 }
 

@@ -20,21 +20,49 @@ export function applyLuts(
   luts: Lut,
 ): void {
   const ch = layout.channels;
-  if (samples.BYTES_PER_ELEMENT !== bytesPerSample(layout) || luts.length < binsFor(layout)) {
-    throw new RangeError(`samples or LUT do not match a ${layout.depth}-bit layout`);
-  }
+  checkShapes(samples, layout, luts);
   if (ch === 1 || ch === 2) {
     // Grey and grey+alpha, the hot cases: WebAssembly (see wasm/kernels.wat for why).
     mapGrey(samples, ch, luts);
-  } else if (mode === 'per-channel') {
+  } else {
+    mapColour(samples, layout, mode, luts);
+  }
+}
+
+/**
+ * The same mapping one sample at a time in plain JavaScript, with no tables, chunks or state
+ * kept between calls: what the master checks sampled rows of a result against, so a fault in
+ * the fast kernels (or in what they cache) cannot confirm itself.
+ */
+export function applyLutsScalar(
+  samples: Samples,
+  layout: PixelLayout,
+  mode: ColourMode,
+  luts: Lut,
+): void {
+  const ch = layout.channels;
+  checkShapes(samples, layout, luts);
+  if (ch === 1 || ch === 2) mapPlane(samples, ch, 0, luts, 0);
+  else mapColour(samples, layout, mode, luts);
+}
+
+function checkShapes(samples: Samples, layout: PixelLayout, luts: Lut): void {
+  if (samples.BYTES_PER_ELEMENT !== bytesPerSample(layout) || luts.length < binsFor(layout)) {
+    throw new RangeError(`samples or LUT do not match a ${layout.depth}-bit layout`);
+  }
+}
+
+/** RGB and RGBA (plain JavaScript, not a hot case). */
+function mapColour(samples: Samples, layout: PixelLayout, mode: ColourMode, luts: Lut): void {
+  if (mode === 'per-channel') {
     const bins = binsFor(layout);
-    for (let c = 0; c < 3; c++) mapPlane(samples, ch, c, luts, c * bins);
+    for (let c = 0; c < 3; c++) mapPlane(samples, layout.channels, c, luts, c * bins);
   } else {
     mapLuma(samples, layout, luts);
   }
 }
 
-/** Maps one interleaved channel (RGB per-channel: plain JavaScript, not a hot case). */
+/** Maps one interleaved channel through its plane of the LUTs. */
 function mapPlane(samples: Samples, stride: number, offset: number, lut: Lut, lutOffset: number) {
   const n = samples.length;
   for (let i = offset; i < n; i += stride) samples[i] = lut[lutOffset + samples[i]];

@@ -15,7 +15,9 @@ import type { TaskKind } from './paths.js';
  *   "delayMs": {"histogram": 2000, "equalize/1": 500, "split": 3000, "reduce": 3000, "stitch": 3000},
  *   "slowTask": {"task": "histogram/1", "ms": 8000},
  *   "poisonTask": "histogram/2",
- *   "crashAfterOutputTask": "equalize/1"
+ *   "crashAfterOutputTask": "equalize/1",
+ *   "wrongLutTask": "equalize/2",
+ *   "tornWriteTask": "equalize/0"
  * }
  * ```
  * - `delayMs`: every attempt of a task kind (`histogram`, `equalize`), of one task
@@ -25,6 +27,10 @@ import type { TaskKind } from './paths.js';
  * - `poisonTask`: every attempt of that task fails.
  * - `crashAfterOutputTask`: the first attempt writes its output, then its pod dies (SIGKILL)
  *   before marking the task done.
+ * - `wrongLutTask`: the first attempt applies a LUT with every entry off by one, and records the
+ *   checksum of what it wrote (a wrong result that checksums cannot catch).
+ * - `tornWriteTask`: the first attempt's output is overwritten after its checksum was taken
+ *   (a torn or lost write).
  */
 const taskRef = z.string().regex(/^(histogram|equalize)\/\d+$/, 'must look like histogram/2');
 
@@ -34,6 +40,8 @@ export const faultSpecSchema = z
     slowTask: z.object({ task: taskRef, ms: z.number().int().min(0).max(600_000) }).optional(),
     poisonTask: taskRef.optional(),
     crashAfterOutputTask: taskRef.optional(),
+    wrongLutTask: taskRef.optional(),
+    tornWriteTask: taskRef.optional(),
   })
   .strict();
 
@@ -74,6 +82,27 @@ export class FaultInjector {
     if (this.#spec?.crashAfterOutputTask !== `${kind}/${index}` || attempt !== 1) return;
     this.#log?.warn({ task: `${kind}/${index}`, attempt }, 'fault injection: crash after output');
     process.kill(process.pid, 'SIGKILL');
+  }
+
+  /** The LUT a task attempt applies: the real one, or for `wrongLutTask` a spoiled copy. */
+  lutFor<L extends Uint8Array | Uint16Array>(
+    kind: TaskKind,
+    index: number,
+    attempt: number,
+    lut: L,
+  ): L {
+    if (this.#spec?.wrongLutTask !== `${kind}/${index}` || attempt !== 1) return lut;
+    this.#log?.warn({ task: `${kind}/${index}`, attempt }, 'fault injection: wrong LUT');
+    const max = lut.BYTES_PER_ELEMENT === 1 ? 255 : 65535;
+    return lut.map((v) => (v === max ? v - 1 : v + 1)) as L;
+  }
+
+  /** True when this attempt's output must be overwritten after its checksum (`tornWriteTask`). */
+  tearsOutput(kind: TaskKind, index: number, attempt: number): boolean {
+    const tears = this.#spec?.tornWriteTask === `${kind}/${index}` && attempt === 1;
+    if (tears)
+      this.#log?.warn({ task: `${kind}/${index}`, attempt }, 'fault injection: torn write');
+    return tears;
   }
 
   /** A master step of a job (see MasterStep). */

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { errorCode, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import type { DoneRecord, TaskClaims, ZkSession } from '../coordination/index.js';
+import type { DoneRecord, TaskClaims, TaskSpec, ZkOp, ZkSession } from '../coordination/index.js';
 import { hasRawPixels } from '../imaging/codec.js';
 import { createTiffContainer } from '../imaging/raw-tiff.js';
 import { imageBytes, type Lut } from '../imaging/types.js';
@@ -14,7 +14,11 @@ import { writePreviews, writeStats } from './job-previews.js';
 import { jobStats } from './job-stats.js';
 import { createTaskOps, imageSource, jobFiles, removePhaseTasks } from './phase-tasks.js';
 import { waitForPhase } from './phase-waiter.js';
+import { checkResult, type StripProblem } from './result-check.js';
+import { refreshTaskBoard } from './shared-boards.js';
+import { RERUN_PREFIX } from './task-board.js';
 import { readHistogram, readLut } from './task-executor.js';
+import { stripRefs } from './plan.js';
 import { writeFileAtomic } from '../pool/strip-io.js';
 import type { JobPhase, JobRecord, JobState } from './types.js';
 
@@ -33,6 +37,9 @@ export interface JobRunnerDeps {
 }
 
 const PHASE_OF_KIND: Record<TaskKind, JobPhase> = { histogram: 'mapping', equalize: 'equalizing' };
+
+/** Re-opened tasks per job before a result that keeps failing its check fails the job. */
+export const MAX_RERUNS = 3;
 
 /**
  * Drives one job from its recorded state to done or failed. Each step is idempotent and starts
@@ -136,6 +143,17 @@ export class JobRunner {
     const histograms = await Promise.all(
       dones.map((done) => readHistogram(this.#d.shared.abs(done.pointer), done.checksum)),
     );
+    // A strip's histogram counts each of its pixels once per plane: anything else is a fault.
+    const strips = stripRefs('', job.info.layout, job.tasks);
+    const miscounted = histograms.flatMap((h, index): StripProblem[] => {
+      const pixels = strips[index]!.layout.width * strips[index]!.layout.height;
+      const planes = h.length / (job.info.layout.depth === 16 ? 65536 : 256);
+      const counted = h.reduce((a, b) => a + b, 0);
+      return counted === pixels * planes
+        ? []
+        : [{ index, problem: `its histogram counts ${counted} samples, not ${pixels * planes}` }];
+    });
+    if (miscounted.length > 0) return this.#rerun(job, 'histogram', miscounted);
     const { lut, histogram } = await this.#d.pool.lut(
       histograms,
       job.info.layout,
@@ -159,18 +177,25 @@ export class JobRunner {
     );
   }
 
-  /** stitching → done: join the strips into the result, record the attempts, clean up. */
+  /**
+   * stitching → done: check every strip, join them into the result, record the attempts, clean
+   * up. A strip that fails the check is re-opened instead (#rerun): a wrong image never ships.
+   */
   async #stitch(job: JobRecord): Promise<void> {
     await this.#d.faults?.masterStep('stitch', job.id);
     const dones = await this.#doneRecords(job, 'equalize');
+    const files = jobFiles(this.#d.shared, job.id);
+    const lut = await readLut(this.#d.shared.abs(files.lut), job.info.layout);
+    const checkStarted = performance.now();
+    const problems = await checkResult(this.#d.pool, this.#d.shared, job, dones, lut);
+    if (problems.length > 0) return this.#rerun(job, 'equalize', problems);
+    const checkMs = Math.round(performance.now() - checkStarted);
+    this.#log.info({ ms: checkMs, strips: dones.length }, 'result checked');
     const name = this.#d.shared.resultName(job.id, job.info.format);
     const result = `${this.#d.shared.results}/${name}`;
     await mkdir(this.#d.shared.results, { recursive: true });
     if (hasRawPixels(job.info)) {
-      await publishContainer(
-        this.#d.shared.abs(jobFiles(this.#d.shared, job.id).container),
-        result,
-      );
+      await publishContainer(this.#d.shared.abs(files.container), result);
     } else {
       await this.#d.pool.stitch(
         dones.map((d) => this.#d.shared.abs(d.pointer)),
@@ -181,18 +206,55 @@ export class JobRunner {
     }
     // Previews before `done`, so a page that sees the job done can show them at once (a
     // resumed job makes them here; the LUT is on the shared volume).
-    const previews =
-      this.#previews ??
-      readLut(this.#d.shared.abs(jobFiles(this.#d.shared, job.id).lut), job.info.layout).then(
-        (lut) => this.#writePreviews(job, lut),
-        (err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'no LUT for the previews'),
-      );
+    const previews = this.#previews ?? this.#writePreviews(job, lut);
     const [attempts] = await Promise.all([collectAttempts(this.#d.claims, job), previews]);
     const done = await this.#advance(job, 'done', 'done', () => [], {
       result: `/download/${name}`,
       attempts,
+      checkMs,
     });
     if (done) await this.#cleanup(done);
+  }
+
+  /**
+   * Re-opens the tasks whose output failed a check, moving the job back to their phase in one
+   * fenced transaction: their `done` goes, and a marker in the phase folder tells every pod's
+   * board to read its finished tasks again. A job whose result keeps failing fails instead.
+   */
+  async #rerun(job: JobRecord, kind: TaskKind, problems: StripProblem[]): Promise<void> {
+    const what = problems.map((p) => `strip ${p.index}: ${p.problem}`).join('; ');
+    const reruns = (job.reruns ?? 0) + 1;
+    if (reruns > MAX_RERUNS) {
+      await this.#fail(job, `The result failed its check ${MAX_RERUNS} times (${what}).`);
+      return;
+    }
+    this.#log.error({ kind, problems, reruns }, 'task output failed the check; re-running');
+    const folder = tasksPath(job.id, kind);
+    // A re-run is the check's doing, not the task's: it does not count against its attempts.
+    const specs = await Promise.all(
+      problems.map(async (p) => {
+        const path = taskPath(job.id, kind, p.index);
+        const { data, stat } = await this.#d.session.getData(path);
+        const spec = JSON.parse(data.toString('utf8')) as TaskSpec;
+        const next: TaskSpec = { ...spec, reruns: (spec.reruns ?? 0) + 1 };
+        return { path, data: JSON.stringify(next), version: stat.version };
+      }),
+    );
+    const ops: ZkOp[] = [
+      ...specs.flatMap(({ path, data, version }): ZkOp[] => [
+        { op: 'remove', path: `${path}/done` },
+        { op: 'setData', path, data, version },
+      ]),
+      { op: 'create', path: `${folder}/${RERUN_PREFIX}${reruns}`, mode: 'persistent' },
+    ];
+    const moved = await this.#advance(
+      job,
+      PHASE_OF_KIND[kind],
+      `re-running ${problems.length} ${kind} task(s) whose output failed the check`,
+      () => ops,
+      { reruns },
+    );
+    if (moved) refreshTaskBoard(this.#d.session, folder);
   }
 
   #writePreviews(job: JobRecord, lut: Lut): Promise<void> {

@@ -55,3 +55,8 @@ export function openTaskBoard(
     },
   };
 }
+
+/** Makes this pod's board of `folder`, if it has one open, read its finished tasks again. */
+export function refreshTaskBoard(session: ZkSession, folder: string): void {
+  boardsBySession.get(session)?.get(folder)?.board.refreshFinished();
+}

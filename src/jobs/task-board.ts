@@ -2,6 +2,12 @@ import { EventEmitter } from 'node:events';
 import type { StopWatching, ZkSession } from '../coordination/index.js';
 import { taskIndex } from './paths.js';
 
+/**
+ * Nodes named `rerun_<n>` in a phase folder announce that the master re-opened finished tasks
+ * (their `done` removed) because the result failed its check; boards then read those tasks again.
+ */
+export const RERUN_PREFIX = 'rerun_';
+
 /** What a task's children say about it. */
 export interface TaskStatus {
   index: number;
@@ -29,7 +35,9 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
   #sorted: TaskStatus[] | null = null;
   #stopFolder: StopWatching;
   #listed = false;
+  #seenFolder = false;
   #closed = false;
+  readonly #markers = new Set<string>();
 
   constructor(session: ZkSession, folder: string) {
     super();
@@ -62,6 +70,24 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
     this.removeAllListeners();
   }
 
+  /**
+   * Reads every finished task again. Done and failed tasks are not followed (see #follow), so
+   * when the master re-opens tasks whose result failed its check, this is how a board learns:
+   * the master calls it on its own board, and the other pods react to the marker node it creates
+   * in the phase folder (RERUN_PREFIX). Until the reads are back the board is not `ready`.
+   */
+  refreshFinished(): void {
+    if (this.#closed) return;
+    for (const [name, status] of this.#tasks) {
+      if (!status.done && !status.failed) continue;
+      this.#watches.get(name)?.();
+      this.#watches.delete(name);
+      this.#tasks.delete(name);
+      this.#follow(name);
+    }
+    this.#emitChange();
+  }
+
   #onFolder(names: string[]): void {
     if (this.#closed) return;
     this.#listed = true;
@@ -74,31 +100,44 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
       }
     }
     for (const name of present) {
-      if (this.#watches.has(name)) continue;
-      const index = taskIndex(name) as number;
-      this.#watches.set(
-        name,
-        this.#session.watchChildren(`${this.#folder}/${name}`, (children) => {
-          if (this.#closed) return;
-          if (children === null) {
-            this.#tasks.delete(name);
-          } else {
-            const status = {
-              index,
-              locked: children.includes('lock'),
-              done: children.includes('done'),
-              failed: children.includes('failed'),
-            };
-            this.#tasks.set(name, status);
-            // Done and failed are terminal: stop following the task (its removal at cleanup
-            // would cost every pod one more read); the folder watch still notices it going.
-            if (status.done || status.failed) this.#watches.get(name)?.();
-          }
-          this.#emitChange();
-        }),
-      );
+      if (!this.#watches.has(name)) this.#follow(name);
     }
+    const markers = names.filter((n) => n.startsWith(RERUN_PREFIX));
+    if (markers.some((m) => !this.#markers.has(m))) {
+      const first = !this.#seenFolder;
+      for (const m of markers) this.#markers.add(m);
+      // Markers already there when the board opened say nothing new: its reads are fresh.
+      if (!first) this.refreshFinished();
+    }
+    this.#seenFolder = true;
     this.#emitChange();
+  }
+
+  /** Follows one task's children until it is done or failed. */
+  #follow(name: string): void {
+    const index = taskIndex(name) as number;
+    this.#watches.set(
+      name,
+      this.#session.watchChildren(`${this.#folder}/${name}`, (children) => {
+        if (this.#closed) return;
+        if (children === null) {
+          this.#tasks.delete(name);
+        } else {
+          const status = {
+            index,
+            locked: children.includes('lock'),
+            done: children.includes('done'),
+            failed: children.includes('failed'),
+          };
+          this.#tasks.set(name, status);
+          // Done and failed are terminal (unless the master re-opens the task, see
+          // refreshFinished): stop following it (its removal at cleanup would cost every pod
+          // one more read); the folder watch still notices it going.
+          if (status.done || status.failed) this.#watches.get(name)?.();
+        }
+        this.#emitChange();
+      }),
+    );
   }
 
   #emitChange(): void {

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { TaskResult } from '../coordination/index.js';
 import type { Lut, PixelLayout } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import { sha256, writeFileAtomic } from '../pool/strip-io.js';
+import { FaultInjector } from './fault-injection.js';
 import type { SharedLayout } from './paths.js';
 import type { TaskPayload } from './task-spec.js';
 
@@ -16,15 +17,18 @@ const LUT_CACHE_SIZE = 4;
 export class TaskExecutor {
   readonly #pool: ImagePool;
   readonly #shared: SharedLayout;
+  readonly #faults: FaultInjector;
   // Every equalize task of a job uses the same LUT: read it once per pod.
   readonly #luts = new Map<string, Promise<Lut>>();
 
-  constructor(pool: ImagePool, shared: SharedLayout) {
+  constructor(pool: ImagePool, shared: SharedLayout, faults = FaultInjector.none) {
     this.#pool = pool;
     this.#shared = shared;
+    this.#faults = faults;
   }
 
-  async run(task: TaskPayload): Promise<TaskResult> {
+  /** `attempt` is the claim's attempt number (fault injection picks attempts by it). */
+  async run(task: TaskPayload, attempt: number): Promise<TaskResult> {
     const source = { ...task.source, path: this.#shared.abs(task.source.path) };
     const output = this.#shared.abs(task.output);
     if (task.kind === 'histogram') {
@@ -34,14 +38,23 @@ export class TaskExecutor {
       return { pointer: task.output, checksum };
     }
     const lut = await this.#lut(task.lut as string, task.source.layout);
+    const inPlace = task.outputOffset !== undefined ? { outOffset: task.outputOffset } : {};
     const { sha256: checksum } = await this.#pool.equalize({
       source,
       mode: task.mode,
-      lut,
+      lut: this.#faults.lutFor(task.kind, task.index, attempt, lut),
       outPath: output,
-      ...(task.outputOffset !== undefined ? { outOffset: task.outputOffset } : {}),
+      ...inPlace,
     });
-    return { pointer: task.output, checksum };
+    if (this.#faults.tearsOutput(task.kind, task.index, attempt)) {
+      await tear(output, task.outputOffset ?? 0);
+    }
+    // `offset`: where the strip's bytes start in `pointer` (the container, for in-place writes).
+    return {
+      pointer: task.output,
+      checksum,
+      ...(task.outputOffset !== undefined ? { offset: task.outputOffset } : {}),
+    };
   }
 
   #lut(relative: string, layout: PixelLayout): Promise<Lut> {
@@ -53,6 +66,16 @@ export class TaskExecutor {
       if (this.#luts.size > LUT_CACHE_SIZE) this.#luts.delete(this.#luts.keys().next().value!);
     }
     return lut;
+  }
+}
+
+/** Test-only (tornWriteTask): zeroes the first bytes of a strip after it was hashed. */
+async function tear(path: string, offset: number): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    await file.write(new Uint8Array(16).fill(0x5a), 0, 16, offset);
+  } finally {
+    await file.close();
   }
 }
 

@@ -251,7 +251,8 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     });
     const started = performance.now();
     // Claims given back cleanly (a draining pod) are not the task's fault: they do not count.
-    const counted = claim.attempt - (claim.spec.released ?? 0);
+    // Nor do re-runs the master asked for after a failed check of the task's output.
+    const counted = claim.attempt - (claim.spec.released ?? 0) - (claim.spec.reruns ?? 0);
     if (counted > this.#o.maxAttempts) {
       const reason = `the ${task.kind} task ${task.index} was started ${counted - 1} times and never finished (its pods died or it kept failing)`;
       await failClaim(this.#o.session, claim, reason, true).catch((err: unknown) =>
@@ -263,7 +264,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     log.info('task started');
     try {
       await this.#o.faults?.beforeTask(task.kind, task.index, claim.attempt);
-      const result = await this.#o.executor.run(parsePayload(claim.spec));
+      const result = await this.#o.executor.run(parsePayload(claim.spec), claim.attempt);
       this.#o.faults?.afterOutput(task.kind, task.index, claim.attempt);
       await this.#o.claims.complete(claim, result);
       const ms = performance.now() - started;

@@ -59,6 +59,10 @@ export interface JobRecord {
   attempts: TaskAttempt[];
   /** Pods that acted as master for this job, in order (resumes add to it). */
   masters: string[];
+  /** Times tasks were re-opened because their output failed the master's check. */
+  reruns?: number;
+  /** How long the master's check of the result took (ms), for the bench. */
+  checkMs?: number;
 }
 
 /** The Socket.IO `job_status` event (DESIGN §8). The final success event carries `url`. */

@@ -82,7 +82,7 @@ export class Pod {
       faults,
       session,
       claims,
-      executor: new TaskExecutor(pool, shared),
+      executor: new TaskExecutor(pool, shared, faults),
       logger: log,
       concurrency: config.poolThreads,
       maxAttempts: config.maxTaskAttempts,

@@ -9,12 +9,15 @@ import type {
   LutResult,
   PoolError,
   PoolRequest,
+  PoolResults,
   PoolWorkerData,
   PreviewRequest,
   PreviewResult,
   StageResult,
   StitchResult,
   StripRef,
+  VerifyRequest,
+  VerifyResult,
 } from './protocol.js';
 
 export interface ImagePoolOptions {
@@ -93,6 +96,11 @@ export class ImagePool {
     return this.#run({ kind: 'preview', ...request });
   }
 
+  /** Checks one equalized strip (see VerifyRequest); a mismatch is a result, not an error. */
+  verify(request: Omit<VerifyRequest, 'kind'>): Promise<VerifyResult> {
+    return this.#run({ kind: 'verify', ...request });
+  }
+
   get stats(): PoolStats {
     return {
       threads: this.#pool.threads.length,
@@ -108,9 +116,16 @@ export class ImagePool {
     return this.#closed;
   }
 
-  async #run<R>(request: PoolRequest, transferList?: ArrayBuffer[]): Promise<R> {
+  /** The result type follows from the request's kind (protocol.ts), one export per kind. */
+  async #run<K extends PoolRequest['kind']>(
+    request: Extract<PoolRequest, { kind: K }>,
+    transferList?: ArrayBuffer[],
+  ): Promise<PoolResults[K]> {
     try {
-      return (await this.#pool.run(request, { name: request.kind, transferList })) as R;
+      return (await this.#pool.run(request, {
+        name: request.kind,
+        transferList,
+      })) as PoolResults[K];
     } catch (err) {
       if (isPoolError(err)) throw new HisteqError(err.code as ErrorCode, err.message);
       throw err;

@@ -62,7 +62,7 @@ export interface EqualizeRequest {
 }
 export interface EqualizeResult {
   bytes: number;
-  /** SHA-256 of a strip file; empty for a strip written in place (nothing re-reads it). */
+  /** SHA-256 of the strip's bytes as the task wrote them (a strip file, or in place). */
   sha256: string;
 }
 
@@ -93,8 +93,36 @@ export interface PreviewResult {
   output: Uint8Array;
 }
 
+/**
+ * Check one equalized strip before its job is called done: its bytes against the checksum its
+ * task recorded, and sampled rows against the source through the LUT, mapped by the plain
+ * scalar path (not the kernels that produced it).
+ */
+export interface VerifyRequest {
+  kind: 'verify';
+  /** The strip as written: a strip file, or its rows inside the result container. */
+  result: StripRef;
+  /** The same rows of the source image. */
+  source: StripRef;
+  checksum: string;
+  /** Rows of the strip (0-based inside it) to recompute, ascending. */
+  rows: number[];
+  mode: ColourMode;
+  lut: Lut;
+}
+/** `problem`: why the strip is wrong, in one sentence; null when it checks out. */
+export interface VerifyResult {
+  problem: string | null;
+}
+
 export type PoolRequest =
-  StageRequest | HistogramRequest | LutRequest | EqualizeRequest | StitchRequest | PreviewRequest;
+  | StageRequest
+  | HistogramRequest
+  | LutRequest
+  | EqualizeRequest
+  | StitchRequest
+  | PreviewRequest
+  | VerifyRequest;
 
 export interface PoolResults {
   stage: StageResult;
@@ -103,6 +131,7 @@ export interface PoolResults {
   equalize: EqualizeResult;
   stitch: StitchResult;
   preview: PreviewResult;
+  verify: VerifyResult;
 }
 
 /** What every pool thread is started with. */

@@ -79,15 +79,20 @@ export interface StripSink {
 /**
  * Into an existing file at `base + at` (the result container of a raw TIFF), never creating or
  * truncating it. Re-running a task writes the same bytes to the same place, so repeats and late
- * duplicates are harmless. Nothing re-reads the strip, so no checksum ('' is recorded).
+ * duplicates are harmless. Hashed as it goes (chunks arrive in order), so the master can check
+ * the bytes in the container against what the task wrote before it calls the job done.
  */
 export async function inPlaceSink(path: string, base: number): Promise<StripSink> {
   const file = await open(path, 'r+');
+  const hash = createHash('sha256');
   return {
-    write: (bytes, at) => writeFully(file, bytes, base + at),
+    write: async (bytes, at) => {
+      hash.update(bytes);
+      await writeFully(file, bytes, base + at);
+    },
     finish: async () => {
       await file.close();
-      return '';
+      return hash.digest('hex');
     },
     discard: () => file.close(),
   };

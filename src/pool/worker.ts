@@ -33,6 +33,7 @@ import {
   readStripsInto,
   writeFileAtomic,
 } from './strip-io.js';
+import { verifyStrip } from './verify-strip.js';
 
 // Linux nice is per thread: this lowers only this pool thread, never the pod's event loop.
 const { nice } = workerData as PoolWorkerData;
@@ -94,6 +95,8 @@ export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> =>
   await encodeImage(pixels, req.info, req.outPath);
   return { bytes: pixels.byteLength };
 });
+
+export const verify = guard(verifyStrip);
 
 /**
  * Errors lose their class and extra fields when cloned back to the main thread, so a worker
