@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
@@ -242,7 +243,8 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
             });
             return;
           }
-          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+          // Abortable: a pod that stops (or is demoted) must not wait out a retry's backoff.
+          await sleep(250 * 2 ** attempt, undefined, { signal }).catch(() => {});
         }
       }
     };

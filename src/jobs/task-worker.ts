@@ -31,6 +31,7 @@ export interface TaskWorkerEvents {
 }
 
 const RETRY_ELSEWHERE_MS = 1500;
+const PUMP_RETRY_MS = 500;
 
 interface Candidate {
   job: string;
@@ -54,6 +55,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly #failedHere = new Map<string, number>();
   readonly #claiming = new Set<string>(); // claims in flight: not orphans
   #reapTimer: NodeJS.Timeout | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
   #stopJobs: StopWatching = () => {};
   #paused = false;
   #draining = false;
@@ -103,6 +105,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   close(): void {
     this.#draining = true;
     if (this.#reapTimer) clearTimeout(this.#reapTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#stopJobs();
     for (const stop of this.#jobWatches.values()) stop();
     for (const board of this.#boards.values()) board.close();
@@ -160,6 +163,15 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       .catch((err: unknown) => {
         this.#o.logger.warn({ err: errorMessage(err) }, 'task loop error');
         this.#scheduleReap();
+        // Nothing may change on the boards after a failed claim (ZooKeeper was away and came
+        // back with the same session): look again soon rather than wait for a change.
+        if (!this.#retryTimer && !this.#draining) {
+          this.#retryTimer = setTimeout(() => {
+            this.#retryTimer = null;
+            this.#pump();
+          }, PUMP_RETRY_MS);
+          this.#retryTimer.unref();
+        }
       })
       .finally(() => {
         this.#pumping = false;

@@ -148,9 +148,6 @@ export class FrontDoor {
           }
         }
         this.#logger.warn({ master: master.pod, err: err.message }, 'master did not answer');
-        // The client may still be sending an upload the master died under: read (and drop) the
-        // rest, so it can read this answer instead of seeing its connection reset.
-        req.resume();
         answer(
           res,
           503,

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FrontDoor } from '../../src/local/front-door.js';
+import { testLogger } from '../support/zk.js';
+
+/**
+ * A master that dies in the middle of an upload: the stand-in reads the first megabyte of the
+ * body and then drops the connection, as a pod killed with SIGKILL does.
+ */
+async function dyingMaster(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req) => {
+    let seen = 0;
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > 1 << 20) req.socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('front door: an upload whose master dies', () => {
+  let dir: string;
+  let master: Awaited<ReturnType<typeof dyingMaster>>;
+  let door: FrontDoor;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'histeq-door-up-'));
+    const registry = join(dir, 'master.json');
+    master = await dyingMaster();
+    const record = {
+      pod: 'pod-1',
+      url: master.url,
+      pid: process.pid,
+      since: new Date().toISOString(),
+    };
+    await writeFile(`${registry}.tmp`, JSON.stringify(record));
+    await rename(`${registry}.tmp`, registry);
+    door = await FrontDoor.start({
+      registryPath: registry,
+      port: 0,
+      cacheMs: 50,
+      logger: testLogger('front-door', 'front-door'),
+    });
+  });
+  after(async () => {
+    await door.close();
+    await master.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the client gets a 503 with a sentence promptly, not a reset or a hang', async () => {
+    const form = new FormData();
+    form.append('image', new Blob([new Uint8Array(16 << 20)]), 'big.tif');
+    const started = Date.now();
+    const res = await fetch(`${door.url}/upload`, {
+      method: 'POST',
+      body: form,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json()) as { error?: string };
+    assert.equal(res.status, 503);
+    assert.match(body.error ?? '', /^The master pod-1 .* did not answer .*\.$/);
+    assert.ok(Date.now() - started < 5_000, `answered after ${Date.now() - started} ms`);
+  });
+});
