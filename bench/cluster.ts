@@ -64,6 +64,8 @@ export async function benchCluster(
       seconds.push((performance.now() - started) / 1000);
       const after = await scrapeAll(url);
       for (const [phase, ms] of Object.entries(job.phaseMs)) (phases[phase] ??= []).push(ms);
+      // Part of stitching: the master's check of every strip before the job is called done.
+      if (job.checkMs !== undefined) (phases.check ??= []).push(job.checkMs);
       for (const [pod, text] of after.metrics) {
         const tick = metricValue(text, 'histeq_process_nodejs_eventloop_lag_p99_seconds') ?? 0;
         const p99 = Math.max(0, tick * 1000 - EVENT_LOOP_RESOLUTION_MS);

@@ -25,6 +25,8 @@ export function viewOf(record: JobRecord): JobView {
     phaseMs: record.phaseMs,
     attempts: record.attempts,
     masters: record.masters,
+    ...(record.reruns ? { reruns: record.reruns } : {}),
+    ...(record.checkMs !== undefined ? { checkMs: record.checkMs } : {}),
   };
 }
 

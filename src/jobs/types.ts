@@ -87,6 +87,10 @@ export interface JobView extends JobStatusEvent {
   phaseMs: Partial<Record<JobPhase, number>>;
   attempts: TaskAttempt[];
   masters: string[];
+  /** Times tasks were re-run because their output failed the master's check. */
+  reruns?: number;
+  /** How long the master's check of the result took (ms). */
+  checkMs?: number;
 }
 
 export interface SubmitRequest {
