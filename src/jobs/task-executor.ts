@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import type { TaskResult } from '../coordination/index.js';
 import type { Lut, PixelLayout } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
@@ -57,12 +57,19 @@ export class TaskExecutor {
     };
   }
 
-  #lut(relative: string, layout: PixelLayout): Promise<Lut> {
-    let lut = this.#luts.get(relative);
+  /**
+   * The job's LUT, read once per pod. Keyed by the file's identity (path, size, mtime), not its
+   * path alone: a LUT file written again (a reduce that ran again) is a different LUT.
+   */
+  async #lut(relative: string, layout: PixelLayout): Promise<Lut> {
+    const path = this.#shared.abs(relative);
+    const { size, mtimeMs } = await stat(path);
+    const key = `${relative}:${size}:${mtimeMs}`;
+    let lut = this.#luts.get(key);
     if (!lut) {
-      lut = readLut(this.#shared.abs(relative), layout);
-      lut.catch(() => this.#luts.delete(relative));
-      this.#luts.set(relative, lut);
+      lut = readLut(path, layout);
+      lut.catch(() => this.#luts.delete(key));
+      this.#luts.set(key, lut);
       if (this.#luts.size > LUT_CACHE_SIZE) this.#luts.delete(this.#luts.keys().next().value!);
     }
     return lut;
