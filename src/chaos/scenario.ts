@@ -9,7 +9,7 @@ export interface ScenarioResult {
 }
 
 /**
- * One fault drill (DESIGN §9): the cluster it needs (pods, fault injection, timeouts) and the
+ * One fault drill (docs/architecture.md, Failure model): the cluster it needs (pods, fault injection, timeouts) and the
  * run, which injects the fault, measures the recovery and throws a DrillFailure when a
  * guarantee is broken (lost job, inexact result, ghost state, late failover).
  */

@@ -7,7 +7,7 @@ import { waitForDeletion, type StopWatching } from './zk-watch.js';
 
 export type MemberRole = 'master' | 'worker';
 
-/** What each pod publishes at `/nodes/<pod>` (DESIGN §3). */
+/** What each pod publishes at `/nodes/<pod>`. */
 export interface MemberInfo {
   pod: string;
   /** Where the pod's HTTP server answers, e.g. http://10.1.2.3:8080 */

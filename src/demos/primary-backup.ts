@@ -97,7 +97,7 @@ async function replicate(
   };
   const bytes = JSON.stringify(payload);
   const sentAt = performance.now();
-  // Sequential names order the log; the library never retries creates (DESIGN §12).
+  // Sequential names order the log; the library never retries creates.
   const path = await primary.create(`${PRIMARY_BACKUP_ROOT}/txn-`, bytes, 'persistent_sequential');
   const txn = path.slice(path.lastIndexOf('/') + 1);
   say.say('primary', `wrote ${txn} ${bytes} (pending; ZooKeeper took ${since(sentAt)} ms)`);

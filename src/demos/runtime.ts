@@ -103,7 +103,7 @@ export class DemoRuntime {
     };
   }
 
-  /** Removes a demo's subtree bottom-up (DESIGN §12) with the session no demo step closes. */
+  /** Removes a demo's subtree bottom-up with the session no demo step closes. */
   async removeDemoTree(path: string): Promise<void> {
     const control = this.#control;
     if (!control) return;

@@ -1,6 +1,6 @@
 import type { JobRecord, JobStatusEvent, JobView } from './types.js';
 
-/** The job_status event for a record (DESIGN §8); `total` is the tasks of the current phase. */
+/** The job_status event for a record (docs/architecture.md, Interfaces); `total` is the tasks of the current phase. */
 export function statusOf(record: JobRecord, msg: string): JobStatusEvent {
   return {
     id: record.id,

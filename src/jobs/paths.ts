@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve, sep } from 'node:path';
 import type { ImageFormat } from '../imaging/codec.js';
 
-/** ZooKeeper layout (DESIGN §3). */
+/** ZooKeeper layout (docs/architecture.md). */
 export const JOBS_PATH = '/jobs';
 export const PARAMS_PATH = '/config/mapreduce_params';
 
@@ -31,7 +31,7 @@ export const JOB_ID = /^[a-z0-9]{6,12}-[0-9a-f]{8}$/;
 export const EXTENSION: Record<ImageFormat, string> = { tiff: 'tif', png: 'png', jpeg: 'jpg' };
 
 /**
- * Shared storage (DESIGN §5). Specs and records keep paths relative to SHARED_DIR, so pods that
+ * Shared storage (docs/architecture.md, Storage strategies). Specs and records keep paths relative to SHARED_DIR, so pods that
  * mount it elsewhere still agree; `abs` resolves one and refuses anything that escapes.
  */
 export function sharedLayout(sharedDir: string) {

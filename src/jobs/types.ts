@@ -1,7 +1,7 @@
 import type { ImageInfo } from '../imaging/codec.js';
 import type { ColourMode } from '../imaging/types.js';
 
-/** DESIGN §4: every job moves forward through these phases and ends done or failed. */
+/** Every job moves forward through these phases and ends done or failed (docs/architecture.md). */
 export type JobPhase = 'queued' | 'mapping' | 'reducing' | 'equalizing' | 'stitching';
 export type JobState = JobPhase | 'done' | 'failed';
 
@@ -65,7 +65,7 @@ export interface JobRecord {
   checkMs?: number;
 }
 
-/** The Socket.IO `job_status` event (DESIGN §8). The final success event carries `url`. */
+/** The Socket.IO `job_status` event (docs/architecture.md, Interfaces). The final success event carries `url`. */
 export interface JobStatusEvent {
   id: string;
   name: string;

@@ -33,7 +33,7 @@ export interface NodeLogEvent {
   log: string;
 }
 
-/** Events the web layer forwards to browsers (DESIGN §8 names). */
+/** Events the web layer forwards to browsers (docs/architecture.md, Interfaces). */
 export interface WebEvents {
   job_status: [JobStatusEvent];
   cluster: [ClusterSnapshot];

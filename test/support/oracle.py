@@ -1,5 +1,5 @@
 """Independent reference for the tests: OpenCV's own equalizeHist for 8-bit, and a direct NumPy
-transcription of DESIGN §6 for 16-bit and for the luma colour mode. Never imports project code.
+transcription of the documented formulas (README, Image math) for 16-bit and for the luma colour mode. Never imports project code.
 
 usage: oracle.py OP IN.raw OUT.raw WIDTH HEIGHT CHANNELS DEPTH
 """

@@ -19,7 +19,7 @@ export interface RawImage {
 
 /**
  * Equalizes with the independent reference (Debian's python3-opencv + NumPy): `grey` and
- * `per-channel` use OpenCV's equalizeHist for 8-bit; `luma` follows DESIGN §6 in NumPy.
+ * `per-channel` use OpenCV's equalizeHist for 8-bit; `luma` follows the README's Image math in NumPy.
  */
 export async function oracleEqualize(
   image: RawImage,
