@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'INSUFFICIENT_STORAGE' // SHARED_DIR lacks room for an upload and its outputs (507)
   | 'TASK_FAILED'
+  | 'BAD_RECORD' // a znode's JSON does not have the shape this version expects
   | 'INTERNAL';
 
 export class HisteqError extends Error {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { isAmbiguous, isZkError } from './zk-errors.js';
@@ -101,7 +102,7 @@ export class TaskClaims {
       throw err;
     }
     if (children.some((c) => c === 'done' || c === 'failed' || c === 'lock')) return null;
-    const spec = parseJson<TaskSpec>(read.data, taskPath);
+    const spec = parseJson<TaskSpec>(read.data, taskPath, 'spec');
     const record: ClaimRecord = {
       pod: this.#pod,
       attempt: (spec.attempt ?? 0) + 1,
@@ -236,13 +237,13 @@ export class TaskClaims {
         session.getData(`${taskPath}/done`).catch(absentAsNull),
       ]);
       return {
-        spec: parseJson<TaskSpec>(task.data, taskPath),
+        spec: parseJson<TaskSpec>(task.data, taskPath, 'spec'),
         version: task.stat.version,
         lock: lock && {
-          ...parseJson<ClaimRecord>(lock.data, `${taskPath}/lock`),
+          ...parseJson<ClaimRecord>(lock.data, `${taskPath}/lock`, 'lock'),
           ageMs: Date.now() - statLongToNumber(lock.stat.ctime),
         },
-        done: done && parseJson<DoneRecord>(done.data, `${taskPath}/done`),
+        done: done && parseJson<DoneRecord>(done.data, `${taskPath}/done`, 'done'),
       };
     } catch (err) {
       if (isZkError(err, 'NO_NODE')) return null;
@@ -254,7 +255,7 @@ export class TaskClaims {
   async readDone(taskPath: string): Promise<DoneRecord | null> {
     try {
       const { data } = await this.#session.getData(`${taskPath}/done`);
-      return parseJson<DoneRecord>(data, `${taskPath}/done`);
+      return parseJson<DoneRecord>(data, `${taskPath}/done`, 'done');
     } catch (err) {
       if (isZkError(err, 'NO_NODE')) return null;
       throw err;
@@ -280,13 +281,47 @@ function absentAsNull(err: unknown): null {
   throw err;
 }
 
-function parseJson<T>(data: Buffer, path: string): T {
+const claimRecordSchema = z.looseObject({
+  pod: z.string(),
+  attempt: z.number().int().min(0),
+  claimedAt: z.string(),
+  released: z.boolean().optional(),
+});
+const count = z.number().int().min(0).optional();
+const SCHEMAS = {
+  spec: z.looseObject({
+    attempt: count,
+    history: z.array(claimRecordSchema).optional(),
+    released: count,
+    reruns: count,
+  }),
+  lock: claimRecordSchema,
+  done: z.looseObject({
+    pointer: z.string().min(1),
+    checksum: z.string(),
+    pod: z.string(),
+    attempt: z.number().int().min(0),
+    completedAt: z.string(),
+    offset: z.number().int().min(0).optional(),
+  }),
+};
+
+/**
+ * Task znodes as they enter: a JSON object of the expected shape, or a BAD_RECORD error naming
+ * the node and the field (an empty task node reads as an empty spec).
+ */
+function parseJson<T>(data: Buffer, path: string, kind: keyof typeof SCHEMAS): T {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(data.toString('utf8') || '{}');
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      throw new Error('not an object');
-    return value as T;
+    value = JSON.parse(data.toString('utf8') || '{}');
   } catch (err) {
-    throw new HisteqError('INTERNAL', `${path} does not hold a JSON object`, { cause: err });
+    throw new HisteqError('BAD_RECORD', `${path} does not hold JSON.`, { cause: err });
   }
+  const parsed = SCHEMAS[kind].safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join('.') || 'the node';
+    throw new HisteqError('BAD_RECORD', `${path} is malformed: ${field}: ${issue.message}.`);
+  }
+  return parsed.data as T;
 }

@@ -1,6 +1,7 @@
-import { HisteqError } from '../common/errors.js';
+import { errorCode, errorMessage, HisteqError } from '../common/errors.js';
 import { isZkError, type ZkOp, type ZkSession } from '../coordination/index.js';
 import { JOBS_PATH, jobPath } from './paths.js';
+import { parseJobRecord } from './records.js';
 import type { JobRecord } from './types.js';
 
 /** Supplies the master's fencing check (its election candidate) for every write. */
@@ -65,7 +66,7 @@ export class JobStore {
   async read(id: string): Promise<{ record: JobRecord; version: number } | null> {
     try {
       const { data, stat } = await this.#session.getData(jobPath(id));
-      return { record: JSON.parse(data.toString('utf8')) as JobRecord, version: stat.version };
+      return { record: parseJobRecord(data, jobPath(id)), version: stat.version };
     } catch (err) {
       if (isZkError(err, 'NO_NODE')) return null;
       throw err;
@@ -80,7 +81,16 @@ export class JobStore {
       if (isZkError(err, 'NO_NODE')) return [];
       throw err;
     }
-    const records = await Promise.all(ids.map((id) => this.read(id)));
+    // One malformed record must not hide every other job: it is left out, with a warning.
+    const records = await Promise.all(
+      ids.map((id) =>
+        this.read(id).catch((err: unknown) => {
+          if (errorCode(err) !== 'BAD_RECORD') throw err;
+          this.#session.logger.warn({ job: id, err: errorMessage(err) }, 'job record left out');
+          return null;
+        }),
+      ),
+    );
     return records.flatMap((r) => (r ? [r.record] : []));
   }
 
@@ -132,6 +142,7 @@ export class JobStore {
   #recall(id: string): { record: JobRecord; version: number } | null {
     const written = this.#written.get(id);
     if (!written) return null;
+    // Our own write, checked when it was first read: a plain parse.
     return { record: JSON.parse(written.json) as JobRecord, version: written.version };
   }
 

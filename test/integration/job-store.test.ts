@@ -8,9 +8,33 @@ import { Cleanup, openSession, startServer } from '../support/zk.js';
 const LOG = 'job-store';
 const FENCE: ZkOp = { op: 'check', path: '/fence', version: 0 };
 
-/** The store never interprets a record beyond its id: a few fields are enough here. */
+/** A complete record (the store checks every record it reads). */
 function record(id: string, fields: Partial<JobRecord> = {}): JobRecord {
-  return { id, state: 'mapping', done: 0, masters: [], ...fields } as unknown as JobRecord;
+  const now = new Date().toISOString();
+  return {
+    id,
+    state: 'mapping',
+    phase: 'mapping',
+    name: `${id}.tif`,
+    upload: `uploads/${id}.upload`,
+    info: {
+      format: 'tiff',
+      layout: { width: 4, height: 4, channels: 1, depth: 8 },
+      page: 0,
+      pages: 1,
+      fileBytes: 100,
+    },
+    options: { mode: 'luma', page: 0 },
+    tasks: 2,
+    done: 0,
+    createdAt: now,
+    updatedAt: now,
+    phaseStartedAt: {},
+    phaseMs: {},
+    attempts: [],
+    masters: [],
+    ...fields,
+  };
 }
 
 const reads = (zk: ZkSession) => zk.operations.getData ?? 0;
@@ -74,5 +98,19 @@ describe('job records (JobStore)', () => {
       (err: Error & { code?: string }) =>
         err.code === 'NOT_FOUND' && /j4 does not exist/.test(err.message),
     );
+  });
+
+  it('refuses a malformed record with a sentence, and lists the others', async () => {
+    const store = new JobStore(zk, () => FENCE);
+    await store.create(record('good'));
+    await zk.create('/jobs/bad', JSON.stringify({ id: 'bad', state: 'exploded' }));
+    await assert.rejects(store.read('bad'), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'BAD_RECORD');
+      assert.match(err.message, /^The job record at \/jobs\/bad is malformed: .+\.$/);
+      return true;
+    });
+    const ids = (await store.list()).map((r) => r.id);
+    assert.ok(ids.includes('good') && !ids.includes('bad'), ids.join(', '));
+    await zk.remove('/jobs/bad');
   });
 });
