@@ -1,4 +1,5 @@
-// Flat config: typescript-eslint's recommended rules plus the style rules DESIGN §10 asks for.
+// Flat config: typescript-eslint's recommended rules, the house style (named exports, type
+// imports) and the typed promise rules: a promise nobody awaits or handles loses its error.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -11,10 +12,20 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: 'ExportDefaultDeclaration', message: 'Use named exports (DESIGN §10).' },
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   {

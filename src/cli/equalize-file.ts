@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { atomically } from '../common/atomic-file.js';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasRawPixels, probeImage, type ImageInfo } from '../imaging/codec.js';
@@ -56,8 +57,7 @@ async function equalizeInPlace(
 ): Promise<number> {
   const sources = stripRefs(input, info.layout, options.tasks, info.rawOffset);
   const step = progress(options, 2 + 2 * sources.length);
-  const tmp = `${output}.${process.pid}.tmp`;
-  try {
+  await atomically(output, async (tmp) => {
     const lut = await globalLut(sources, info, options, step);
     const pixelOffset = await createTiffContainer(tmp, info.layout);
     const targets = stripRefs(tmp, info.layout, options.tasks, pixelOffset);
@@ -68,12 +68,8 @@ async function equalizeInPlace(
           .finally(() => step('equalize')),
       ),
     );
-    await rename(tmp, output);
-    step('stitch');
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  });
+  step('stitch');
   return sources.length;
 }
 

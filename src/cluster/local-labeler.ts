@@ -1,4 +1,5 @@
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { link, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { HisteqError, errorMessage } from '../common/errors.js';
@@ -132,15 +133,8 @@ export class LocalRoleLabeler extends SerialRoleLabeler {
     return record.pod === this.options.pod && record.pid === this.pid;
   }
 
-  private async writeAtomically(file: string, content: string): Promise<void> {
-    const tmp = this.tempName(file, 'write');
-    try {
-      await writeFile(tmp, content, { mode: 0o644 });
-      await rename(tmp, file);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+  private writeAtomically(file: string, content: string): Promise<void> {
+    return writeFileAtomic(file, content, { mode: 0o644 });
   }
 
   /** Unique per pod, process and call, so concurrent writers never share a temp file. */

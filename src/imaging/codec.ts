@@ -1,4 +1,5 @@
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { atomically } from '../common/atomic-file.js';
+import { open, stat } from 'node:fs/promises';
 import type SharpFactory from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 import { HisteqError } from '../common/errors.js';
@@ -222,14 +223,7 @@ export async function encodePreview(
 }
 
 async function toFileAtomic(image: Sharp, outPath: string): Promise<void> {
-  const tmp = `${outPath}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await image.toFile(tmp);
-    await rename(tmp, outPath);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await atomically(outPath, (tmp) => image.toFile(tmp));
 }
 
 async function sniffFormat(path: string): Promise<string | undefined> {

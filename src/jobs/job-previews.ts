@@ -6,7 +6,7 @@ import { planPreview, toEightBit } from '../imaging/preview.js';
 import type { ColourMode, Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
-import { writeFileAtomic } from '../pool/strip-io.js';
+import { writeHashedFileAtomic } from '../pool/strip-io.js';
 import type { JobStats } from './job-stats.js';
 import type { SharedLayout } from './paths.js';
 
@@ -74,7 +74,7 @@ export async function writeStats(
 ): Promise<void> {
   try {
     await mkdir(shared.results, { recursive: true });
-    await writeFileAtomic(
+    await writeHashedFileAtomic(
       `${shared.results}/${statsName(stats.id)}`,
       new TextEncoder().encode(JSON.stringify(stats)),
     );

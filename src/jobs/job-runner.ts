@@ -19,7 +19,7 @@ import { refreshTaskBoard } from './shared-boards.js';
 import { RERUN_PREFIX } from './task-board.js';
 import { readHistogram, readLut } from './task-executor.js';
 import { stripRefs } from './plan.js';
-import { writeFileAtomic } from '../pool/strip-io.js';
+import { writeHashedFileAtomic } from '../pool/strip-io.js';
 import type { JobPhase, JobRecord, JobState } from './types.js';
 
 export interface JobRunnerDeps {
@@ -162,7 +162,7 @@ export class JobRunner {
     // The UI's histograms and CDFs follow from the global histogram and the LUT alone.
     const stats = jobStats(job.id, histogram, lut, job.info.layout, job.options.mode);
     await writeStats(this.#d.shared, stats, this.#log);
-    await writeFileAtomic(
+    await writeHashedFileAtomic(
       this.#d.shared.abs(files.lut),
       new Uint8Array(lut.buffer, lut.byteOffset, lut.byteLength),
     );

@@ -55,7 +55,7 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
       }
     };
     const armTimeout = (index: number, ms: number) => {
-      const timer = setTimeout(async () => {
+      const breakIfStale = async () => {
         timers.delete(index);
         const path = board.taskPath(index);
         try {
@@ -69,7 +69,9 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
         const t = board.tasks.find((x) => x.index === index);
         if (t?.locked && !t.done && !finished)
           armTimeout(index, Math.max(250, o.taskTimeoutMs / 4));
-      }, ms);
+      };
+      // breakIfStale handles its own errors; the timer only starts it.
+      const timer = setTimeout(() => void breakIfStale(), ms);
       timer.unref();
       timers.set(index, timer);
     };

@@ -2,7 +2,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import type { TaskResult } from '../coordination/index.js';
 import type { Lut, PixelLayout } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
-import { sha256, writeFileAtomic } from '../pool/strip-io.js';
+import { sha256, writeHashedFileAtomic } from '../pool/strip-io.js';
 import { FaultInjector } from './fault-injection.js';
 import type { SharedLayout } from './paths.js';
 import type { TaskPayload } from './task-spec.js';
@@ -34,7 +34,7 @@ export class TaskExecutor {
     if (task.kind === 'histogram') {
       const histogram = await this.#pool.histogram(source, task.mode);
       const bytes = new Uint8Array(histogram.buffer, histogram.byteOffset, histogram.byteLength);
-      const checksum = await writeFileAtomic(output, bytes);
+      const checksum = await writeHashedFileAtomic(output, bytes);
       return { pointer: task.output, checksum };
     }
     const lut = await this.#lut(task.lut as string, task.source.layout);

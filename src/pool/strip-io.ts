@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { temporaryName, writeFileAtomic } from '../common/atomic-file.js';
 import { sampleRow, type PreviewPlan } from '../imaging/preview.js';
 import { stripOffsets } from '../imaging/strips.js';
 import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
@@ -155,24 +156,10 @@ async function readFullyFrom(
   }
 }
 
-/**
- * Writes a file under a temporary name and renames it into place, so a reader never sees half a
- * file and a re-run task overwrites cleanly. Returns the SHA-256 of the content.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<string> {
-  const tmp = temporaryName(path);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+/** Writes a file atomically (common/atomic-file.ts) and returns the SHA-256 of the content. */
+export async function writeHashedFileAtomic(path: string, data: Uint8Array): Promise<string> {
+  await writeFileAtomic(path, data);
   return sha256(data);
-}
-
-function temporaryName(path: string): string {
-  return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
 
 export function sha256(data: Uint8Array): string {

@@ -31,7 +31,7 @@ import {
   inPlaceSink,
   readPreviewRows,
   readStripsInto,
-  writeFileAtomic,
+  writeHashedFileAtomic,
 } from './strip-io.js';
 import { verifyStrip } from './verify-strip.js';
 
@@ -47,7 +47,7 @@ if (nice > 0) {
 
 export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
   const pixels = await decodeImage(req.inputPath, req.info);
-  await writeFileAtomic(req.outPath, pixels);
+  await writeHashedFileAtomic(req.outPath, pixels);
   return { bytes: pixels.byteLength };
 });
 
