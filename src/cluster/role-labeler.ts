@@ -1,3 +1,4 @@
+import { backoffDelay } from '../common/backoff.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
@@ -61,7 +62,7 @@ export async function withBoundedRetry<T>(
     } catch (err) {
       if (ctx.isPermanent(err) || attempt >= retry.attempts) throw err;
       if (ctx.shouldContinue && !ctx.shouldContinue()) throw err;
-      const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+      const delay = backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
       const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
       ctx.logger.warn(
         { attempt, attempts: retry.attempts, retryInMs: jittered, err: errorMessage(err) },

@@ -1,3 +1,4 @@
+import { Backoff } from '../common/backoff.js';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { State } from 'node-zookeeper-client';
@@ -303,7 +304,7 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
 
   /** Builds a new client until one connects, then runs the re-registration hooks. */
   async #renew(): Promise<void> {
-    let delay = 100;
+    const backoff = new Backoff(100, 2_000);
     while (this.#state === 'expired') {
       let client: Client;
       try {
@@ -311,8 +312,7 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
       } catch (err) {
         if (this.#state !== 'expired') return;
         this.logger.warn({ err }, 'zk reconnect after expiry failed; retrying');
-        if (!(await this.#pause(delay))) return;
-        delay = Math.min(delay * 2, 2_000);
+        if (!(await this.#pause(backoff.next()))) return;
         continue;
       }
       if (this.#state !== 'expired') {
@@ -328,15 +328,14 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
   }
 
   async #runHook(hook: () => Promise<void>, generation: number): Promise<void> {
-    let delay = 100;
+    const backoff = new Backoff(100, 2_000);
     while (generation === this.#generation && this.#hooks.has(hook)) {
       try {
         await hook();
         return;
       } catch (err) {
         this.logger.warn({ err }, 'zk re-registration hook failed; retrying');
-        if (!(await this.#pause(delay))) return;
-        delay = Math.min(delay * 2, 2_000);
+        if (!(await this.#pause(backoff.next()))) return;
       }
     }
   }

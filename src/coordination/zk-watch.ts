@@ -1,3 +1,4 @@
+import { Backoff } from '../common/backoff.js';
 import type { Logger } from '../common/log.js';
 import { isZkError } from './zk-errors.js';
 import type { ZkStat } from './zk-stat.js';
@@ -35,7 +36,7 @@ class RearmingWatch<T> {
   #dirty = false;
   #running = false;
   #stopped = false;
-  #retryDelayMs = 100;
+  readonly #backoff = new Backoff(100, 2_000);
   #retryTimer: NodeJS.Timeout | null = null;
   readonly #removeHook: () => void;
 
@@ -74,7 +75,7 @@ class RearmingWatch<T> {
           this.#scheduleRetry(err);
           return;
         }
-        this.#retryDelayMs = 100;
+        this.#backoff.reset();
         if (this.#stopped) return;
         try {
           this.deliver(value);
@@ -90,8 +91,7 @@ class RearmingWatch<T> {
   #scheduleRetry(err: unknown): void {
     if (this.#stopped || this.session.closed || isZkError(err, 'SESSION_CLOSED')) return;
     this.session.logger.debug({ err, path: this.path }, 'zk watch read failed; retrying');
-    const delay = this.#retryDelayMs;
-    this.#retryDelayMs = Math.min(delay * 2, 2_000);
+    const delay = this.#backoff.next();
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.trigger();

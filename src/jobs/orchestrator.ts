@@ -1,3 +1,4 @@
+import { backoffDelay } from '../common/backoff.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
@@ -244,7 +245,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
             return;
           }
           // Abortable: a pod that stops (or is demoted) must not wait out a retry's backoff.
-          await sleep(250 * 2 ** attempt, undefined, { signal }).catch(() => {});
+          await sleep(backoffDelay(attempt + 1, 250, 8_000), undefined, { signal }).catch(() => {});
         }
       }
     };

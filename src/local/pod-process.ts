@@ -1,3 +1,4 @@
+import { backoffDelay } from '../common/backoff.js';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -131,7 +132,7 @@ export class PodProcess {
     }
     const { baseMs, maxMs, resetAfterMs } = this.options.backoff;
     this.#crashesInRow = ranMs >= resetAfterMs ? 1 : this.#crashesInRow + 1;
-    const delayMs = Math.min(maxMs, baseMs * 2 ** (this.#crashesInRow - 1));
+    const delayMs = backoffDelay(this.#crashesInRow, baseMs, maxMs);
     this.options.logger.warn(
       { podName: this.name, exit: how, ranMs, delayMs, restarts: this.restarts + 1 },
       'pod exited; restarting after backoff',

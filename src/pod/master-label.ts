@@ -1,3 +1,4 @@
+import { Backoff } from '../common/backoff.js';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { RoleLabeler } from '../cluster/role-labeler.js';
@@ -23,11 +24,11 @@ export class MasterLabel {
   // A restarted container inherits its pod object's labels, so assume the worst until removed.
   #mayCarry = true;
   #retryTimer: NodeJS.Timeout | null = null;
-  #retryDelayMs: number;
+  readonly #backoff: Backoff;
   #closed = false;
 
   constructor(private readonly options: MasterLabelOptions) {
-    this.#retryDelayMs = options.minRetryDelayMs ?? 1000;
+    this.#backoff = new Backoff(options.minRetryDelayMs ?? 1000, options.maxRetryDelayMs ?? 30_000);
   }
 
   get mayCarry(): boolean {
@@ -51,14 +52,15 @@ export class MasterLabel {
       await this.options.labeler.stepDown();
       // Elected meanwhile: publish() queued behind this stepDown and the label is wanted.
       if (!this.options.isLeader()) this.#mayCarry = false;
-      this.#retryDelayMs = this.options.minRetryDelayMs ?? 1000;
+      this.#backoff.reset();
     } catch (err) {
-      if (this.#closed) return;
+      if (this.#closed || this.#retryTimer) return;
+      const delay = this.#backoff.next();
       this.options.logger.warn(
-        { err: errorMessage(err), retryInMs: this.#retryDelayMs },
+        { err: errorMessage(err), retryInMs: delay },
         'could not remove role=master from this pod; not ready until it is removed',
       );
-      this.#scheduleRetry();
+      this.#scheduleRetry(delay);
     }
   }
 
@@ -68,10 +70,8 @@ export class MasterLabel {
     this.#cancelRetry();
   }
 
-  #scheduleRetry(): void {
+  #scheduleRetry(delay: number): void {
     if (this.#retryTimer || this.#closed) return;
-    const delay = this.#retryDelayMs;
-    this.#retryDelayMs = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 30_000);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       void this.remove();
