@@ -8,7 +8,7 @@ import type { ColourMode, Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
 import { sharedLayout } from '../jobs/paths.js';
-import { jobFiles } from '../jobs/phase-tasks.js';
+import { jobFiles } from '../jobs/job-files.js';
 import { stripRefs } from '../jobs/plan.js';
 
 export interface EqualizeFileOptions {

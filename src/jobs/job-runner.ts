@@ -1,10 +1,8 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { errorCode, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { DoneRecord, TaskClaims, TaskSpec, ZkOp, ZkSession } from '../coordination/index.js';
-import { hasRawPixels } from '../imaging/codec.js';
-import { createTiffContainer } from '../imaging/raw-tiff.js';
-import { imageBytes, type Lut } from '../imaging/types.js';
+import type { Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { FaultInjector } from './fault-injection.js';
 import type { JobStore } from './job-store.js';
@@ -12,7 +10,9 @@ import { jobPath, tasksPath, taskPath, type SharedLayout, type TaskKind } from '
 import { collectAttempts } from './attempts.js';
 import { writePreviews, writeStats } from './job-previews.js';
 import { jobStats } from './job-stats.js';
-import { createTaskOps, imageSource, jobFiles, removePhaseTasks } from './phase-tasks.js';
+import { jobFiles } from './job-files.js';
+import { createTaskOps, jobStrips, removePhaseTasks } from './phase-tasks.js';
+import { storageFor, type JobStorage } from './storage/job-storage.js';
 import { waitForPhase } from './phase-waiter.js';
 import { checkResult, type StripProblem } from './result-check.js';
 import { refreshTaskBoard } from './shared-boards.js';
@@ -93,21 +93,10 @@ export class JobRunner {
     }
   }
 
-  /** queued → mapping: stage the image (idempotent) and create the histogram tasks. */
+  /** queued → mapping: make the source readable (idempotent) and create the histogram tasks. */
   async #startMapping(job: JobRecord): Promise<void> {
-    const files = jobFiles(this.#d.shared, job.id);
-    await mkdir(this.#d.shared.abs(files.dir), { recursive: true });
-    // Staging writes atomically, so a raw file of the full size is a finished one (the upload
-    // request staged it already, or a previous master did before it died): decode only once.
-    // A raw TIFF needs no staging: tasks read their strips from the upload itself.
-    const raw = this.#d.shared.abs(files.raw);
-    const staged =
-      hasRawPixels(job.info) ||
-      (await stat(raw).then(
-        (s) => s.size === imageBytes(job.info.layout),
-        () => false,
-      ));
-    if (!staged) await this.#d.pool.stage(this.#d.shared.abs(job.upload), job.info, raw);
+    await mkdir(this.#d.shared.abs(jobFiles(this.#d.shared, job.id).dir), { recursive: true });
+    await this.#storage(job).prepareSource(this.#d.pool);
     await this.#d.faults?.masterStep('split', job.id);
     await this.#advance(job, 'mapping', 'splitting done; histogram tasks created', (next) =>
       createTaskOps(this.#d.shared, next, 'histogram'),
@@ -168,12 +157,9 @@ export class JobRunner {
     );
     // Previews need only the source and the LUT: made while the pods equalize (#stitch awaits).
     this.#previews = this.#writePreviews(job, lut);
-    // A raw TIFF's result is a container the tasks write their strips into (raw-tiff.ts).
-    const pixelOffset = hasRawPixels(job.info)
-      ? await createTiffContainer(this.#d.shared.abs(files.container), job.info.layout)
-      : undefined;
+    const outputs = await this.#storage(job).prepareOutputs(jobStrips(this.#d.shared, job));
     await this.#advance(job, 'equalizing', 'LUT built; equalize tasks created', (next) =>
-      createTaskOps(this.#d.shared, next, 'equalize', pixelOffset),
+      createTaskOps(this.#d.shared, next, 'equalize', outputs),
     );
   }
 
@@ -192,18 +178,8 @@ export class JobRunner {
     const checkMs = Math.round(performance.now() - checkStarted);
     this.#log.info({ ms: checkMs, strips: dones.length }, 'result checked');
     const name = this.#d.shared.resultName(job.id, job.info.format);
-    const result = `${this.#d.shared.results}/${name}`;
     await mkdir(this.#d.shared.results, { recursive: true });
-    if (hasRawPixels(job.info)) {
-      await publishContainer(this.#d.shared.abs(files.container), result);
-    } else {
-      await this.#d.pool.stitch(
-        dones.map((d) => this.#d.shared.abs(d.pointer)),
-        job.info,
-        result,
-        dones.map((d) => d.checksum),
-      );
-    }
+    await this.#storage(job).finish(this.#d.pool, dones, `${this.#d.shared.results}/${name}`);
     // Previews before `done`, so a page that sees the job done can show them at once (a
     // resumed job makes them here; the LUT is on the shared volume).
     const previews = this.#previews ?? this.#writePreviews(job, lut);
@@ -258,7 +234,7 @@ export class JobRunner {
   }
 
   #writePreviews(job: JobRecord, lut: Lut): Promise<void> {
-    const source = imageSource(this.#d.shared, job);
+    const source = this.#storage(job).source;
     return writePreviews(
       this.#d.shared,
       this.#d.pool,
@@ -270,6 +246,10 @@ export class JobRunner {
       },
       this.#log,
     );
+  }
+
+  #storage(job: JobRecord): JobStorage {
+    return storageFor(this.#d.shared, job.id, job.upload, job.info);
   }
 
   async #fail(job: JobRecord, error: string): Promise<void> {
@@ -365,22 +345,6 @@ export class JobRunner {
       await rm(`${this.#d.shared.results}/${name}`, { force: true });
     }
     this.#log.debug({ path: jobPath(job.id) }, 'job cleaned up');
-  }
-}
-
-/**
- * The tasks wrote every strip into the container: publishing it is a rename (atomic, so a
- * download never sees half a result). A resumed stitch finds it already published.
- */
-async function publishContainer(container: string, result: string): Promise<void> {
-  try {
-    await rename(container, result);
-  } catch (err) {
-    const published = await stat(result).then(
-      () => true,
-      () => false,
-    );
-    if (!published) throw err;
   }
 }
 

@@ -7,8 +7,7 @@ import { errorMessage, HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { ensureRoom } from '../common/storage.js';
 import type { TaskClaims, ZkSession } from '../coordination/index.js';
-import { hasRawPixels, probeImage } from '../imaging/codec.js';
-import { imageBytes } from '../imaging/types.js';
+import { probeImage } from '../imaging/codec.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { JobsApi } from '../web/deps.js';
 import { Admission, admissionOrder } from './admission.js';
@@ -18,7 +17,8 @@ import { JobRunner } from './job-runner.js';
 import { displayName, statusOf, viewOf } from './job-view.js';
 import type { ParamsWatcher } from './mapreduce-params.js';
 import { newJobId, type SharedLayout } from './paths.js';
-import { jobFiles } from './phase-tasks.js';
+import { jobFiles } from './job-files.js';
+import { storageFor } from './storage/job-storage.js';
 import { startRetention } from './retention.js';
 import {
   ACTIVE_STATES,
@@ -133,15 +133,16 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       page: request.options.page,
       maxPixels: this.#o.maxPixels,
     });
-    // The upload is stored; the job still writes the raw staging, the strips and the result,
-    // each about the decoded size (a raw TIFF only its result: it is read and written in place).
+    const id = newJobId();
+    const upload = relative(shared.root, request.path);
+    const storage = storageFor(shared, id, upload, info);
+    // The upload is stored; what the job writes besides it depends on its storage.
     await ensureRoom(
       shared.root,
-      (hasRawPixels(info) ? 1 : 3) * imageBytes(info.layout),
+      storage.extraBytes,
       this.#o.storageReserveBytes ?? 0,
       'this image and its outputs',
     );
-    const id = newJobId();
     const files = jobFiles(shared, id);
     await mkdir(shared.abs(files.dir), { recursive: true });
     let created = false;
@@ -153,7 +154,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
         state: 'queued',
         phase: 'queued',
         name: displayName(request.originalName),
-        upload: relative(shared.root, request.path),
+        upload,
         info,
         options: request.options,
         tasks: Math.min(tasks, info.layout.height),
@@ -169,9 +170,9 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       // next one finds the job and splits it again (JobRunner starts queued jobs from staging).
       await this.#o.store.create(record);
       created = true;
-      // Decoding the whole image now refuses corrupt or truncated data before any task exists
-      // (a raw TIFF's pixels were checked to lie inside the file: nothing to decode).
-      if (!hasRawPixels(info)) await this.#o.pool.stage(request.path, info, shared.abs(files.raw));
+      // Making the source readable now (one decode when staged) refuses corrupt data before
+      // any task exists; a raw TIFF's pixels were checked to lie inside the file.
+      await storage.prepareSource(this.#o.pool);
       this.#remember(record, `accepted; splitting into ${record.tasks} strips`);
       this.#startRunner(id, signal, true, admissionOrder(record));
       return { id };

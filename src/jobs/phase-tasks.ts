@@ -1,64 +1,53 @@
 import { isZkError, type ZkOp, type ZkSession } from '../coordination/index.js';
-import { hasRawPixels } from '../imaging/codec.js';
-import type { PixelLayout } from '../imaging/types.js';
 import type { StripRef } from '../pool/protocol.js';
+import { jobFiles } from './job-files.js';
 import { stripRefs } from './plan.js';
+import { storageFor, type StripOutput } from './storage/job-storage.js';
 import { tasksPath, taskPath, type SharedLayout, type TaskKind } from './paths.js';
 import type { TaskPayload } from './task-spec.js';
 import type { JobRecord } from './types.js';
 
-/** Work files of a job, relative to SHARED_DIR. */
-export function jobFiles(shared: SharedLayout, id: string) {
-  const dir = shared.workRel(id);
-  return {
-    dir,
-    raw: `${dir}/source.raw`,
-    lut: `${dir}/lut.bin`,
-    histogram: (i: number) => `${dir}/hist_${i}.bin`,
-    strip: (i: number) => `${dir}/strip_${i}.raw`,
-    /** Raw TIFFs: the result, equalized in place by the tasks, renamed into results/ at the end. */
-    container: `${dir}/result.tif`,
-  };
-}
-
-/** The payloads of one phase's tasks: one per strip of the staged raw image. */
 /**
- * The whole image's raw samples, relative to SHARED_DIR: a raw TIFF is read in place, anything
- * else from the raw file staging decoded.
+ * The payloads of one phase's tasks: one per strip of the job's source. Equalize payloads need
+ * `outputs`, where the storage strategy puts each strip (storage/job-storage.ts).
  */
-export function imageSource(shared: SharedLayout, job: JobRecord): StripRef {
-  const { layout } = job.info;
-  return hasRawPixels(job.info)
-    ? { path: job.upload, offset: job.info.rawOffset, layout }
-    : { path: jobFiles(shared, job.id).raw, offset: 0, layout };
-}
-
 export function phasePayloads(
   shared: SharedLayout,
   job: JobRecord,
   kind: TaskKind,
-  containerPixelOffset?: number,
+  outputs?: readonly StripOutput[],
 ): TaskPayload[] {
   const files = jobFiles(shared, job.id);
-  const layout: PixelLayout = job.info.layout;
-  const image = imageSource(shared, job);
-  const sources = stripRefs(image.path, layout, job.tasks, image.offset);
-  const inPlace =
-    kind === 'equalize' && containerPixelOffset !== undefined
-      ? stripRefs(files.container, layout, job.tasks, containerPixelOffset)
-      : undefined;
-  return sources.map((ref, index) => ({
-    kind,
-    job: job.id,
-    index,
-    source: ref,
-    mode: job.options.mode,
-    ...(kind === 'histogram'
-      ? { output: files.histogram(index) }
-      : inPlace
-        ? { output: files.container, outputOffset: inPlace[index].offset, lut: files.lut }
-        : { output: files.strip(index), lut: files.lut }),
-  }));
+  return jobStrips(shared, job).map((ref, index) => {
+    if (kind === 'histogram') {
+      return {
+        kind,
+        job: job.id,
+        index,
+        source: ref,
+        mode: job.options.mode,
+        output: files.histogram(index),
+      };
+    }
+    const out = outputs?.[index];
+    if (!out) throw new Error(`no output planned for equalize task ${index} of job ${job.id}`);
+    return {
+      kind,
+      job: job.id,
+      index,
+      source: ref,
+      mode: job.options.mode,
+      output: out.path,
+      ...(out.offset !== undefined ? { outputOffset: out.offset } : {}),
+      lut: files.lut,
+    };
+  });
+}
+
+/** The job's strips as references into its source (relative to SHARED_DIR). */
+export function jobStrips(shared: SharedLayout, job: JobRecord): StripRef[] {
+  const image = storageFor(shared, job.id, job.upload, job.info).source;
+  return stripRefs(image.path, job.info.layout, job.tasks, image.offset);
 }
 
 /**
@@ -99,11 +88,11 @@ export function createTaskOps(
   shared: SharedLayout,
   job: JobRecord,
   kind: TaskKind,
-  containerPixelOffset?: number,
+  outputs?: readonly StripOutput[],
 ): ZkOp[] {
   return [
     { op: 'create', path: tasksPath(job.id, kind), mode: 'persistent' },
-    ...phasePayloads(shared, job, kind, containerPixelOffset).map((payload): ZkOp => ({
+    ...phasePayloads(shared, job, kind, outputs).map((payload): ZkOp => ({
       op: 'create',
       path: taskPath(job.id, kind, payload.index),
       data: JSON.stringify({ ...payload, attempt: 0, history: [] }),

@@ -4,8 +4,7 @@ import type { Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
 import type { SharedLayout } from './paths.js';
-import { imageSource } from './phase-tasks.js';
-import { stripRefs } from './plan.js';
+import { jobStrips } from './phase-tasks.js';
 import type { JobRecord } from './types.js';
 
 /** Rows recomputed per strip besides its first and last (where torn writes show first). */
@@ -30,8 +29,7 @@ export async function checkResult(
   dones: readonly DoneRecord[],
   lut: Lut,
 ): Promise<StripProblem[]> {
-  const image = imageSource(shared, job);
-  const sources = stripRefs(shared.abs(image.path), job.info.layout, job.tasks, image.offset);
+  const sources = jobStrips(shared, job).map((s) => ({ ...s, path: shared.abs(s.path) }));
   const checks = await Promise.all(
     sources.map(async (source, index) => {
       const done = dones[index]!;

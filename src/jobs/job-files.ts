@@ -1,0 +1,15 @@
+import type { SharedLayout } from './paths.js';
+
+/** Work files of a job, relative to SHARED_DIR (removed with the job's work folder). */
+export function jobFiles(shared: SharedLayout, id: string) {
+  const dir = shared.workRel(id);
+  return {
+    dir,
+    raw: `${dir}/source.raw`,
+    lut: `${dir}/lut.bin`,
+    histogram: (i: number) => `${dir}/hist_${i}.bin`,
+    strip: (i: number) => `${dir}/strip_${i}.raw`,
+    /** Raw TIFFs: the result, equalized in place by the tasks, renamed into results/ at the end. */
+    container: `${dir}/result.tif`,
+  };
+}

@@ -1,0 +1,61 @@
+import { rename, stat } from 'node:fs/promises';
+import type { DoneRecord } from '../../coordination/index.js';
+import type { ImageInfo } from '../../imaging/codec.js';
+import { createTiffContainer } from '../../imaging/raw-tiff.js';
+import { imageBytes } from '../../imaging/types.js';
+import type { StripRef } from '../../pool/protocol.js';
+import type { SharedLayout } from '../paths.js';
+import { jobFiles } from '../job-files.js';
+import type { JobStorage, StripOutput } from './job-storage.js';
+
+/**
+ * An uncompressed, contiguous TIFF page already holds the decoded samples: tasks read their
+ * strips from the upload itself and write them by offset into a result container sized for the
+ * image, so nothing is decoded or encoded and finishing is a rename. Re-running a task writes
+ * the same bytes to the same place, and re-creating the container never truncates it.
+ */
+export class RawInPlace implements JobStorage {
+  readonly kind = 'raw in place';
+  readonly source: StripRef;
+  readonly extraBytes: number;
+  readonly #shared: SharedLayout;
+  readonly #container: string;
+
+  constructor(
+    shared: SharedLayout,
+    id: string,
+    upload: string,
+    info: ImageInfo & { rawOffset?: number },
+  ) {
+    this.#shared = shared;
+    this.#container = jobFiles(shared, id).container;
+    this.source = { path: upload, offset: info.rawOffset ?? 0, layout: info.layout };
+    this.extraBytes = imageBytes(info.layout); // the result only
+  }
+
+  async prepareSource(): Promise<void> {}
+
+  async prepareOutputs(strips: readonly StripRef[]): Promise<StripOutput[]> {
+    const pixelOffset = await createTiffContainer(
+      this.#shared.abs(this.#container),
+      this.source.layout,
+    );
+    return strips.map((strip) => ({
+      path: this.#container,
+      offset: pixelOffset + (strip.offset - this.source.offset),
+    }));
+  }
+
+  /** Publishing is a rename (atomic); a resumed finish finds the result already published. */
+  async finish(_pool: unknown, _dones: readonly DoneRecord[], resultPath: string): Promise<void> {
+    try {
+      await rename(this.#shared.abs(this.#container), resultPath);
+    } catch (err) {
+      const published = await stat(resultPath).then(
+        () => true,
+        () => false,
+      );
+      if (!published) throw err;
+    }
+  }
+}
