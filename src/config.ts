@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { HisteqError } from './common/errors.js';
 import { usableCpus } from './common/cpus.js';
+import { DEFAULT_MAX_DECODED_BYTES } from './imaging/codec.js';
 import { faultSpecSchema, type FaultSpec } from './jobs/fault-injection.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -43,6 +44,7 @@ const schema = z.object({
   POOL_NICE: int(0, 19).default(10),
   CPU_LIMIT: z.coerce.number().positive().optional(),
   MAX_PIXELS: int(1).default(268_402_689),
+  MAX_DECODED_BYTES: int(1).default(DEFAULT_MAX_DECODED_BYTES),
   MAX_UPLOAD_BYTES: int(1).default(512 * 1024 * 1024),
   MAX_ACTIVE_JOBS: int(1, 1000).default(4),
   // Fractional hours are allowed (tests use seconds' worth).
@@ -108,6 +110,8 @@ export interface Config {
    */
   poolNice: number;
   maxPixels: number;
+  /** Decoded bytes an upload that must be decoded may claim (decompression bombs). */
+  maxDecodedBytes: number;
   maxUploadBytes: number;
   /** At most this many jobs run at once; the rest wait, queued, in order. */
   maxActiveJobs: number;
@@ -163,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolThreads: e.POOL_THREADS ?? Math.max(1, Math.ceil(e.CPU_LIMIT ?? usableCpus())),
     poolNice: e.POOL_NICE,
     maxPixels: e.MAX_PIXELS,
+    maxDecodedBytes: e.MAX_DECODED_BYTES,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxActiveJobs: e.MAX_ACTIVE_JOBS,
     resultTtlMs: Math.round(e.RESULT_TTL_HOURS * 3_600_000),

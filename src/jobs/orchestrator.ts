@@ -36,6 +36,8 @@ export interface OrchestratorOptions {
   logger: Logger;
   pod: string;
   maxPixels: number;
+  /** MAX_DECODED_BYTES: an image that must be decoded is refused past this many bytes. */
+  maxDecodedBytes?: number;
   /** MAX_ACTIVE_JOBS: more unfinished jobs wait, `queued`, in order. Default 4. */
   maxActiveJobs?: number;
   /** RESULT_TTL_HOURS in ms; finished jobs older than this are pruned. Unset: kept forever. */
@@ -130,6 +132,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     const info = await probeImage(request.path, {
       page: request.options.page,
       maxPixels: this.#o.maxPixels,
+      maxDecodedBytes: this.#o.maxDecodedBytes,
     });
     // The upload is stored; the job still writes the raw staging, the strips and the result,
     // each about the decoded size (a raw TIFF only its result: it is read and written in place).

@@ -103,6 +103,7 @@ export class Pod {
       logger: log,
       pod: config.pod,
       maxPixels: config.maxPixels,
+      maxDecodedBytes: config.maxDecodedBytes,
       resultTtlMs: config.resultTtlMs,
       maxActiveJobs: config.maxActiveJobs,
       storageReserveBytes: config.storageReserveBytes,
