@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { HisteqError } from './common/errors.js';
 import { usableCpus } from './common/cpus.js';
 import { DEFAULT_MAX_DECODED_BYTES } from './imaging/codec.js';
+import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS } from './web/multipart.js';
 import { faultSpecSchema, type FaultSpec } from './jobs/fault-injection.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -55,6 +56,43 @@ const schema = z.object({
     .default(24),
   STORAGE_RESERVE_BYTES: int(0).default(0),
   UPLOAD_RATE_PER_MINUTE: int(0).default(30),
+  UPLOAD_IDLE_TIMEOUT_MS: int(100).default(DEFAULT_UPLOAD_IDLE_TIMEOUT_MS),
+  // express's `trust proxy`: true, a hop count, or addresses/subnets (comma-separated).
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2}|[0-9A-Za-z.:/, -]+)$/, 'must be true, a hop count, or addresses')
+    .optional()
+    .transform((v) => {
+      if (v === undefined || v === 'false') return undefined;
+      if (v === 'true') return true;
+      return /^\d+$/.test(v) ? Number(v) : v;
+    }),
+  METRICS_PORT: int(0, 65535).optional(),
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const list = (text ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const item of list) {
+        let ok = false;
+        try {
+          ok = new URL(item).origin === item;
+        } catch {
+          ok = false;
+        }
+        if (!ok) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${item}" is not an origin like https://histeq.example.com`,
+          });
+          return z.NEVER;
+        }
+      }
+      return list;
+    }),
   // Optional shared secret for uploads, downloads, /api and Socket.IO; unset = open as before.
   API_TOKEN: z
     .string()
@@ -121,6 +159,14 @@ export interface Config {
   storageReserveBytes: number;
   /** Uploads per client IP per minute; 0 = no limit. */
   uploadRatePerMinute: number;
+  /** An upload body that makes no progress this long is dropped (408). */
+  uploadIdleTimeoutMs: number;
+  /** express `trust proxy` for deployments behind an ingress; undefined = trust none. */
+  trustProxy: boolean | number | string | undefined;
+  /** When set, /metrics is served on this port only (open), not on PORT. */
+  metricsPort: number | undefined;
+  /** Browser origins Socket.IO accepts; empty = the page's own host. */
+  allowedOrigins: string[];
   /** When set, uploads, downloads, /api and Socket.IO require it (web/auth.ts). */
   apiToken: string | undefined;
   minPods: number;
@@ -173,6 +219,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resultTtlMs: Math.round(e.RESULT_TTL_HOURS * 3_600_000),
     storageReserveBytes: e.STORAGE_RESERVE_BYTES,
     uploadRatePerMinute: e.UPLOAD_RATE_PER_MINUTE,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+    trustProxy: e.TRUST_PROXY,
+    metricsPort: e.METRICS_PORT,
+    allowedOrigins: e.ALLOWED_ORIGINS,
     apiToken: e.API_TOKEN,
     minPods: e.MIN_PODS,
     masterTakesTasks: e.MASTER_TAKES_TASKS,

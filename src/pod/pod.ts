@@ -134,6 +134,10 @@ export class Pod {
       sharedDir: shared.root,
       maxUploadBytes: config.maxUploadBytes,
       uploadRatePerMinute: config.uploadRatePerMinute,
+      uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
+      trustProxy: config.trustProxy,
+      metricsPort: config.metricsPort,
+      allowedOrigins: config.allowedOrigins,
       storageReserveBytes: config.storageReserveBytes,
       apiToken: config.apiToken,
       role: () => {
