@@ -9,7 +9,7 @@ import { JobStore } from '../jobs/job-store.js';
 import { ParamsWatcher } from '../jobs/mapreduce-params.js';
 import { withLiveAttempts } from '../jobs/live-view.js';
 import { JobOrchestrator } from '../jobs/orchestrator.js';
-import { JOBS_PATH, sharedLayout } from '../jobs/paths.js';
+import { JOBS_PATH, PARAMS_PATH, sharedLayout } from '../jobs/paths.js';
 import { TaskExecutor } from '../jobs/task-executor.js';
 import { TaskWorker } from '../jobs/task-worker.js';
 import { loadSharp } from '../imaging/codec.js';
@@ -65,6 +65,12 @@ export class Pod {
       ...(config.zkAuth ? { auth: config.zkAuth } : {}),
     });
     await session.ensurePath(JOBS_PATH);
+    if (config.zkAuth) {
+      // The live tunables are ours like everything else: made (empty = defaults) or closed
+      // here. Existing, the node also keeps /config from being empty, and an empty node under
+      // the open root could be deleted and remade open by anyone.
+      await session.ensurePath(PARAMS_PATH);
+    }
     const shared = sharedLayout(config.sharedDir);
     const events = new EventEmitter<WebEvents>();
     const claims = new TaskClaims({ session, logger: log, pod: config.pod });
