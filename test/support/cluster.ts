@@ -85,3 +85,19 @@ export async function eventually<T>(
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** A job's result fetched through the front door, as 8-bit grey samples. */
+export async function downloadGrey(
+  url: string,
+  resultPath: string,
+  headers: Record<string, string> = {},
+): Promise<Uint8Array> {
+  const res = await fetch(`${url}${resultPath}`, { headers });
+  if (!res.ok) throw new Error(`GET ${resultPath} answered ${res.status}`);
+  const { default: sharp } = await import('sharp');
+  const grey = await sharp(Buffer.from(await res.arrayBuffer()))
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
+  return new Uint8Array(grey);
+}
