@@ -37,6 +37,11 @@ export interface LocalClusterOptions {
    */
   stopTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * The pods' API_TOKEN, which the launcher's own readiness poll must send like any client;
+   * default: `env.API_TOKEN`.
+   */
+  apiToken?: string;
 }
 
 /** waitForMaster polls quickly at first (a fresh cluster is up in about a second), then less. */
@@ -85,7 +90,7 @@ export class LocalCluster {
     this.#pods = parts.pods;
     this.#stopTimeoutMs = parts.options.stopTimeoutMs ?? 30_000;
     this.#logger = parts.logger;
-    this.#apiToken = (parts.options.env ?? process.env).API_TOKEN || undefined;
+    this.#apiToken = parts.options.apiToken ?? (parts.options.env?.API_TOKEN || undefined);
   }
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {

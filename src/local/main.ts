@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     zkHosts: config.zkHosts,
     sharedDir: config.sharedDir,
     logDir: config.logDir,
+    apiToken: config.apiToken,
     logger,
   });
 
