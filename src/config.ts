@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { HisteqError } from './common/errors.js';
 import { usableCpus } from './common/cpus.js';
+import { DEFAULT_MAX_DECODED_BYTES } from './imaging/codec.js';
+import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS } from './web/multipart.js';
 import { faultSpecSchema, type FaultSpec } from './jobs/fault-injection.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -43,6 +45,7 @@ const schema = z.object({
   POOL_NICE: int(0, 19).default(10),
   CPU_LIMIT: z.coerce.number().positive().optional(),
   MAX_PIXELS: int(1).default(268_402_689),
+  MAX_DECODED_BYTES: int(1).default(DEFAULT_MAX_DECODED_BYTES),
   MAX_UPLOAD_BYTES: int(1).default(512 * 1024 * 1024),
   MAX_ACTIVE_JOBS: int(1, 1000).default(4),
   // Fractional hours are allowed (tests use seconds' worth).
@@ -53,6 +56,43 @@ const schema = z.object({
     .default(24),
   STORAGE_RESERVE_BYTES: int(0).default(0),
   UPLOAD_RATE_PER_MINUTE: int(0).default(30),
+  UPLOAD_IDLE_TIMEOUT_MS: int(100).default(DEFAULT_UPLOAD_IDLE_TIMEOUT_MS),
+  // express's `trust proxy`: true, a hop count, or addresses/subnets (comma-separated).
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2}|[0-9A-Za-z.:/, -]+)$/, 'must be true, a hop count, or addresses')
+    .optional()
+    .transform((v) => {
+      if (v === undefined || v === 'false') return undefined;
+      if (v === 'true') return true;
+      return /^\d+$/.test(v) ? Number(v) : v;
+    }),
+  METRICS_PORT: int(0, 65535).optional(),
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const list = (text ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const item of list) {
+        let ok = false;
+        try {
+          ok = new URL(item).origin === item;
+        } catch {
+          ok = false;
+        }
+        if (!ok) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${item}" is not an origin like https://histeq.example.com`,
+          });
+          return z.NEVER;
+        }
+      }
+      return list;
+    }),
   // Optional shared secret for uploads, downloads, /api and Socket.IO; unset = open as before.
   API_TOKEN: z
     .string()
@@ -108,6 +148,8 @@ export interface Config {
    */
   poolNice: number;
   maxPixels: number;
+  /** Decoded bytes an upload that must be decoded may claim (decompression bombs). */
+  maxDecodedBytes: number;
   maxUploadBytes: number;
   /** At most this many jobs run at once; the rest wait, queued, in order. */
   maxActiveJobs: number;
@@ -117,6 +159,14 @@ export interface Config {
   storageReserveBytes: number;
   /** Uploads per client IP per minute; 0 = no limit. */
   uploadRatePerMinute: number;
+  /** An upload body that makes no progress this long is dropped (408). */
+  uploadIdleTimeoutMs: number;
+  /** express `trust proxy` for deployments behind an ingress; undefined = trust none. */
+  trustProxy: boolean | number | string | undefined;
+  /** When set, /metrics is served on this port only (open), not on PORT. */
+  metricsPort: number | undefined;
+  /** Browser origins Socket.IO accepts; empty = the page's own host. */
+  allowedOrigins: string[];
   /** When set, uploads, downloads, /api and Socket.IO require it (web/auth.ts). */
   apiToken: string | undefined;
   minPods: number;
@@ -163,11 +213,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolThreads: e.POOL_THREADS ?? Math.max(1, Math.ceil(e.CPU_LIMIT ?? usableCpus())),
     poolNice: e.POOL_NICE,
     maxPixels: e.MAX_PIXELS,
+    maxDecodedBytes: e.MAX_DECODED_BYTES,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxActiveJobs: e.MAX_ACTIVE_JOBS,
     resultTtlMs: Math.round(e.RESULT_TTL_HOURS * 3_600_000),
     storageReserveBytes: e.STORAGE_RESERVE_BYTES,
     uploadRatePerMinute: e.UPLOAD_RATE_PER_MINUTE,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+    trustProxy: e.TRUST_PROXY,
+    metricsPort: e.METRICS_PORT,
+    allowedOrigins: e.ALLOWED_ORIGINS,
     apiToken: e.API_TOKEN,
     minPods: e.MIN_PODS,
     masterTakesTasks: e.MASTER_TAKES_TASKS,

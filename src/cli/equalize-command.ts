@@ -12,6 +12,7 @@ export interface EqualizeCommandOptions {
   tasks: number;
   page: number;
   maxPixels: number;
+  maxDecodedBytes?: number;
   poolThreads: number;
   /** Draw a progress bar (only on a terminal). */
   progress: boolean;
@@ -30,7 +31,11 @@ export async function runEqualizeCommand(
   options: EqualizeCommandOptions,
 ): Promise<string> {
   await checkPaths(input, output);
-  const info = await probeImage(input, { page: options.page, maxPixels: options.maxPixels });
+  const info = await probeImage(input, {
+    page: options.page,
+    maxPixels: options.maxPixels,
+    maxDecodedBytes: options.maxDecodedBytes,
+  });
   const ext = extname(output).toLowerCase();
   if (ext && !EXTENSIONS[info.format].includes(ext)) {
     throw new HisteqError(

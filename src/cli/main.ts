@@ -47,6 +47,7 @@ program
         tasks: opts.tasks ?? config.poolThreads,
         page: opts.page,
         maxPixels: config.maxPixels,
+        maxDecodedBytes: config.maxDecodedBytes,
         poolThreads: config.poolThreads,
         progress: Boolean(process.stderr.isTTY),
       });

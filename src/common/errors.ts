@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'BAD_INPUT' // the user's file is not something we can equalize
   | 'UNSUPPORTED_FORMAT'
   | 'TOO_MANY_PIXELS'
+  | 'TOO_MANY_BYTES' // decoded samples over MAX_DECODED_BYTES (a decompression bomb)
   | 'BAD_CONFIG'
   | 'BAD_REQUEST'
   | 'NOT_MASTER'

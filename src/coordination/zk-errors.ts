@@ -18,6 +18,7 @@ export type ZkErrorCode =
   | 'DATA_TOO_LARGE'
   | 'BAD_ARGUMENTS'
   | 'NO_AUTH'
+  | 'OPEN_ACL' // a node we rely on is open to other identities and cannot be closed
   | 'OTHER';
 
 /**

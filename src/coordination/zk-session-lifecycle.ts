@@ -92,6 +92,11 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
     return this.#auth !== undefined;
   }
 
+  /** ZK_AUTH's `user:password`, for the digest id our ACL entries carry on the server. */
+  protected get auth(): string | undefined {
+    return this.#auth;
+  }
+
   /** The library client of the current session; null while renewing and after close. */
   protected get client(): Client | null {
     return this.#client;

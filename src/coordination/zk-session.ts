@@ -1,5 +1,6 @@
 import { Event } from 'node-zookeeper-client';
 import type { ACL, Client, Event as LibEvent } from 'node-zookeeper-client';
+import { describeAcl, digestId, onlyOurs } from './zk-acl.js';
 import { checkRequestSize, isZkError, requestBytes, toZkError, ZkError } from './zk-errors.js';
 import {
   buildTransaction,
@@ -31,6 +32,14 @@ export type {
   ZkSessionOptions,
   ZkSessionState,
 } from './zk-session-lifecycle.js';
+
+function openAcl(path: string, why: string): ZkError {
+  return new ZkError(
+    'OPEN_ACL',
+    `ZooKeeper node ${path} is not protected by ZK_AUTH (${why}): delete it with an admin client, or point ZK_HOSTS at a chroot of this cluster's own.`,
+    { path },
+  );
+}
 
 const WATCH_TYPES: ReadonlyMap<number, ZkWatchEventType> = new Map([
   [Event.NODE_CREATED, 'created'],
@@ -67,9 +76,13 @@ export class ZkSession extends ZkSessionLifecycle {
     });
   }
 
-  /** Persistent `mkdir -p`; tolerates concurrent creators. */
+  /**
+   * Persistent `mkdir -p`; tolerates concurrent creators. Under ZK_AUTH every node on the path
+   * that already exists must be ours alone: one made (or remade after a delete) by someone
+   * else is closed to our identity, or refused when we may not (see secure()).
+   */
   async ensurePath(path: string): Promise<void> {
-    if ((await this.exists(path)) !== null) return;
+    if (!this.authenticated && (await this.exists(path)) !== null) return;
     let current = '';
     for (const part of path.split('/').filter(Boolean)) {
       current += '/' + part;
@@ -77,7 +90,47 @@ export class ZkSession extends ZkSessionLifecycle {
         await this.create(current);
       } catch (err) {
         if (!isZkError(err, 'NODE_EXISTS')) throw err;
+        await this.secure(current);
       }
+    }
+  }
+
+  /**
+   * Under ZK_AUTH: makes an existing node's ACL ours alone (a no-op when it already is, when it
+   * does not exist, or without ZK_AUTH). Rejects with OPEN_ACL when the node is open and we
+   * may not change its ACL. The data of a node found open is kept, but logged.
+   */
+  async secure(path: string, attempt = 1): Promise<void> {
+    const auth = this.auth;
+    if (auth === undefined) return;
+    const ours = digestId(auth);
+    let found: { acls: ACL[]; version: number };
+    try {
+      found = await this.#call('getACL', path, (client, done) =>
+        client.getACL(path, (err, acls, stat) =>
+          done(err, { acls: acls ?? [], version: (stat as { aversion?: number })?.aversion ?? -1 }),
+        ),
+      );
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return;
+      if (!isZkError(err, 'NO_AUTH')) throw err;
+      throw openAcl(path, 'it belongs to another identity');
+    }
+    if (onlyOurs(found.acls, ours)) return;
+    this.logger.warn(
+      { path, acl: describeAcl(found.acls) },
+      'znode open to other identities: closing it to ours (its data was left as found)',
+    );
+    try {
+      await this.#call('setACL', path, (client, done) =>
+        client.setACL(path, CREATOR_ACL, found.version, done),
+      );
+    } catch (err) {
+      if (isZkError(err, 'NO_NODE')) return;
+      // Its ACL changed between our read and write: look again, a bounded number of times.
+      if (isZkError(err, 'BAD_VERSION') && attempt < 3) return this.secure(path, attempt + 1);
+      if (!isZkError(err, 'NO_AUTH')) throw err;
+      throw openAcl(path, `its ACL is ${describeAcl(found.acls)} and we may not change it`);
     }
   }
 

@@ -36,7 +36,16 @@ export interface ProbeOptions {
   page?: number;
   /** Refuse images with more pixels than this, from the header alone (pixel bombs). */
   maxPixels: number;
+  /**
+   * Refuse an image that must be decoded (PNG, JPEG, compressed TIFF) when its decoded samples
+   * would take more bytes than this, from the header alone: a small file can claim a large
+   * 16-bit RGBA page within the pixel limit. Default DEFAULT_MAX_DECODED_BYTES.
+   */
+  maxDecodedBytes?: number;
 }
+
+/** 256 MiB: an 8-bit grey image at the default pixel limit still fits. */
+export const DEFAULT_MAX_DECODED_BYTES = 256 * 1024 * 1024;
 
 /**
  * sharp (libvips) takes ~170 ms to load, more than equalizing a raw 64-megapixel TIFF: it is
@@ -131,6 +140,7 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
   if (width < 1 || height < 1) throw new HisteqError('BAD_INPUT', 'The image has no pixels.');
   checkPixels({ width, height }, options.maxPixels);
   const layout: PixelLayout = { width, height, channels: channelsOf(meta), depth: depthOf(meta) };
+  checkDecodedBytes(layout, options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES);
   const tiff = ifd ? tiffTagsOf(ifd) : undefined;
   return { format, layout, page, pages, tiff, fileBytes };
 }
@@ -140,7 +150,20 @@ function checkPixels({ width, height }: { width: number; height: number }, max: 
   if (width * height > max) {
     throw new HisteqError(
       'TOO_MANY_PIXELS',
-      `The image is ${width}×${height} (${(width * height).toLocaleString('en')} pixels), more than the limit of ${max.toLocaleString('en')} pixels.`,
+      `The image is ${width}×${height} (${(width * height).toLocaleString('en')} pixels), more than the limit of ${max.toLocaleString('en')} pixels (MAX_PIXELS).`,
+    );
+  }
+}
+
+/** Refuses decompression bombs within the pixel limit: what the decode would allocate. */
+function checkDecodedBytes(layout: PixelLayout, max: number): void {
+  const bytes = imageBytes(layout);
+  if (bytes > max) {
+    const mib = (n: number) =>
+      `${(n / 1048576).toLocaleString('en', { maximumFractionDigits: 1 })} MiB`;
+    throw new HisteqError(
+      'TOO_MANY_BYTES',
+      `The image decodes to ${mib(bytes)} (${layout.width}×${layout.height}, ${layout.channels} channel${layout.channels === 1 ? '' : 's'} of ${layout.depth} bits), more than the limit of ${mib(max)} (MAX_DECODED_BYTES).`,
     );
   }
 }

@@ -38,6 +38,8 @@ export interface OrchestratorOptions {
   logger: Logger;
   pod: string;
   maxPixels: number;
+  /** MAX_DECODED_BYTES: an image that must be decoded is refused past this many bytes. */
+  maxDecodedBytes?: number;
   /** MAX_ACTIVE_JOBS: more unfinished jobs wait, `queued`, in order. Default 4. */
   maxActiveJobs?: number;
   /** RESULT_TTL_HOURS in ms; finished jobs older than this are pruned. Unset: kept forever. */
@@ -132,6 +134,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     const info = await probeImage(request.path, {
       page: request.options.page,
       maxPixels: this.#o.maxPixels,
+      maxDecodedBytes: this.#o.maxDecodedBytes,
     });
     const id = newJobId();
     const upload = relative(shared.root, request.path);

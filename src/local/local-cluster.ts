@@ -37,7 +37,16 @@ export interface LocalClusterOptions {
    */
   stopTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * The pods' API_TOKEN, which the launcher's own readiness poll must send like any client;
+   * default: `env.API_TOKEN`.
+   */
+  apiToken?: string;
 }
+
+/** waitForMaster polls quickly at first (a fresh cluster is up in about a second), then less. */
+const POLL_FIRST_MS = 200;
+const POLL_MAX_MS = 2_000;
 
 const COLOURS = [36, 33, 35, 32, 34, 96, 93, 95, 92, 94];
 
@@ -56,6 +65,8 @@ export class LocalCluster {
   readonly #pods: PodProcess[];
   readonly #stopTimeoutMs: number;
   readonly #logger: Logger;
+  /** The pods' API_TOKEN: the launcher's own readiness poll must send it like any client. */
+  readonly #apiToken: string | undefined;
   readonly #killOnExit = (): void => {
     for (const pod of this.#pods) pod.kill('SIGKILL');
   };
@@ -79,6 +90,7 @@ export class LocalCluster {
     this.#pods = parts.pods;
     this.#stopTimeoutMs = parts.options.stopTimeoutMs ?? 30_000;
     this.#logger = parts.logger;
+    this.#apiToken = parts.options.apiToken ?? (parts.options.env?.API_TOKEN || undefined);
   }
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -191,16 +203,17 @@ export class LocalCluster {
   /** Resolves once the registry names a master that answers the API through the front door. */
   async waitForMaster(timeoutMs = 60_000): Promise<LocalMasterRecord> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    for (let pause = POLL_FIRST_MS; ; pause = Math.min(POLL_MAX_MS, pause * 2)) {
       const record = await readLocalMaster(this.registryPath);
       if (record && (await this.#masterServing())) return record;
-      if (Date.now() >= deadline) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
         throw new HisteqError(
           'CLUSTER_DEGRADED',
           `No master was serving within ${timeoutMs} ms; the pod logs are in ${this.logDir}.`,
         );
       }
-      await sleep(200);
+      await sleep(Math.min(pause, left));
     }
   }
 
@@ -219,17 +232,28 @@ export class LocalCluster {
     return this.#stopping;
   }
 
-  /** Only the master answers /api/cluster with 200; workers say 503. */
+  /**
+   * Only the master answers /api/cluster with 200; workers say 503. A 401 means the master
+   * does not take the token the pods were given: waiting would not change that.
+   */
   async #masterServing(): Promise<boolean> {
+    let res: Response;
     try {
-      const res = await fetch(`${this.#door.url}/api/cluster`, {
+      res = await fetch(`${this.#door.url}/api/cluster`, {
         signal: AbortSignal.timeout(2_000),
+        headers: this.#apiToken ? { Authorization: `Bearer ${this.#apiToken}` } : {},
       });
       await res.arrayBuffer();
-      return res.ok;
     } catch {
       return false;
     }
+    if (res.status === 401) {
+      throw new HisteqError(
+        'BAD_CONFIG',
+        'The master refuses the launcher with 401: the pods and the launcher must share one API_TOKEN.',
+      );
+    }
+    return res.ok;
   }
 }
 

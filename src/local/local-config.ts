@@ -19,6 +19,8 @@ const schema = z.object({
   ZK_HOSTS: z.string().min(1).optional(),
   SHARED_DIR: z.string().min(1).optional(),
   LOG_DIR: z.string().min(1).optional(),
+  // Passed through to the pods (validated there); the launcher sends it when it polls them.
+  API_TOKEN: z.string().min(1).optional(),
 });
 
 export interface LocalConfig {
@@ -29,6 +31,7 @@ export interface LocalConfig {
   zkHosts: string | undefined;
   sharedDir: string;
   logDir: string;
+  apiToken: string | undefined;
 }
 
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
@@ -44,5 +47,6 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
     zkHosts: e.ZK_HOSTS,
     sharedDir: resolve(e.SHARED_DIR ?? resolve(REPO_ROOT, '.local/shared')),
     logDir: resolve(e.LOG_DIR ?? resolve(REPO_ROOT, '.local/logs')),
+    apiToken: e.API_TOKEN,
   };
 }

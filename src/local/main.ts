@@ -2,13 +2,15 @@
  * `npm run local`: a real ZooKeeper, PODS identical pod processes and a front door on PORT
  * that follows the master. Ctrl-C or SIGTERM stops everything it started.
  */
-import { errorMessage } from '../common/errors.js';
+import { errorCode, errorMessage } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
 import { LocalCluster } from './local-cluster.js';
 import { loadLocalConfig } from './local-config.js';
 
 /** How long to wait before reminding the user where the logs are, while no master serves. */
 const HINT_AFTER_MS = 60_000;
+/** Reminders before the launcher gives up and stops what it started. */
+const MAX_HINTS = 10;
 
 async function main(): Promise<void> {
   const config = loadLocalConfig();
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
     zkHosts: config.zkHosts,
     sharedDir: config.sharedDir,
     logDir: config.logDir,
+    apiToken: config.apiToken,
     logger,
   });
 
@@ -47,7 +50,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 
   const url = cluster.frontDoorUrl.replace('://127.0.0.1:', '://localhost:');
-  for (;;) {
+  for (let hints = 0; ; hints++) {
     try {
       const master = await cluster.waitForMaster(HINT_AFTER_MS);
       if (stopping) return;
@@ -56,8 +59,14 @@ async function main(): Promise<void> {
           `  Open ${url}/ — pod logs in ${cluster.logDir}, Ctrl-C stops everything.\n\n`,
       );
       return;
-    } catch {
+    } catch (err) {
       if (stopping) return;
+      if (errorCode(err) === 'BAD_CONFIG' || hints + 1 >= MAX_HINTS) {
+        process.stderr.write(`histeq-array local: ${errorMessage(err)}\n`);
+        stopping = true;
+        await cluster.stop().catch(() => undefined);
+        process.exit(1);
+      }
       process.stdout.write(
         `\n  Still no master after ${HINT_AFTER_MS / 1000} s; see the pod logs in ${cluster.logDir}.\n\n`,
       );

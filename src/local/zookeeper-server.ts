@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HisteqError } from '../common/errors.js';
 
@@ -20,8 +21,13 @@ export const ZOOKEEPER_MISSING_MESSAGE =
   `ZooKeeper server jars not found at ${ZOOKEEPER_JAR}: ` +
   "install Debian's zookeeper package: apt-get install zookeeper";
 
-/** Four-letter words the launcher and tests use (readiness, watches per session, stats). */
-const FOUR_LETTER_WORDS = 'ruok,srvr,stat,mntr,cons,wchc,wchp,wchs,conf,dump';
+/**
+ * Four-letter words the server answers: only `srvr` (readiness) and `ruok` (liveness), as in
+ * the Kubernetes manifests. The others (`dump`, `cons`, `wchc`, `conf`…) list every session,
+ * client address and watched path to anyone who can reach the port; tests that inspect watches
+ * ask for `wchc` explicitly.
+ */
+export const DEFAULT_FOUR_LETTER_WORDS: readonly string[] = ['srvr', 'ruok'];
 
 const LOG_TAIL_LINES = 200;
 
@@ -43,6 +49,8 @@ export interface ZookeeperServerOptions {
    */
   forceSync?: boolean;
   javaPath?: string;
+  /** 4lw.commands.whitelist; default DEFAULT_FOUR_LETTER_WORDS. */
+  fourLetterWords?: readonly string[];
 }
 
 /** True when Debian's ZooKeeper server jars are installed. */
@@ -65,6 +73,8 @@ export class ZookeeperServer {
   #child: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
   #log: string[] = [];
+  /** Whether the process started last logged that it serves on our port (see #serving). */
+  #bound = false;
   #paused = false;
   #stopped = false;
   #stopping: Promise<void> | null = null;
@@ -88,6 +98,7 @@ export class ZookeeperServer {
       stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
       forceSync: options.forceSync ?? false,
       javaPath: options.javaPath ?? 'java',
+      fourLetterWords: options.fourLetterWords ?? DEFAULT_FOUR_LETTER_WORDS,
     };
   }
 
@@ -184,6 +195,7 @@ export class ZookeeperServer {
     await mkdir(this.dataDir, { recursive: true });
     const cfgPath = join(this.dataDir, 'zoo.cfg');
     await writeFile(cfgPath, this.#config());
+    this.#bound = false;
     const child = spawn(
       javaPath,
       [
@@ -225,11 +237,10 @@ export class ZookeeperServer {
         resolve();
       });
     });
+    // Whole lines (a chunk can end mid-line): the readiness check looks for one of them.
     for (const stream of [child.stdout, child.stderr]) {
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) if (line) this.#remember(line);
-      });
+      if (stream)
+        createInterface({ input: stream }).on('line', (line) => line && this.#remember(line));
     }
     const deadline = Date.now() + startTimeoutMs;
     while (Date.now() < deadline) {
@@ -248,13 +259,14 @@ export class ZookeeperServer {
 
   /**
    * `srvr` answers "not currently serving" until the database is loaded (`ruok` would not);
-   * `conf` proves the answer comes from our process and not from another server on the port.
+   * our process logging that it serves on the port proves the answer is ours and not another
+   * server's (ours could not have bound a port someone else holds). `conf` would say so too,
+   * but it is not answered: it tells anyone on the port how the server is set up.
    */
   async #serving(): Promise<boolean> {
     const status = await this.fourLetterWord('srvr', 1_000).catch(() => '');
     if (!/^Mode: /m.test(status)) return false;
-    const conf = await this.fourLetterWord('conf', 1_000).catch(() => '');
-    return conf.includes(`dataDir=${join(this.dataDir, 'version-2')}`);
+    return this.#bound;
   }
 
   async #shutdown(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
@@ -289,7 +301,7 @@ export class ZookeeperServer {
       // Every pod and test client connects from the same loopback address.
       'maxClientCnxns=0',
       'admin.enableServer=false',
-      `4lw.commands.whitelist=${FOUR_LETTER_WORDS}`,
+      `4lw.commands.whitelist=${this.#options.fourLetterWords.join(',')}`,
       `forceSync=${forceSync ? 'yes' : 'no'}`,
       // A long-running local cluster would otherwise keep every snapshot forever.
       'autopurge.snapRetainCount=3',
@@ -299,6 +311,11 @@ export class ZookeeperServer {
   }
 
   #remember(line: string): void {
+    // Logged once the port is bound and requests are processed; a process that failed to
+    // bind the port never gets that far.
+    if (line.includes(`cport:${this.#port})`) && /PrepRequestProcessor.* started/.test(line)) {
+      this.#bound = true;
+    }
     this.#log.push(line);
     if (this.#log.length > LOG_TAIL_LINES) this.#log.splice(0, this.#log.length - LOG_TAIL_LINES);
   }

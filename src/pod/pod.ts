@@ -9,7 +9,7 @@ import { JobStore } from '../jobs/job-store.js';
 import { ParamsWatcher } from '../jobs/mapreduce-params.js';
 import { withLiveAttempts } from '../jobs/live-view.js';
 import { JobOrchestrator } from '../jobs/orchestrator.js';
-import { JOBS_PATH, sharedLayout } from '../jobs/paths.js';
+import { JOBS_PATH, PARAMS_PATH, sharedLayout } from '../jobs/paths.js';
 import { TaskExecutor } from '../jobs/task-executor.js';
 import { TaskWorker } from '../jobs/task-worker.js';
 import { loadSharp } from '../imaging/codec.js';
@@ -65,6 +65,12 @@ export class Pod {
       ...(config.zkAuth ? { auth: config.zkAuth } : {}),
     });
     await session.ensurePath(JOBS_PATH);
+    if (config.zkAuth) {
+      // The live tunables are ours like everything else: made (empty = defaults) or closed
+      // here. Existing, the node also keeps /config from being empty, and an empty node under
+      // the open root could be deleted and remade open by anyone.
+      await session.ensurePath(PARAMS_PATH);
+    }
     const shared = sharedLayout(config.sharedDir);
     const events = new EventEmitter<WebEvents>();
     const claims = new TaskClaims({ session, logger: log, pod: config.pod });
@@ -103,6 +109,7 @@ export class Pod {
       logger: log,
       pod: config.pod,
       maxPixels: config.maxPixels,
+      maxDecodedBytes: config.maxDecodedBytes,
       resultTtlMs: config.resultTtlMs,
       maxActiveJobs: config.maxActiveJobs,
       storageReserveBytes: config.storageReserveBytes,
@@ -133,6 +140,10 @@ export class Pod {
       sharedDir: shared.root,
       maxUploadBytes: config.maxUploadBytes,
       uploadRatePerMinute: config.uploadRatePerMinute,
+      uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
+      trustProxy: config.trustProxy,
+      metricsPort: config.metricsPort,
+      allowedOrigins: config.allowedOrigins,
       storageReserveBytes: config.storageReserveBytes,
       apiToken: config.apiToken,
       role: () => {

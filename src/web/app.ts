@@ -7,7 +7,7 @@ import type { WebDeps } from './deps.js';
 import { downloadHandler } from './download.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { masterOnly } from './master-gate.js';
-import { probesRouter } from './probes.js';
+import { metricsHandler, probesRouter } from './probes.js';
 import { securityHeaders } from './security-headers.js';
 import { uploadHandler } from './upload.js';
 import { uploadRateLimit } from './upload-limit.js';
@@ -26,16 +26,25 @@ export function createApp(deps: WebDeps, publicDir: string = PUBLIC_DIR): Expres
   const logger = deps.logger.child({ component: 'web' });
   const app = express();
   app.disable('x-powered-by');
+  // Behind an ingress or load balancer, TRUST_PROXY names the hops whose X-Forwarded-For is
+  // believed, so req.ip (and the upload limit's key) is the client, not the proxy.
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(securityHeaders);
   app.use(requestLog(logger));
   app.use(probesRouter(deps));
+  const token = deps.apiToken;
+  // With METRICS_PORT the scrape has its own port (web/metrics-server.ts); otherwise it is
+  // here, behind the token like the API, so the public port does not describe the cluster.
+  if (deps.metricsPort === undefined)
+    app.get('/metrics', requireToken(token), metricsHandler(deps));
+  // Workers tell only token holders where the master is (master-gate.ts).
   app.use(masterOnly(deps));
   // The static UI stays open so a browser can load the page that asks for the token.
-  const token = deps.apiToken;
+  // The token before the limit: clients without it must not use up the budget of those with it.
   app.post(
     '/upload',
-    uploadRateLimit(deps.uploadRatePerMinute),
     requireToken(token),
+    uploadRateLimit(deps.uploadRatePerMinute, { trustProxy: deps.trustProxy !== undefined }),
     uploadHandler(deps),
   );
   app.get(

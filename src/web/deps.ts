@@ -67,8 +67,16 @@ export interface WebDeps {
   storageReserveBytes?: number;
   /** UPLOAD_RATE_PER_MINUTE per client IP; 0 or absent = no limit. */
   uploadRatePerMinute?: number;
-  /** API_TOKEN: when set, uploads, downloads, /api and Socket.IO require it. */
+  /** API_TOKEN: when set, uploads, downloads, /api, /metrics and Socket.IO require it. */
   apiToken?: string | undefined;
+  /** TRUST_PROXY: express's `trust proxy` (hops, addresses or true); unset: not trusted. */
+  trustProxy?: boolean | number | string;
+  /** METRICS_PORT: /metrics is served there only (open, for the scraper); unset: on PORT. */
+  metricsPort?: number;
+  /** ALLOWED_ORIGINS: the browser origins Socket.IO accepts; unset: same host as the page. */
+  allowedOrigins?: string[];
+  /** UPLOAD_IDLE_TIMEOUT_MS: an upload body that makes no progress this long is dropped. */
+  uploadIdleTimeoutMs?: number;
   role(): RoleView;
   jobs: JobsApi;
   cluster(): ClusterSnapshot;

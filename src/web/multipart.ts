@@ -15,7 +15,14 @@ export interface ReceiveOptions {
   maxBytes: number;
   /** The one file field accepted. */
   fileField: string;
+  /**
+   * A body that makes no progress for this long is dropped with 408 and its partial file
+   * removed (UPLOAD_IDLE_TIMEOUT_MS); default 60 s.
+   */
+  idleTimeoutMs?: number;
 }
+
+export const DEFAULT_UPLOAD_IDLE_TIMEOUT_MS = 60_000;
 
 export interface ReceivedUpload {
   /** `<uploadsDir>/<server id>.upload`; the client's name never reaches the file system. */
@@ -49,6 +56,7 @@ export async function receiveUpload(
   options: ReceiveOptions,
 ): Promise<ReceivedUpload> {
   const { uploadsDir, maxBytes, fileField } = options;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_UPLOAD_IDLE_TIMEOUT_MS;
   if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
     discardBody(req);
     throw new HttpError(400, MULTIPART_SENTENCE(fileField));
@@ -69,11 +77,28 @@ export async function receiveUpload(
     let written: Promise<void> | null = null;
     let originalName = '';
     let bytes = 0;
-    const fields: Record<string, string> = {};
+    // No prototype: a field named "__proto__" or "constructor" is a field like any other.
+    const fields = Object.create(null) as Record<string, string>;
+    // A slow client holds a connection and a partial file; one that stops sending is dropped.
+    let idle: NodeJS.Timeout | undefined;
+    const stalled = () =>
+      fail(
+        new HttpError(
+          408,
+          `The upload made no progress for ${idleMs / 1000} s and was dropped; retry, or raise UPLOAD_IDLE_TIMEOUT_MS for very slow links.`,
+        ),
+      );
+    const progress = () => {
+      clearTimeout(idle);
+      if (!settled) idle = setTimeout(stalled, idleMs);
+    };
+    req.on('data', progress);
 
     const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(idle);
+      req.off('data', progress);
       req.unpipe(parser);
       discardBody(req);
       void removePartial(out, partPath).then(
@@ -132,7 +157,7 @@ export async function receiveUpload(
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated || info.nameTruncated) {
         fail(new HttpError(400, `The form field "${name.slice(0, 64)}" is too long.`));
-      } else if (name in fields) {
+      } else if (Object.hasOwn(fields, name)) {
         fail(new HttpError(400, `The form field "${name}" was sent twice.`));
       } else {
         fields[name] = value;
@@ -167,6 +192,8 @@ export async function receiveUpload(
           return;
         }
         settled = true;
+        clearTimeout(idle);
+        req.off('data', progress);
         resolve({ path: finalPath, originalName, fields, bytes });
       })();
     });
@@ -174,6 +201,7 @@ export async function receiveUpload(
     req.on('close', () => {
       if (!req.complete) fail(new HttpError(400, 'The client closed the connection mid-upload.'));
     });
+    progress();
     req.pipe(parser);
   });
 }

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { WebDeps } from './deps.js';
 
 /**
@@ -17,9 +17,13 @@ export function probesRouter(deps: WebDeps): Router {
       .set('Cache-Control', 'no-store')
       .json(ready ? { ready, pod: deps.pod } : { ready, pod: deps.pod, reason });
   });
-  router.get('/metrics', async (_req, res) => {
+  return router;
+}
+
+/** GET /metrics (Prometheus text), mounted by app.ts or the metrics server. */
+export function metricsHandler(deps: Pick<WebDeps, 'metrics'>): RequestHandler {
+  return async (_req, res) => {
     const { contentType, body } = await deps.metrics();
     res.set('Content-Type', contentType).set('Cache-Control', 'no-store').send(body);
-  });
-  return router;
+  };
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 
 /**
@@ -26,8 +27,13 @@ const HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+/** Sets the headers on any response (express's or one Socket.IO writes itself). */
+export function applySecurityHeaders(res: ServerResponse): void {
+  for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
+}
+
 /** A few fixed headers; helmet would be a dependency for six lines. */
 export const securityHeaders: RequestHandler = (_req, res, next) => {
-  for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
+  applySecurityHeaders(res);
   next();
 };

@@ -2,12 +2,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, PUBLIC_DIR } from './app.js';
 import type { WebDeps } from './deps.js';
+import { createMetricsServer } from './metrics-server.js';
+import { applySecurityHeaders } from './security-headers.js';
 import { createSocketHub } from './socket-hub.js';
 
 export interface WebServer {
   server: Server;
-  /** Resolves with the bound port (useful with port 0). */
-  listen(port: number, host: string): Promise<{ port: number }>;
+  /**
+   * Resolves with the bound port (useful with port 0), and the metrics port when METRICS_PORT
+   * is set (web/metrics-server.ts).
+   */
+  listen(port: number, host: string): Promise<{ port: number; metricsPort?: number }>;
   /** Drops browser connections and stops listening; idempotent. */
   close(): Promise<void>;
 }
@@ -21,7 +26,8 @@ export interface WebServerOptions {
 
 /**
  * Uploads of hundreds of MiB over a slow link outlast Node's default 5-minute request timeout;
- * an hour still ends a request that is stuck for good.
+ * an hour still ends a request that is stuck for good. A body that stops making progress is
+ * dropped much sooner (UPLOAD_IDLE_TIMEOUT_MS, web/multipart.ts).
  */
 const REQUEST_TIMEOUT_MS = 60 * 60_000;
 
@@ -30,24 +36,31 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
   const app = createApp(deps, options.publicDir ?? PUBLIC_DIR);
   const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
   const hub = createSocketHub(server, deps);
+  // Socket.IO answers its own paths (the client script, polling, handshakes) before express
+  // sees them; a listener put first gives those responses the security headers too.
+  server.prependListener('request', (_req, res) => applySecurityHeaders(res));
+  const metrics = deps.metricsPort === undefined ? null : createMetricsServer(deps.metrics);
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   let closing: Promise<void> | null = null;
 
   return {
     server,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
+    async listen(port, host) {
+      const bound = await new Promise<number>((resolve, reject) => {
         const onError = (err: Error) => reject(err);
         server.once('error', onError);
         server.listen(port, host, () => {
           server.off('error', onError);
-          resolve({ port: (server.address() as AddressInfo).port });
+          resolve((server.address() as AddressInfo).port);
         });
       });
+      if (!metrics || deps.metricsPort === undefined) return { port: bound };
+      return { port: bound, metricsPort: (await metrics.listen(deps.metricsPort, host)).port };
     },
     close() {
       closing ??= (async () => {
         await hub.close();
+        await metrics?.close();
         if (!server.listening) return;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

@@ -27,11 +27,13 @@ const FORWARDED = ['job_status', 'cluster', 'cluster_alert', 'node_log'] as cons
  * ones it holds so the browsers reconnect through master-service to the new master.
  */
 export function createSocketHub(httpServer: HttpServer, deps: WebDeps): SocketHub {
+  const allowed = deps.allowedOrigins?.length ? new Set(deps.allowedOrigins) : null;
   const io = new Server<Record<string, never>, ServerToClientEvents>(httpServer, {
     serveClient: true,
     // Browsers do not apply the same-origin policy to WebSockets: accept only our own pages
-    // (scripts and tests send no Origin at all).
-    allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)),
+    // (scripts and tests send no Origin at all). Origin = Host is what a DNS-rebinding page
+    // also satisfies, so ALLOWED_ORIGINS pins the real ones; API_TOKEN is what protects.
+    allowRequest: (req, callback) => callback(null, originAllowed(req.headers, allowed)),
   });
   const logger = deps.logger.child({ component: 'socket-hub' });
 
@@ -94,10 +96,15 @@ export function createSocketHub(httpServer: HttpServer, deps: WebDeps): SocketHu
   };
 }
 
-function sameOrigin(headers: { origin?: string | undefined; host?: string | undefined }): boolean {
+/** No Origin (not a browser), a pinned origin, or — unpinned — the page's own host. */
+export function originAllowed(
+  headers: { origin?: string | undefined; host?: string | undefined },
+  allowed: ReadonlySet<string> | null,
+): boolean {
   if (!headers.origin) return true;
   try {
-    return new URL(headers.origin).host === headers.host;
+    const origin = new URL(headers.origin);
+    return allowed ? allowed.has(origin.origin) : origin.host === headers.host;
   } catch {
     return false;
   }

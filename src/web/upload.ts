@@ -65,6 +65,11 @@ export function uploadHandler(deps: WebDeps): RequestHandler {
       uploadsDir,
       maxBytes: deps.maxUploadBytes,
       fileField: IMAGE_FIELD,
+      idleTimeoutMs: deps.uploadIdleTimeoutMs,
+    }).catch((err: unknown) => {
+      // A stalled client is not reading either: close after the answer instead of draining.
+      if (err instanceof HttpError && err.status === 408) res.set('Connection', 'close');
+      throw err;
     });
     try {
       const options = parseJobOptions(upload.fields);

@@ -28,7 +28,8 @@ describe('coordination recipes on a real ZooKeeper', () => {
   let admin: ZkSession;
 
   before(async () => {
-    server = await startServer(cleanup);
+    // `wchc` (watches by session) is off by default; these tests count watches with it.
+    server = await startServer(cleanup, { fourLetterWords: ['srvr', 'ruok', 'wchc'] });
     admin = await openSession(cleanup, server, LOG, 'admin');
   });
   after(() => cleanup.run());

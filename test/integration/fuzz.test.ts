@@ -3,8 +3,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decompressionBombPng, tagAmplificationTiff } from '../support/hostile-images.js';
 import { lowContrastImage, rng, writeImage } from '../support/images.js';
-import { startTestCluster, uploadFile, waitForJob, type TestCluster } from '../support/cluster.js';
+import {
+  downloadGrey,
+  startTestCluster,
+  uploadFile,
+  waitForJob,
+  type TestCluster,
+} from '../support/cluster.js';
 import { oracleEqualize } from '../support/oracle.js';
 
 let tc: TestCluster;
@@ -33,7 +40,10 @@ before(async () => {
   await make('c.tif', 32, 32, 1, 16, 'tiff', 'deflate');
   await make('d.png', 48, 40, 4, 8, 'png');
   await make('e.jpg', 64, 48, 3, 8, 'jpeg');
-  tc = await startTestCluster({ pods: 3, env: { MAX_PIXELS: '4000000' } });
+  tc = await startTestCluster({
+    pods: 3,
+    env: { MAX_PIXELS: '4000000', MAX_DECODED_BYTES: String(16 << 20) },
+  });
 });
 after(async () => {
   await tc?.close();
@@ -138,11 +148,27 @@ describe('fuzzing the upload path', () => {
     assert.equal(res.status, 200);
     const job = await waitForJob(tc.url, res.body.job_id as string);
     assert.equal(job.state, 'done');
-    const { default: sharp } = await import('sharp');
-    const out = await sharp(Buffer.from(await (await fetch(`${tc.url}${job.url}`)).arrayBuffer()))
-      .toColourspace('b-w')
-      .raw()
-      .toBuffer();
-    assert.deepEqual(new Uint8Array(out), await oracleEqualize(image, 'grey'));
+    assert.deepEqual(await downloadGrey(tc.url, job.url!), await oracleEqualize(image, 'grey'));
+  });
+
+  it('hostile files within the limits: tag amplification and a decompression bomb', async () => {
+    const pidsBefore = tc.cluster.pods.map((p) => p.pid);
+    const image = lowContrastImage(80, 64, 1, 8, 4242);
+    const amplified = tagAmplificationTiff(80, 64, image.data as Uint8Array, 5_000, 1 << 20);
+    const res = await uploadFile(tc.url, amplified, 'amplified.tif');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const job = await waitForJob(tc.url, res.body.job_id as string);
+    assert.equal(job.state, 'done', job.error);
+    assert.deepEqual(await downloadGrey(tc.url, job.url!), await oracleEqualize(image, 'grey'));
+
+    // Within MAX_PIXELS (3.6 M), over MAX_DECODED_BYTES (28 MB of 16-bit RGBA).
+    const bomb = await uploadFile(tc.url, await decompressionBombPng(1900, 1900), 'bomb.png');
+    assert.equal(bomb.status, 413);
+    assert.match(String(bomb.body.error), /MAX_DECODED_BYTES/);
+    assert.deepEqual(
+      tc.cluster.pods.map((p) => p.pid),
+      pidsBefore,
+      'no pod restarted',
+    );
   });
 });

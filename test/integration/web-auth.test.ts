@@ -87,9 +87,34 @@ describe('API_TOKEN', () => {
     assert.equal((await fetch(`${h.url}/download/job-1.png?token=wrong`)).status, 401);
   });
 
-  it('keeps probes, metrics and the static page open', async () => {
-    for (const path of ['/healthz', '/readyz', '/metrics', '/']) {
+  it('keeps probes and the static page open; /metrics on the public port needs the token', async () => {
+    for (const path of ['/healthz', '/readyz', '/']) {
       assert.equal((await fetch(`${h.url}${path}`)).status, 200, path);
+    }
+    assert.equal((await fetch(`${h.url}/metrics`)).status, 401);
+    const metrics = await fetch(`${h.url}/metrics`, { headers: bearer });
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /histeq_up 1/);
+  });
+
+  it('a worker names the master only to a client with the token', async () => {
+    h.role.isMaster = false;
+    h.role.masterPod = 'pod-9';
+    try {
+      const anonymous = await fetch(`${h.url}/api/jobs`);
+      assert.equal(anonymous.status, 401);
+      const text = await anonymous.text();
+      assert.doesNotMatch(text, /pod-9|127\.0\.0\.1:1111/, 'no master name or address');
+      const page = await fetch(`${h.url}/`);
+      assert.equal(page.status, 401);
+      assert.doesNotMatch(await page.text(), /pod-9/);
+      const holder = await fetch(`${h.url}/api/jobs`, { headers: bearer });
+      assert.equal(holder.status, 503);
+      const body = (await holder.json()) as { master: { pod: string } };
+      assert.equal(body.master.pod, 'pod-9');
+    } finally {
+      h.role.isMaster = true;
+      h.role.masterPod = 'pod-1';
     }
   });
 

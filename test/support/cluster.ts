@@ -41,20 +41,26 @@ export async function uploadFile(
   bytes: Uint8Array,
   name: string,
   fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   form.append('image', new Blob([bytes]), name);
-  const res = await fetch(`${url}/upload`, { method: 'POST', body: form });
+  const res = await fetch(`${url}/upload`, { method: 'POST', body: form, headers });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** Waits (bounded) for a job to end; returns its final view. */
-export async function waitForJob(url: string, id: string, timeoutMs = 60_000): Promise<JobView> {
+export async function waitForJob(
+  url: string,
+  id: string,
+  timeoutMs = 60_000,
+  headers: Record<string, string> = {},
+): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
   let last: JobView | null = null;
   while (Date.now() < deadline) {
-    const res = await fetch(`${url}/api/jobs/${id}`).catch(() => null);
+    const res = await fetch(`${url}/api/jobs/${id}`, { headers }).catch(() => null);
     if (res?.ok) {
       last = (await res.json()) as JobView;
       if (last.state === 'done' || last.state === 'failed') return last;
@@ -78,4 +84,20 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A job's result fetched through the front door, as 8-bit grey samples. */
+export async function downloadGrey(
+  url: string,
+  resultPath: string,
+  headers: Record<string, string> = {},
+): Promise<Uint8Array> {
+  const res = await fetch(`${url}${resultPath}`, { headers });
+  if (!res.ok) throw new Error(`GET ${resultPath} answered ${res.status}`);
+  const { default: sharp } = await import('sharp');
+  const grey = await sharp(Buffer.from(await res.arrayBuffer()))
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
+  return new Uint8Array(grey);
 }

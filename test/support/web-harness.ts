@@ -85,6 +85,8 @@ export interface WebHarness {
   sharedDir: string;
   server: WebServer;
   url: string;
+  /** The metrics server, when `deps.metricsPort` was given. */
+  metricsUrl: string | undefined;
   uploads(): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -124,6 +126,8 @@ export async function startWebHarness(
     apiToken?: string;
     uploadRatePerMinute?: number;
     storageReserveBytes?: number;
+    /** Any other dependency, e.g. `uploadIdleTimeoutMs` or `metricsPort`. */
+    deps?: Partial<WebDeps>;
   } = {},
 ): Promise<WebHarness> {
   const pod = options.pod ?? 'pod-1';
@@ -149,9 +153,10 @@ export async function startWebHarness(
       contentType: 'text/plain; version=0.0.4; charset=utf-8',
       body: 'histeq_up 1\n',
     }),
+    ...options.deps,
   };
   const server = createWebServer(deps);
-  const { port } = await server.listen(0, '127.0.0.1');
+  const { port, metricsPort } = await server.listen(0, '127.0.0.1');
   return {
     deps,
     jobs,
@@ -161,6 +166,7 @@ export async function startWebHarness(
     sharedDir,
     server,
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: metricsPort === undefined ? undefined : `http://127.0.0.1:${metricsPort}`,
     uploads: () => readdir(join(sharedDir, 'uploads')).catch(() => []),
     async close() {
       await server.close();

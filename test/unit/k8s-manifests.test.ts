@@ -82,7 +82,10 @@ interface Workload extends K8sObject {
     serviceName?: string;
     podManagementPolicy?: string;
     selector: { matchLabels: Record<string, string> };
-    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+    template: {
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+      spec: PodSpec;
+    };
     volumeClaimTemplates?: Array<{ metadata: { name: string } }>;
   };
 }
@@ -285,6 +288,29 @@ describe('the app Deployment', () => {
     assert.equal(config.port, http?.containerPort);
     assert.equal(config.podUrl, `http://10.244.0.17:${http?.containerPort}`);
     assert.ok(config.minPods >= 1 && config.minPods <= d.spec.replicas!, 'MIN_PODS ≤ replicas');
+  });
+
+  it('Prometheus scrapes METRICS_PORT, a pod port no Service exposes', () => {
+    const env = Object.fromEntries(
+      (c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]),
+    );
+    const config = loadConfig(env);
+    const metrics = c.ports?.find((p) => p.name === 'metrics');
+    assert.ok(metrics, 'a named metrics port');
+    assert.equal(config.metricsPort, metrics.containerPort);
+    assert.notEqual(config.metricsPort, config.port, 'not the public port');
+    const { annotations } = d.spec.template.metadata;
+    assert.equal(annotations?.['prometheus.io/scrape'], 'true');
+    assert.equal(Number(annotations?.['prometheus.io/port']), metrics.containerPort);
+    assert.equal(annotations?.['prometheus.io/path'], '/metrics');
+    for (const svc of ofKind<ServiceObject>('Service')) {
+      for (const p of svc.spec.ports) {
+        assert.ok(
+          p.targetPort !== 'metrics' && p.targetPort !== metrics.containerPort,
+          `${svc.metadata.name} does not expose the metrics port`,
+        );
+      }
+    }
   });
 
   it('reaches ZooKeeper through the client Service', () => {
