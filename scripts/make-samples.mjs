@@ -1,30 +1,21 @@
 // Writes the sample images in samples/: synthetic, under-exposed scenes made here (so they
 // carry no one else's copyright), each under 1 MB, in the formats and depths the project
-// reads. Deterministic: the same bytes on every run. Run: node scripts/make-samples.mjs
+// reads. Deterministic: the same bytes on every run (the project's own seeded generator).
+// Run after a build: npm run build && node scripts/make-samples.mjs
+import { Buffer } from 'node:buffer';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath, URL } from 'node:url';
 import sharp from 'sharp';
+import { seededRandom } from '../dist/src/common/random.js';
 
 const OUT = fileURLToPath(new URL('../samples/', import.meta.url));
-
-/** A small seeded generator (mulberry32), so the texture noise is reproducible. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A landscape at dusk in [0, 1]: a sky gradient, a sun, two ranges of hills and a lake, plus
  * fine noise. Returned per pixel as (brightness, warmth) so colour images can tint it.
  */
 function scene(width, height, seed) {
-  const noise = random(seed);
+  const noise = seededRandom(seed);
   const out = new Float64Array(width * height * 2);
   for (let y = 0; y < height; y++) {
     const v = y / height;
