@@ -44,14 +44,16 @@ export async function truncationOf(
     : null;
 }
 
+const MAX_CHUNKS_WALKED = 100_000;
+
 /** A PNG ends with this 12-byte chunk: length 0, "IEND", and its CRC. */
 const IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 
 /**
  * Why a PNG is incomplete, or null: a chunk that runs past the end of the file, or no IEND
  * chunk before it ends. A complete file ends with IEND, so the common case costs one read; the
- * chunks are walked (8 bytes read per chunk) only when it does not, to tell a cut file from
- * one with bytes after its IEND.
+ * chunks are walked (8 bytes read per chunk, up to a bound) only when it does not, to tell a
+ * cut file from one with bytes after its IEND.
  */
 export async function pngEndsEarly(path: string, fileBytes: number): Promise<string | null> {
   const file = await open(path, 'r');
@@ -61,8 +63,9 @@ export async function pngEndsEarly(path: string, fileBytes: number): Promise<str
       await file.read(head, 0, 12, fileBytes - 12);
       if (head.equals(IEND)) return null;
     }
-    // Each chunk is at least 12 bytes, so the walk ends within fileBytes / 12 steps.
-    for (let at = 8; ;) {
+    // Real PNGs have a few thousand chunks at most (libpng writes 8 KiB IDATs: ~8,000 for a
+    // 64 MB file); a file of countless tiny chunks is left to libpng rather than walked.
+    for (let at = 8, chunks = 0; chunks < MAX_CHUNKS_WALKED; chunks++) {
       if (at + 8 > fileBytes) return 'it ends before its closing IEND chunk';
       await file.read(head, 0, 8, at);
       const length = head.readUInt32BE(0);
@@ -73,6 +76,7 @@ export async function pngEndsEarly(path: string, fileBytes: number): Promise<str
       if (type === 'IEND') return null;
       at = end;
     }
+    return null;
   } finally {
     await file.close();
   }
