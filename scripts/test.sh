@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh --test
-npx tsc -p tsconfig.json
+bash scripts/build-if-stale.sh --force
 npx eslint .
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 mkdir -p test-output

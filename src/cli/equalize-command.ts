@@ -1,6 +1,5 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import cliProgress from 'cli-progress';
 import { HisteqError } from '../common/errors.js';
 import { probeImage, type ImageFormat } from '../imaging/codec.js';
 import type { ColourMode } from '../imaging/types.js';
@@ -44,7 +43,9 @@ export async function runEqualizeCommand(
     );
   }
   const pool = ImagePool.create({ threads: options.poolThreads });
-  const bar = options.progress
+  // Loaded only for a terminal: scripts and pipes do not pay for the progress bar's import.
+  const cliProgress = options.progress ? (await import('cli-progress')).default : undefined;
+  const bar = cliProgress
     ? new cliProgress.SingleBar(
         {
           format: 'equalizing [{bar}] {percentage}% | {phase}',

@@ -6,6 +6,7 @@ import { HisteqError } from '../common/errors.js';
 import { rawPixelsOf, tiffDataEnd } from './raw-tiff.js';
 import { readTiffIfd } from './tiff-ifd.js';
 import { tiffTagsOf, type TiffTags } from './tiff-tags.js';
+import { endsAfterFile, pngEndsEarly, truncatedFile, truncationOf } from './truncation.js';
 import { imageBytes, type PixelLayout } from './types.js';
 
 export type ImageFormat = 'tiff' | 'png' | 'jpeg';
@@ -95,11 +96,11 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
   }
   const ifd = format === 'tiff' ? await readTiffIfd(path, page) : null;
   if (ifd && tiffDataEnd(ifd) > fileBytes) {
-    throw new HisteqError(
-      'BAD_INPUT',
-      `The TIFF file is truncated: its image data ends at byte ${tiffDataEnd(ifd).toLocaleString('en')} but the file has ${fileBytes.toLocaleString('en')} bytes.`,
-    );
+    throw truncatedFile('tiff', endsAfterFile('image data', tiffDataEnd(ifd), fileBytes));
   }
+  // libpng decodes a PNG cut after its last image row without a word: its chunks tell.
+  const pngCut = format === 'png' ? await pngEndsEarly(path, fileBytes) : null;
+  if (pngCut) throw truncatedFile('png', pngCut);
   const raw = ifd && rawPixelsOf(ifd, fileBytes);
   if (ifd && raw) {
     checkPixels(raw.layout, options.maxPixels);
@@ -119,9 +120,12 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
     try {
       return await sharp(path, { page: p, limitInputPixels: false }).metadata();
     } catch (err) {
-      throw new HisteqError(
-        'BAD_INPUT',
-        `The ${format.toUpperCase()} header cannot be read${reason(err)}.`,
+      throw (
+        (await truncationOf(path, format, fileBytes, err)) ??
+        new HisteqError(
+          'BAD_INPUT',
+          `The ${format.toUpperCase()} header cannot be read${reason(err)}.`,
+        )
       );
     }
   };
@@ -171,7 +175,7 @@ function checkDecodedBytes(layout: PixelLayout, max: number): void {
 /**
  * Decodes the page to interleaved raw samples with the real channel count and bit depth.
  * sharp's default output is 8-bit sRGB, so the colourspace is pinned explicitly; a decode
- * error (truncated or corrupt data) becomes a BAD_INPUT sentence.
+ * error becomes a BAD_INPUT sentence that says whether the file is truncated or corrupt.
  */
 export async function decodeImage(path: string, info: ImageInfo): Promise<Uint8Array> {
   const { layout } = info;
@@ -184,7 +188,10 @@ export async function decodeImage(path: string, info: ImageInfo): Promise<Uint8A
     if (!greyAlpha8) image.toColourspace(colourspaceOf(layout));
     data = await image.raw({ depth: layout.depth === 16 ? 'ushort' : 'uchar' }).toBuffer();
   } catch (err) {
-    throw new HisteqError('BAD_INPUT', `The image data is corrupt or truncated${reason(err)}.`);
+    throw (
+      (await truncationOf(path, info.format, info.fileBytes, err)) ??
+      new HisteqError('BAD_INPUT', `The image data is corrupt${reason(err)}.`)
+    );
   }
   const pixels = greyAlpha8
     ? compactGreyAlpha(data)

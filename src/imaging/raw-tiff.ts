@@ -46,6 +46,7 @@ export function rawPixelsOf(ifd: TiffIfd, fileBytes: number): RawPixels | null {
     one(266, 1) !== 1 || // fill order
     one(274, 1) !== 1 || // orientation
     ifd.fields.has(322) || // tiles
+    ifd.bigTiff || // the result container is a classic TIFF: keep BigTIFF on the codec path
     ifd.fields.has(338) || // extra samples
     (ifd.fields.get(339) ?? [1]).some((f) => f !== 1) || // unsigned integers
     (depth === 16 && ifd.littleEndian !== HOST_LITTLE_ENDIAN)

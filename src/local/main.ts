@@ -23,6 +23,15 @@ async function main(): Promise<void> {
     logDir: config.logDir,
     apiToken: config.apiToken,
     logger,
+  }).catch((err: unknown) => {
+    // The most common first-run failure: another program (or another cluster) has the port.
+    if ((err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${config.port} is already in use; pick another one, e.g. PORT=${config.port + 1} npm run local`,
+        { cause: err },
+      );
+    }
+    throw err;
   });
 
   let stopping = false;

@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
-import type { RequestHandler } from 'express';
+import { join, relative, sep } from 'node:path';
+import type { RequestHandler, Response } from 'express';
 import { HttpError } from './http-errors.js';
 
 /**
@@ -23,28 +23,43 @@ export function downloadHandler(sharedDir: string): RequestHandler {
       throw new HttpError(400, 'That is not the name of a result file.');
     }
     const missing = new HttpError(404, `There is no result named ${name}.`);
-    const real = await resolveInside(resultsDir, name);
-    if (!real) throw missing;
+    const found = await resolveInside(resultsDir, name);
+    if (!found) throw missing;
     res.attachment(name);
     res.set('Cache-Control', 'no-store');
-    await new Promise<void>((resolve, reject) => {
-      // Once bytes went out, a failure (usually the client leaving) can only end the stream.
-      res.sendFile(real, { dotfiles: 'deny' }, (err) =>
-        err && !res.headersSent ? reject(err) : resolve(),
-      );
-    });
+    await sendInside(res, found);
   };
+}
+
+/** A file that resolveInside found: its folder's real path and the real path of the file. */
+export interface FoundFile {
+  root: string;
+  real: string;
+}
+
+/**
+ * Sends a file found by resolveInside. The file is named relative to its folder so that `send`
+ * applies its dot-file rule to the name only: SHARED_DIR itself may sit under a dot folder
+ * (the local default is `.local/shared`), which an absolute path would make a 403.
+ */
+export function sendInside(res: Response, { root, real }: FoundFile): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    // Once bytes went out, a failure (usually the client leaving) can only end the stream.
+    res.sendFile(relative(root, real), { root, dotfiles: 'deny' }, (err) =>
+      err && !res.headersSent ? reject(err) : resolve(),
+    );
+  });
 }
 
 /**
  * The real path of `dir/name` if it is a regular file whose real path is inside `dir`'s real
  * path: a symlink in results/ must not lead out of it, and a directory is no download either.
  */
-export async function resolveInside(dir: string, name: string): Promise<string | null> {
+export async function resolveInside(dir: string, name: string): Promise<FoundFile | null> {
   try {
     const [root, real] = await Promise.all([realpath(dir), realpath(join(dir, name))]);
     if (!real.startsWith(root + sep)) return null;
-    return (await stat(real)).isFile() ? real : null;
+    return (await stat(real)).isFile() ? { root, real } : null;
   } catch {
     return null;
   }

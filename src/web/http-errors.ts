@@ -22,8 +22,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   BAD_REQUEST: 400,
   BAD_INPUT: 400,
   UNSUPPORTED_FORMAT: 415,
-  TOO_MANY_PIXELS: 413,
-  TOO_MANY_BYTES: 413,
+  TOO_MANY_PIXELS: 422, // the body was fine; its content is what we refuse (413 is about size)
+  TOO_MANY_BYTES: 422, // likewise: what the small file would decode to
   NOT_FOUND: 404,
   INSUFFICIENT_STORAGE: 507,
   NOT_MASTER: 503,
@@ -54,6 +54,12 @@ export function describeError(err: unknown): { status: number; message: string }
   return { status: 500, message: INTERNAL_SENTENCE };
 }
 
+/**
+ * Reads of a job's results (downloads, previews, stats): a page asks for them again until they
+ * exist or it gives up, so a refused one is a debug line, not an info line per retry.
+ */
+const RESULT_READ = /^\/(?:download\/[^/]+|api\/jobs\/[^/]+\/(?:preview\/[^/]+|stats))$/;
+
 /** The last middleware: logs the error and answers `{error}` JSON, never a stack trace. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
@@ -62,7 +68,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     // 503s are cluster states (no master, too few pods), not bugs: no stack for those.
     if (status >= 500 && status !== 503) logger.error({ ...fields, err }, 'request failed');
     else if (status === 503) logger.warn({ ...fields, reason: message }, 'request refused');
-    else logger.info({ ...fields, reason: message }, 'request refused');
+    else if (req.method === 'GET' && RESULT_READ.test(req.path)) {
+      logger.debug({ ...fields, reason: message }, 'request refused');
+    } else logger.info({ ...fields, reason: message }, 'request refused');
     // Headers already went out (a download broke mid-stream): only the connection can go.
     if (res.headersSent) {
       next(err);

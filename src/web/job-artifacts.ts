@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Router, type Response } from 'express';
 import { previewName, statsName } from '../jobs/job-previews.js';
 import { JOB_ID } from '../jobs/paths.js';
-import { resolveInside } from './download.js';
+import { resolveInside, sendInside } from './download.js';
 import { HttpError } from './http-errors.js';
 
 /**
@@ -16,13 +16,9 @@ export function jobArtifactsRouter(sharedDir: string): Router {
 
   const send = async (id: string, name: string, res: Response) => {
     if (!JOB_ID.test(id)) throw new HttpError(400, 'That is not a job id.');
-    const real = await resolveInside(resultsDir, name);
-    if (!real) throw new HttpError(404, `Job ${id} has no ${describe(name)} yet.`);
-    await new Promise<void>((resolve, reject) => {
-      res.sendFile(real, { dotfiles: 'deny' }, (err) =>
-        err && !res.headersSent ? reject(err) : resolve(),
-      );
-    });
+    const found = await resolveInside(resultsDir, name);
+    if (!found) throw new HttpError(404, `Job ${id} has no ${describe(name)} yet.`);
+    await sendInside(res, found);
   };
 
   router.get('/jobs/:id/preview/:which', async (req, res) => {

@@ -115,7 +115,7 @@ describe('histeq equalize refuses bad input with one sentence and no output', ()
     const cases: { args: string[]; env?: Record<string, string>; expect: RegExp }[] = [
       { args: [join(dir, 'empty.tif')], expect: /empty/ },
       { args: [join(dir, 'text.tif')], expect: /not a TIFF, PNG or JPEG image/ },
-      { args: [join(dir, 'truncated.png')], expect: /corrupt or truncated/ },
+      { args: [join(dir, 'truncated.png')], expect: /The PNG file is truncated: / },
       { args: [join(dir, 'anim.gif')], expect: /GIF images are not supported/ },
       { args: [good], env: { MAX_PIXELS: '1000' }, expect: /more than the limit of 1,000 pixels/ },
       { args: [join(dir, 'missing.tif')], expect: /no such file/ },

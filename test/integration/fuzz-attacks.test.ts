@@ -82,7 +82,7 @@ describe('attacks on a cluster with API_TOKEN', () => {
     // 1900² = 3.6 M pixels (under MAX_PIXELS), decoding to 28 MB of 16-bit RGBA.
     const bomb = await decompressionBombPng(1900, 1900);
     const res = await uploadFile(tc.url, bomb, 'bomb.png', {}, auth);
-    assert.equal(res.status, 413);
+    assert.equal(res.status, 422);
     assert.match(String(res.body.error), /^The image decodes to .*\(MAX_DECODED_BYTES\)\.$/);
     await clusterStillExact();
   });

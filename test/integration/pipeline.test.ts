@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { crc32, deflateSync } from 'node:zlib';
 import { io } from 'socket.io-client';
 import type { JobStatusEvent } from '../../src/jobs/types.js';
 import type { ClusterSnapshot } from '../../src/web/deps.js';
@@ -42,6 +43,25 @@ async function singleProcess(input: string, ext: string, args: string[] = []): P
   const output = `${input}.cli.${ext}`;
   await exec('node', [CLI, 'equalize', input, output, ...args]);
   return readFile(output);
+}
+
+/** A PNG header with a few compressed bytes of its rows: what a pixel bomb looks like. */
+function pngHeaderOnly(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const framed = Buffer.alloc(12 + data.length);
+    framed.writeUInt32BE(data.length, 0);
+    body.copy(framed, 4);
+    framed.writeUInt32BE(crc32(body), 8 + data.length);
+    return framed;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth; colour type 0 (grey), no interlace
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const rows = chunk('IDAT', deflateSync(Buffer.alloc(1024)));
+  return Buffer.concat([signature, chunk('IHDR', ihdr), rows, chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function download(url: string, path: string): Promise<Buffer> {
@@ -150,15 +170,30 @@ describe('the distributed pipeline on a 5-pod local cluster', () => {
   it('bad uploads get 4xx with a sentence and leave nothing behind', async () => {
     const before = (await (await fetch(`${tc.url}/api/jobs`)).json()) as unknown[];
     const png = await readFile(join(fixtures, 'rgb.png'));
-    const bad: [string, Uint8Array][] = [
-      ['empty.tif', new Uint8Array(0)],
-      ['notes.tif', Buffer.from('not an image at all')],
-      ['cut.png', png.subarray(0, Math.floor(png.length / 2))],
-      ['../../etc/passwd.png', Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1')],
+    const tif = await readFile(join(fixtures, 'grey.tif'));
+    const bad: [string, Uint8Array, number, RegExp][] = [
+      ['empty.tif', new Uint8Array(0), 400, /empty/],
+      ['notes.tif', Buffer.from('not an image at all'), 415, /not a TIFF, PNG or JPEG/],
+      ['cut.png', png.subarray(0, Math.floor(png.length / 2)), 400, /^The PNG file is truncated/],
+      [
+        'cut.tif',
+        tif.subarray(0, Math.floor(tif.length * 0.9)),
+        400,
+        /^The TIFF file is truncated/,
+      ],
+      // A valid header that claims 20000×20000: refused as content (422), not as a big body.
+      ['bomb.png', pngHeaderOnly(20_000, 20_000), 422, /more than the limit of [\d,]+ pixels/],
+      [
+        '../../etc/passwd.png',
+        Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'),
+        415,
+        /GIF/,
+      ],
     ];
-    for (const [name, bytes] of bad) {
+    for (const [name, bytes, status, sentence] of bad) {
       const res = await uploadFile(tc.url, bytes, name);
-      assert.ok(res.status >= 400 && res.status < 500, `${name}: ${res.status}`);
+      assert.equal(res.status, status, `${name}: ${JSON.stringify(res.body)}`);
+      assert.match(String(res.body.error), sentence, name);
       assert.match(
         String(res.body.error),
         /^[A-Z].*\.$/,

@@ -297,7 +297,7 @@ describe('web server', () => {
         /^GIF is not supported\.$/,
       ],
       ['BAD_INPUT', new HisteqError('BAD_INPUT', 'The file is truncated.'), 400, /truncated/],
-      ['TOO_MANY_PIXELS', new HisteqError('TOO_MANY_PIXELS', 'Too many pixels.'), 413, /pixels/],
+      ['TOO_MANY_PIXELS', new HisteqError('TOO_MANY_PIXELS', 'Too many pixels.'), 422, /pixels/],
       ['CLUSTER_DEGRADED', new HisteqError('CLUSTER_DEGRADED', 'Only 1 pod.'), 503, /1 pod/],
       ['a plain Error', new Error('EACCES: /secret/path'), 500, /^The server could not/],
     ];

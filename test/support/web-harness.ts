@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '../../src/common/log.js';
 import type { JobStatusEvent, JobView, SubmitRequest } from '../../src/jobs/types.js';
 import type { ClusterSnapshot, JobsApi, RoleView, WebDeps, WebEvents } from '../../src/web/deps.js';
 import { createWebServer, type WebServer } from '../../src/web/server.js';
@@ -128,16 +129,21 @@ export async function startWebHarness(
     storageReserveBytes?: number;
     /** Any other dependency, e.g. `uploadIdleTimeoutMs` or `metricsPort`. */
     deps?: Partial<WebDeps>;
+    /** SHARED_DIR at this relative path inside the temp folder (e.g. `.local/shared`). */
+    sharedSubdir?: string;
+    logger?: Logger;
   } = {},
 ): Promise<WebHarness> {
   const pod = options.pod ?? 'pod-1';
-  const sharedDir = await mkdtemp(join(tmpdir(), 'histeq-web-'));
+  const tempDir = await mkdtemp(join(tmpdir(), 'histeq-web-'));
+  const sharedDir = options.sharedSubdir ? join(tempDir, options.sharedSubdir) : tempDir;
+  await mkdir(sharedDir, { recursive: true });
   const jobs = new MemoryJobs();
   const events = new EventEmitter<WebEvents>();
   const role: RoleView = { isMaster: true, masterPod: pod, masterUrl: 'http://127.0.0.1:1111' };
   const ready: { ready: boolean; reason?: string } = { ready: true };
   const deps: WebDeps = {
-    logger: testLogger('web', pod),
+    logger: options.logger ?? testLogger('web', pod),
     pod,
     sharedDir,
     maxUploadBytes: options.maxUploadBytes ?? 1024 * 1024,
@@ -170,7 +176,7 @@ export async function startWebHarness(
     uploads: () => readdir(join(sharedDir, 'uploads')).catch(() => []),
     async close() {
       await server.close();
-      await rm(sharedDir, { recursive: true, force: true });
+      await rm(tempDir, { recursive: true, force: true });
     },
   };
 }

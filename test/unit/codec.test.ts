@@ -121,10 +121,11 @@ describe('bad input is refused with one sentence', () => {
     await writeImage(lowContrastImage(300, 200, 3, 8, 3), cut, 'png');
     const png = await readFile(cut);
     await writeFile(cut, png.subarray(0, Math.floor(png.length / 2)));
-    const info = await probeImage(cut, { maxPixels: MAX });
-    await assert.rejects(decodeImage(cut, info), {
+    // The chunks show the cut before libpng is asked (it would only say "read error").
+    await assert.rejects(probeImage(cut, { maxPixels: MAX }), {
       code: 'BAD_INPUT',
-      message: /corrupt or truncated/,
+      message:
+        /^The PNG file is truncated: its IDAT chunk ends at byte [\d,]+ but the file has [\d,]+ bytes\.$/,
     });
   });
 });

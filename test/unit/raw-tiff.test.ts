@@ -96,6 +96,7 @@ describe('raw TIFF pixels are found where libvips decodes them from', () => {
       ]);
     const ifd = (littleEndian: boolean, extra: [number, number[]][] = []): TiffIfd => ({
       littleEndian,
+      bigTiff: false,
       pages: 1,
       fields: fields(extra),
     });
