@@ -4,8 +4,6 @@
  */
 export type DemoName = 'eventual' | 'primary-backup' | 'quorum';
 
-export const DEMO_NAMES: readonly DemoName[] = ['eventual', 'primary-backup', 'quorum'];
-
 export const EXIT_CODES = {
   /** The guarantee held (a correctly refused write counts). */
   held: 0,

@@ -75,15 +75,3 @@ function fillLut16(hist: Uint32Array, out: Lut): void {
     out[v] = r > 65535 ? 65535 : r;
   }
 }
-
-/** The normalized CDF of plane 0 (0…1 per bin), for drawing next to the histogram. */
-export function cdfOf(hist: Uint32Array, bins: number): Float64Array {
-  const cdf = new Float64Array(bins);
-  const total = totalOf(hist.subarray(0, bins));
-  let sum = 0;
-  for (let v = 0; v < bins; v++) {
-    sum += hist[v];
-    cdf[v] = total === 0 ? 0 : sum / total;
-  }
-  return cdf;
-}

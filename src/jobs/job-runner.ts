@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { errorCode, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import type { DoneRecord, TaskClaims, TaskSpec, ZkOp, ZkSession } from '../coordination/index.js';
+import type { DoneRecord, TaskClaims, ZkSession } from '../coordination/index.js';
 import type { Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { FaultInjector } from './fault-injection.js';
@@ -14,16 +14,16 @@ import { jobFiles } from './job-files.js';
 import { createTaskOps, jobStrips, removePhaseTasks } from './phase-tasks.js';
 import { storageFor, type JobStorage } from './storage/job-storage.js';
 import { waitForPhase } from './phase-waiter.js';
-import { checkResult, type StripProblem } from './result-check.js';
-import { refreshTaskBoard } from './shared-boards.js';
-import { RERUN_PREFIX } from './task-board.js';
+import { checkHistograms, checkResult, reopenOps, type StripProblem } from './result-check.js';
+import type { TaskBoards } from './shared-boards.js';
 import { readHistogram, readLut } from './task-executor.js';
-import { stripRefs } from './plan.js';
 import { writeHashedFileAtomic } from '../pool/strip-io.js';
 import type { JobPhase, JobRecord, JobState } from './types.js';
 
 export interface JobRunnerDeps {
   session: ZkSession;
+  /** The pod's task boards (shared with its task loop). */
+  boards: TaskBoards;
   store: JobStore;
   claims: TaskClaims;
   pool: ImagePool;
@@ -105,7 +105,7 @@ export class JobRunner {
 
   async #waitPhase(job: JobRecord, kind: TaskKind): Promise<void> {
     const outcome = await waitForPhase({
-      session: this.#d.session,
+      boards: this.#d.boards,
       claims: this.#d.claims,
       logger: this.#log,
       job: job.id,
@@ -132,16 +132,7 @@ export class JobRunner {
     const histograms = await Promise.all(
       dones.map((done) => readHistogram(this.#d.shared.abs(done.pointer), done.checksum)),
     );
-    // A strip's histogram counts each of its pixels once per plane: anything else is a fault.
-    const strips = stripRefs('', job.info.layout, job.tasks);
-    const miscounted = histograms.flatMap((h, index): StripProblem[] => {
-      const pixels = strips[index]!.layout.width * strips[index]!.layout.height;
-      const planes = h.length / (job.info.layout.depth === 16 ? 65536 : 256);
-      const counted = h.reduce((a, b) => a + b, 0);
-      return counted === pixels * planes
-        ? []
-        : [{ index, problem: `its histogram counts ${counted} samples, not ${pixels * planes}` }];
-    });
+    const miscounted = checkHistograms(job, histograms);
     if (miscounted.length > 0) return this.#rerun(job, 'histogram', miscounted);
     const { lut, histogram } = await this.#d.pool.lut(
       histograms,
@@ -206,23 +197,7 @@ export class JobRunner {
     }
     this.#log.error({ kind, problems, reruns }, 'task output failed the check; re-running');
     const folder = tasksPath(job.id, kind);
-    // A re-run is the check's doing, not the task's: it does not count against its attempts.
-    const specs = await Promise.all(
-      problems.map(async (p) => {
-        const path = taskPath(job.id, kind, p.index);
-        const { data, stat } = await this.#d.session.getData(path);
-        const spec = JSON.parse(data.toString('utf8')) as TaskSpec;
-        const next: TaskSpec = { ...spec, reruns: (spec.reruns ?? 0) + 1 };
-        return { path, data: JSON.stringify(next), version: stat.version };
-      }),
-    );
-    const ops: ZkOp[] = [
-      ...specs.flatMap(({ path, data, version }): ZkOp[] => [
-        { op: 'remove', path: `${path}/done` },
-        { op: 'setData', path, data, version },
-      ]),
-      { op: 'create', path: `${folder}/${RERUN_PREFIX}${reruns}`, mode: 'persistent' },
-    ];
+    const ops = await reopenOps(this.#d.session, job.id, kind, problems, reruns);
     const moved = await this.#advance(
       job,
       PHASE_OF_KIND[kind],
@@ -230,7 +205,7 @@ export class JobRunner {
       () => ops,
       { reruns },
     );
-    if (moved) refreshTaskBoard(this.#d.session, folder);
+    if (moved) this.#d.boards.refresh(folder);
   }
 
   #writePreviews(job: JobRecord, lut: Lut): Promise<void> {

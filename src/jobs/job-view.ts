@@ -46,11 +46,3 @@ export function messageOf(record: JobRecord): string {
       return `${record.done}/${record.tasks} ${record.state === 'mapping' ? 'histogram' : 'equalize'} tasks done`;
   }
 }
-
-/** A file name safe to show: no path, no control characters, bounded length. */
-export function displayName(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  return (clean || 'image').slice(0, 200);
-}

@@ -14,10 +14,12 @@ import { Admission, admissionOrder } from './admission.js';
 import type { FaultInjector } from './fault-injection.js';
 import type { JobStore } from './job-store.js';
 import { JobRunner } from './job-runner.js';
-import { displayName, statusOf, viewOf } from './job-view.js';
+import { displayName } from '../common/display-name.js';
+import { statusOf, viewOf } from './job-view.js';
 import type { ParamsWatcher } from './mapreduce-params.js';
 import { newJobId, type SharedLayout } from './paths.js';
 import { jobFiles } from './job-files.js';
+import type { TaskBoards } from './shared-boards.js';
 import { storageFor } from './storage/job-storage.js';
 import { startRetention } from './retention.js';
 import {
@@ -30,6 +32,8 @@ import {
 
 export interface OrchestratorOptions {
   session: ZkSession;
+  /** The pod's task boards, shared with its task loop. */
+  boards: TaskBoards;
   store: JobStore;
   claims: TaskClaims;
   pool: ImagePool;
@@ -279,6 +283,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     const o = this.#o;
     return {
       session: o.session,
+      boards: o.boards,
       store: o.store,
       claims: o.claims,
       pool: o.pool,

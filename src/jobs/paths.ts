@@ -40,8 +40,6 @@ export function sharedLayout(sharedDir: string) {
     root,
     uploads: join(root, 'uploads'),
     results: join(root, 'results'),
-    workRoot: join(root, 'work'),
-    uploadRel: (id: string) => `uploads/${id}.upload`,
     workRel: (id: string) => `work/${id}`,
     resultName: (id: string, format: ImageFormat) => `${id}.${EXTENSION[format]}`,
     abs(relative: string): string {

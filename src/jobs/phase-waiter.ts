@@ -1,14 +1,15 @@
 import type { Logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
-import type { TaskClaims, ZkSession } from '../coordination/index.js';
+import type { TaskClaims } from '../coordination/index.js';
 import { tasksPath, type TaskKind } from './paths.js';
-import { openTaskBoard } from './shared-boards.js';
+import type { TaskBoards } from './shared-boards.js';
 import type { TaskStatus } from './task-board.js';
 
 export type PhaseOutcome = { ok: true } | { ok: false; failedIndex: number };
 
 export interface PhaseWaitOptions {
-  session: ZkSession;
+  /** The pod's task boards (shared with its task loop). */
+  boards: TaskBoards;
   claims: TaskClaims;
   logger: Logger;
   job: string;
@@ -30,7 +31,7 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
   let lastDone = -1;
   return new Promise<PhaseOutcome>((resolve, reject) => {
     // Shared with the pod's task loop (shared-boards.ts); it calls back asynchronously only.
-    const handle = openTaskBoard(o.session, tasksPath(o.job, o.kind), (tasks) => onTasks(tasks));
+    const handle = o.boards.open(tasksPath(o.job, o.kind), (tasks) => onTasks(tasks));
     const board = handle.board;
     let finished = false;
     const finish = (err: unknown, outcome?: PhaseOutcome) => {

@@ -1,10 +1,12 @@
-import type { DoneRecord } from '../coordination/index.js';
+import type { DoneRecord, TaskSpec, ZkOp, ZkSession } from '../coordination/index.js';
 import { seededRandom } from '../common/random.js';
 import type { Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
-import type { SharedLayout } from './paths.js';
+import { taskPath, tasksPath, type SharedLayout, type TaskKind } from './paths.js';
 import { jobStrips } from './phase-tasks.js';
+import { stripRefs } from './plan.js';
+import { RERUN_PREFIX } from './task-board.js';
 import type { JobRecord } from './types.js';
 
 /** Rows recomputed per strip besides its first and last (where torn writes show first). */
@@ -70,4 +72,52 @@ function hashString(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/** A strip's histogram counts each of its pixels once per plane: anything else is a fault. */
+export function checkHistograms(
+  job: JobRecord,
+  histograms: readonly Uint32Array[],
+): StripProblem[] {
+  const strips = stripRefs('', job.info.layout, job.tasks);
+  const bins = job.info.layout.depth === 16 ? 65536 : 256;
+  return histograms.flatMap((h, index): StripProblem[] => {
+    const { width, height } = strips[index]!.layout;
+    const expected = width * height * (h.length / bins);
+    const counted = h.reduce((a, b) => a + b, 0);
+    return counted === expected
+      ? []
+      : [{ index, problem: `its histogram counts ${counted} samples, not ${expected}` }];
+  });
+}
+
+/**
+ * The ops that re-open the tasks whose output failed a check (they go into the same fenced
+ * transaction as the job's move back to their phase): each task's `done` removed and a `reruns`
+ * count in its spec, which keeps the re-run from counting against its attempts; and the marker
+ * `rerun_<n>` that tells every pod's board to read its finished tasks again.
+ */
+export async function reopenOps(
+  session: ZkSession,
+  job: string,
+  kind: TaskKind,
+  problems: readonly StripProblem[],
+  rerun: number,
+): Promise<ZkOp[]> {
+  const tasks = await Promise.all(
+    problems.map(async (p): Promise<ZkOp[]> => {
+      const path = taskPath(job, kind, p.index);
+      const { data, stat } = await session.getData(path);
+      const spec = JSON.parse(data.toString('utf8')) as TaskSpec;
+      const next: TaskSpec = { ...spec, reruns: (spec.reruns ?? 0) + 1 };
+      return [
+        { op: 'remove', path: `${path}/done` },
+        { op: 'setData', path, data: JSON.stringify(next), version: stat.version },
+      ];
+    }),
+  );
+  return [
+    ...tasks.flat(),
+    { op: 'create', path: `${tasksPath(job, kind)}/${RERUN_PREFIX}${rerun}`, mode: 'persistent' },
+  ];
 }

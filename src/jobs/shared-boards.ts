@@ -13,50 +13,56 @@ interface Shared {
   users: number;
 }
 
-// Keyed by session: tests run several pods, each with its own session, in one process.
-const boardsBySession = new WeakMap<ZkSession, Map<string, Shared>>();
-
 /**
- * The pod's one TaskBoard of a phase folder, shared by its users: the task loop on every pod
- * and, on the master, the phase waiter. A board is a children watch per task, and every
- * change costs each board a read, so two boards on one folder doubled the master's ZooKeeper
- * traffic (and its event-loop time) for nothing. A user that arrives after the board is
- * complete gets one call at once (asynchronously) instead of waiting for the next change.
+ * A pod's task boards, one per phase folder, shared by their users: the task loop on every pod
+ * and, on the master, the phase waiter. A board is a children watch per task, and every change
+ * costs each board a read, so two boards on one folder doubled the master's ZooKeeper traffic
+ * (and its event-loop time) for nothing. The pod makes one and hands it to both users.
  */
-export function openTaskBoard(
-  session: ZkSession,
-  folder: string,
-  onChange: (tasks: readonly TaskStatus[], board: TaskBoard) => void,
-): BoardHandle {
-  let boards = boardsBySession.get(session);
-  if (!boards) boardsBySession.set(session, (boards = new Map()));
-  let shared = boards.get(folder);
-  if (!shared) {
-    shared = { board: new TaskBoard(session, folder), users: 0 };
-    boards.set(folder, shared);
-  }
-  shared.users++;
-  const { board } = shared;
-  const listener = (tasks: readonly TaskStatus[]) => onChange(tasks, board);
-  board.on('change', listener);
-  let open = true;
-  if (board.ready) queueMicrotask(() => open && onChange(board.tasks, board));
-  return {
-    board,
-    close() {
-      if (!open) return;
-      open = false;
-      board.off('change', listener);
-      const current = boards.get(folder);
-      if (current?.board === board && --current.users === 0) {
-        boards.delete(folder);
-        board.close();
-      }
-    },
-  };
-}
+export class TaskBoards {
+  readonly #session: ZkSession;
+  readonly #boards = new Map<string, Shared>();
 
-/** Makes this pod's board of `folder`, if it has one open, read its finished tasks again. */
-export function refreshTaskBoard(session: ZkSession, folder: string): void {
-  boardsBySession.get(session)?.get(folder)?.board.refreshFinished();
+  constructor(session: ZkSession) {
+    this.#session = session;
+  }
+
+  /**
+   * The board of `folder`, opened by its first user. A user that arrives after the board is
+   * complete gets one call at once (asynchronously) instead of waiting for the next change.
+   */
+  open(
+    folder: string,
+    onChange: (tasks: readonly TaskStatus[], board: TaskBoard) => void,
+  ): BoardHandle {
+    let shared = this.#boards.get(folder);
+    if (!shared) {
+      shared = { board: new TaskBoard(this.#session, folder), users: 0 };
+      this.#boards.set(folder, shared);
+    }
+    shared.users++;
+    const { board } = shared;
+    const listener = (tasks: readonly TaskStatus[]) => onChange(tasks, board);
+    board.on('change', listener);
+    let open = true;
+    if (board.ready) queueMicrotask(() => open && onChange(board.tasks, board));
+    return {
+      board,
+      close: () => {
+        if (!open) return;
+        open = false;
+        board.off('change', listener);
+        const current = this.#boards.get(folder);
+        if (current?.board === board && --current.users === 0) {
+          this.#boards.delete(folder);
+          board.close();
+        }
+      },
+    };
+  }
+
+  /** Makes the board of `folder`, if one is open, read its finished tasks again. */
+  refresh(folder: string): void {
+    this.#boards.get(folder)?.board.refreshFinished();
+  }
 }

@@ -5,13 +5,15 @@ import { failClaim } from '../coordination/claim-failure.js';
 import type { Claim, StopWatching, TaskClaims, ZkSession } from '../coordination/index.js';
 import type { FaultInjector } from './fault-injection.js';
 import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from './paths.js';
-import { openTaskBoard, type BoardHandle } from './shared-boards.js';
+import type { BoardHandle, TaskBoards } from './shared-boards.js';
 import type { TaskExecutor } from './task-executor.js';
 import { releaseOrphanLocks } from './orphan-locks.js';
 import { parsePayload } from './task-spec.js';
 
 export interface TaskWorkerOptions {
   session: ZkSession;
+  /** The pod's task boards, shared with the master's phase waiter. */
+  boards: TaskBoards;
   claims: TaskClaims;
   executor: TaskExecutor;
   logger: Logger;
@@ -139,7 +141,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   #openBoard(job: string, kind: TaskKind): void {
     const key = `${job}/${kind}`;
     if (this.#boards.has(key)) return;
-    const handle = openTaskBoard(this.#o.session, tasksPath(job, kind), () => {
+    const handle = this.#o.boards.open(tasksPath(job, kind), () => {
       this.#tried.clear();
       this.#pump();
     });

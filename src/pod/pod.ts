@@ -1,5 +1,6 @@
+import { MasterDuties } from './master-duties.js';
+import { TaskBoards } from '../jobs/shared-boards.js';
 import { EventEmitter } from 'node:events';
-import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { RoleLabeler } from '../cluster/role-labeler.js';
 import type { Config } from '../config.js';
@@ -84,9 +85,12 @@ export class Pod {
     const faults = config.faultInjection
       ? new FaultInjector(config.faultInjection, log.child({ component: 'faults' }))
       : FaultInjector.none;
+    // One board per phase folder for the whole pod: the task loop and the master's waiter share it.
+    const boards = new TaskBoards(session);
     const worker = new TaskWorker({
       faults,
       session,
+      boards,
       claims,
       executor: new TaskExecutor(pool, shared, faults),
       logger: log,
@@ -101,6 +105,7 @@ export class Pod {
     const orchestrator = new JobOrchestrator({
       faults,
       session,
+      boards,
       store,
       claims,
       pool,
@@ -230,42 +235,21 @@ export class Pod {
       url,
     );
     self = pod;
-    election.on('elected', () => void pod.#onElected());
-    election.on('demoted', (reason) => void pod.#onDemoted(reason));
-    if (election.isLeader) void pod.#onElected();
+    const duties = new MasterDuties({
+      election,
+      membership,
+      masterLabel,
+      orchestrator,
+      worker,
+      podLogs,
+      masterTakesTasks: config.masterTakesTasks,
+      logger: log,
+    });
+    election.on('elected', () => void duties.start());
+    election.on('demoted', (reason) => void duties.stop(reason));
+    if (election.isLeader) void duties.start();
     log.info({ url, threads: config.poolThreads, version: VERSION }, 'pod started');
     return pod;
-  }
-
-  async #onElected(): Promise<void> {
-    const { election, masterLabel, membership, orchestrator, worker } = this.parts;
-    this.log.info('elected master');
-    try {
-      worker.setPaused(!this.config.masterTakesTasks);
-      await orchestrator.activate();
-      if (!election.isLeader) return;
-      await membership.update({ role: 'master' });
-      // Demoted during the update: #onDemoted has already removed the label, and publishing
-      // now would leave a stale master label behind it.
-      if (!election.isLeader) return;
-      await masterLabel.publish();
-      // Demoted before the publish was queued (so its removal ran first): remove again.
-      if (!election.isLeader) await masterLabel.remove();
-      // Only the master serves browsers, so only it reads every pod's log.
-      if (election.isLeader) this.parts.podLogs?.start();
-    } catch (err) {
-      this.log.error({ err: errorMessage(err) }, 'could not take over as master');
-    }
-  }
-
-  async #onDemoted(reason: string): Promise<void> {
-    const { masterLabel, membership, orchestrator, worker } = this.parts;
-    this.log.warn({ reason }, 'no longer master');
-    this.parts.podLogs?.stop();
-    await orchestrator.deactivate();
-    worker.setPaused(false);
-    // A failed removal keeps readiness false and is retried until the label is gone.
-    await Promise.allSettled([masterLabel.remove(), membership.update({ role: 'worker' })]);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { displayName } from '../common/display-name.js';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -236,11 +237,6 @@ async function removePartial(out: WriteStream | null, partPath: string): Promise
 }
 
 /** The client's name for display: no control characters, bounded, never empty. */
-function displayName(filename: string | undefined): string {
-  const cleaned = (filename ?? '').replace(/[\p{Cc}\p{Cf}]/gu, '').trim();
-  return cleaned.slice(0, 255) || 'upload';
-}
-
 function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
 }
