@@ -1,12 +1,14 @@
 import { Router } from 'express';
 import type { WebDeps } from './deps.js';
+import { artifactPresence } from './artifact-presence.js';
+import { clusterView } from './cluster-view.js';
 import { HttpError } from './http-errors.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
 
 /** Job ids are server-made; anything longer or odder is not worth a ZooKeeper read. */
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
-/** The JSON API the page and scripts read: jobs and the cluster view. */
+/** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
 export function apiRouter(deps: WebDeps): Router {
   const router = Router();
   router.use((_req, res, next) => {
@@ -20,11 +22,13 @@ export function apiRouter(deps: WebDeps): Router {
     const id = req.params.id;
     const job = JOB_ID.test(id) ? await deps.jobs.get(id) : null;
     if (!job) throw new HttpError(404, `There is no job with id ${JSON.stringify(id)}.`);
-    res.json(job);
+    // The page shows previews and histograms as soon as they exist, not only once done.
+    res.json({ ...job, artifacts: await artifactPresence(deps.sharedDir, job.id) });
   });
   router.use(jobArtifactsRouter(deps.sharedDir));
-  router.get('/cluster', (_req, res) => {
-    res.json(deps.cluster());
+  const cluster = clusterView(deps);
+  router.get('/cluster', async (_req, res) => {
+    res.json(await cluster());
   });
   return router;
 }
