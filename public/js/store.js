@@ -19,6 +19,8 @@ export function upsertJob(fields) {
   if (!fields || typeof fields.id !== 'string') return null;
   let data = jobs.get(fields.id);
   const isNew = !data;
+  // The phase durations describe the state they were read in; see phaseElapsedMs.
+  const phaseMsState = fields.phaseMs ? fields.state : undefined;
   if (!data) {
     data = { id: fields.id, firstSeen: Date.now() };
     jobs.set(fields.id, data);
@@ -39,6 +41,7 @@ export function upsertJob(fields) {
     data.updatedAt = new Date().toISOString();
   }
   Object.assign(data, fields);
+  if (phaseMsState) data.phaseMsState = phaseMsState;
   for (const listener of listeners) listener(data, isNew);
   return data;
 }
@@ -67,7 +70,8 @@ export function elapsedMs(d) {
  */
 export function phaseElapsedMs(d) {
   const start = Date.parse(d.createdAt ?? '');
-  if (!start || !d.phaseMs || !isActive(d.state)) return null;
+  // Read in an earlier state, they lack the phase that just ended: unknown until re-read.
+  if (!start || !d.phaseMs || !isActive(d.state) || d.phaseMsState !== d.state) return null;
   const finished = Object.values(d.phaseMs).reduce((sum, ms) => sum + (Number(ms) || 0), 0);
   return Math.max(0, Date.now() - start - finished);
 }

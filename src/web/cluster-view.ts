@@ -20,7 +20,9 @@ export function clusterView(deps: WebDeps): () => Promise<ClusterView> {
       ...snap,
       pods: snap.pods.map((p) => ({
         ...p,
-        tasks: [...new Set([...(p.tasks ?? []), ...(running.get(p.pod) ?? [])])].sort(),
+        tasks: [
+          ...new Set([...(p.tasks ?? []).map(taskName), ...(running.get(p.pod) ?? [])]),
+        ].sort(),
         health: health.get(p.pod) ?? { serving: false, ready: null },
       })),
     };
@@ -42,4 +44,11 @@ async function runningTasks(deps: WebDeps): Promise<Map<string, string[]>> {
     }
   }
   return byPod;
+}
+
+/** A worker's own task path (`<job>/histograms/task_3`) in the attempts' terms (`<job>/histogram/3`). */
+function taskName(path: string): string {
+  const match = /^([^/]+)\/(histograms?|equalize)\/task_(\d+)$/.exec(path);
+  if (!match) return path;
+  return `${match[1]}/${match[2] === 'equalize' ? 'equalize' : 'histogram'}/${Number(match[3])}`;
 }
