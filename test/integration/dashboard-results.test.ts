@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   jobId,
   jobView,
-  launchChromium,
+  harnessAndBrowser,
   openDashboard,
   writeArtifacts,
 } from '../support/browser.js';
-import { startWebHarness, type WebHarness } from '../support/web-harness.js';
+import type { WebHarness } from '../support/web-harness.js';
 
 interface PageCanvas {
   width: number;
@@ -47,16 +47,11 @@ function watchResultRequests(page: Page, id: string): string[] {
 }
 
 describe('dashboard results in a real Chromium against the web server', { timeout: 90_000 }, () => {
+  const ctx = harnessAndBrowser();
   let web: WebHarness;
   let browser: Browser;
-
-  before(async () => {
-    [web, browser] = await Promise.all([startWebHarness(), launchChromium()]);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await web?.close();
+  before(() => {
+    [web, browser] = [ctx.web(), ctx.browser()];
   });
 
   it('says in one sentence that results cannot be loaded and asks no more after a 4xx', async () => {

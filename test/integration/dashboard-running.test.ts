@@ -2,15 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openDashboard, TEST_OUTPUT } from '../support/browser.js';
+import { launchChromium, openDashboard, TEST_OUTPUT, waitForPreviews } from '../support/browser.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { lowContrastImage, writeImage } from '../support/images.js';
-
-interface PageImage {
-  complete: boolean;
-  naturalWidth: number;
-}
-declare const document: { getElementById(id: string): unknown };
 
 /**
  * A real cluster whose equalize tasks and stitch step are slowed by the test-only fault
@@ -41,16 +35,7 @@ describe('the dashboard while a real job equalizes and stitches', { timeout: 120
     await page.setInputFiles('#image', path);
     const item = page.locator('.job', { hasText: 'slow.png' });
     await item.and(page.locator('[data-state="equalizing"]')).waitFor({ timeout: 30_000 });
-    for (const id of ['preview-in', 'preview-out']) {
-      await page.waitForFunction(
-        (id) => {
-          const img = document.getElementById(id) as PageImage;
-          return img.complete && img.naturalWidth > 0;
-        },
-        id,
-        { timeout: 10_000 },
-      );
-    }
+    await waitForPreviews(page);
     await page.locator('#hist-out[data-scale]').waitFor({ timeout: 5_000 });
     assert.equal(await item.getAttribute('data-state'), 'equalizing', 'previews came before done');
     assert.equal(await page.locator('#download').isHidden(), true);

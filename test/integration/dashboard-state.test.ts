@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { JobStatusEvent, JobView } from '../../src/jobs/types.js';
 import {
   jobId,
   jobView,
-  launchChromium,
+  harnessAndBrowser,
   openDashboard,
+  waitForPreviews,
   writeArtifacts,
 } from '../support/browser.js';
-import { startWebHarness, type WebHarness } from '../support/web-harness.js';
+import type { WebHarness } from '../support/web-harness.js';
 
 /** Browser globals used inside page.evaluate callbacks (the tests compile without the DOM). */
-interface PageImage {
-  complete: boolean;
-  naturalWidth: number;
-}
 interface PageText {
   textContent: string | null;
 }
@@ -37,16 +34,11 @@ async function waitSelected(page: Page, id: string) {
 }
 
 describe('dashboard state in a real Chromium against the web server', { timeout: 90_000 }, () => {
+  const ctx = harnessAndBrowser();
   let web: WebHarness;
   let browser: Browser;
-
-  before(async () => {
-    [web, browser] = await Promise.all([startWebHarness(), launchChromium()]);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await web?.close();
+  before(() => {
+    [web, browser] = [ctx.web(), ctx.browser()];
   });
 
   it('selects the running job, else the newest, after a reload and in a second tab', async () => {
@@ -154,16 +146,7 @@ describe('dashboard state in a real Chromium against the web server', { timeout:
     // The master writes them once the LUT exists; the page finds them on its next poll.
     const flat = Array.from({ length: 256 }, (_, i) => (i >= 90 && i < 140 ? 50 : 0));
     await writeArtifacts(web.sharedDir, p1, { input: flat, output: flat });
-    for (const id of ['preview-in', 'preview-out']) {
-      await page.waitForFunction(
-        (id) => {
-          const img = document.getElementById(id) as PageImage;
-          return img.complete && img.naturalWidth > 0;
-        },
-        id,
-        { timeout: 10_000 },
-      );
-    }
+    await waitForPreviews(page);
     await page.locator('#hist-in[data-scale]').waitFor({ timeout: 5_000 });
     assert.equal(
       await page.locator(`.job[data-job-id="${p1}"]`).getAttribute('data-state'),

@@ -1,9 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { JobView, TaskAttempt } from '../../src/jobs/types.js';
 import { solidPng } from './images.js';
 import { REPO_ROOT } from './paths.js';
+import { startWebHarness, type WebHarness } from './web-harness.js';
 
 /** Debian's Chromium, headless: the tests never download a browser. */
 export const CHROMIUM_ARGS = [
@@ -27,6 +29,42 @@ export async function openDashboard(browser: Browser, url: string): Promise<Page
   await page.goto(url);
   await page.waitForSelector('#connection[data-state="connected"]', { timeout: 20_000 });
   return page;
+}
+
+/**
+ * Waits until both previews are shown: loaded images with a width (an <img> in the page is
+ * checked in the page, since the tests compile without the DOM library).
+ */
+export async function waitForPreviews(page: Page, timeout = 10_000): Promise<void> {
+  for (const id of ['preview-in', 'preview-out']) {
+    await page.waitForFunction(
+      (id) => {
+        const doc = (globalThis as unknown as { document: { getElementById(id: string): unknown } })
+          .document;
+        const img = doc.getElementById(id) as { complete: boolean; naturalWidth: number };
+        return img.complete && img.naturalWidth > 0;
+      },
+      id,
+      { timeout },
+    );
+  }
+}
+
+/**
+ * A web harness (in-memory jobs, a real server) and a Chromium for one describe block, started
+ * before its tests and closed after them.
+ */
+export function harnessAndBrowser(): { web: () => WebHarness; browser: () => Browser } {
+  let web: WebHarness | null = null;
+  let browser: Browser | null = null;
+  before(async () => {
+    [web, browser] = await Promise.all([startWebHarness(), launchChromium()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await web?.close();
+  });
+  return { web: () => web!, browser: () => browser! };
 }
 
 /** A job id as the server makes them (creation time in base 36, so ids sort by age). */
