@@ -11,21 +11,33 @@ export type ClusterView = Omit<ClusterSnapshot, 'pods'> & { pods: PodWithHealth[
  * master's own tasks; every active job's live attempts say what each pod runs now, across all
  * jobs. Health comes from probing the pods.
  */
-export function clusterView(deps: WebDeps): () => Promise<ClusterView> {
+export function clusterView(deps: WebDeps, cacheMs = 1000): () => Promise<ClusterView> {
   const probe = new PodHealthProbe(deps);
-  return async () => {
-    const snap = deps.cluster();
-    const [running, health] = await Promise.all([runningTasks(deps), probe.health(snap.pods)]);
-    return {
-      ...snap,
-      pods: snap.pods.map((p) => ({
-        ...p,
-        tasks: [
-          ...new Set([...(p.tasks ?? []).map(taskName), ...(running.get(p.pod) ?? [])]),
-        ].sort(),
-        health: health.get(p.pod) ?? { serving: false, ready: null },
-      })),
-    };
+  // Every open page asks every few seconds: one answer serves them all for a moment.
+  let cached: { at: number; view: Promise<ClusterView> } | null = null;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= cacheMs) {
+      const view = build(deps, probe);
+      cached = { at: now, view };
+      view.catch(() => {
+        if (cached?.view === view) cached = null;
+      });
+    }
+    return cached.view;
+  };
+}
+
+async function build(deps: WebDeps, probe: PodHealthProbe): Promise<ClusterView> {
+  const snap = deps.cluster();
+  const [running, health] = await Promise.all([runningTasks(deps), probe.health(snap.pods)]);
+  return {
+    ...snap,
+    pods: snap.pods.map((p) => ({
+      ...p,
+      tasks: [...new Set([...(p.tasks ?? []).map(taskName), ...(running.get(p.pod) ?? [])])].sort(),
+      health: health.get(p.pod) ?? { serving: false, ready: null },
+    })),
   };
 }
 
