@@ -36,7 +36,16 @@ export function showResults(d) {
   if (previews && !shown.parts.previews) loadPreviews(d.id);
   if (stats && !shown.parts.stats) loadStats(d.id);
   if (done && d.url && !shown.parts.download) checkDownload(d.id, d.url);
-  $('download').hidden = shown.parts.download !== 'loaded';
+  showLoaded();
+}
+
+/** Only what has loaded is shown: no broken images or empty charts. */
+function showLoaded() {
+  const parts = shown?.parts ?? {};
+  $('compare').hidden = parts.previews !== 'loaded';
+  $('charts').hidden = parts.stats !== 'loaded';
+  $('log-toggle').hidden = parts.stats !== 'loaded';
+  $('download').hidden = parts.download !== 'loaded';
 }
 
 function reset(id) {
@@ -51,6 +60,7 @@ function reset(id) {
     delete canvas.dataset.drawn;
   }
   $('download').removeAttribute('href');
+  showLoaded();
   showFailures();
 }
 
@@ -74,6 +84,7 @@ async function loadPreviews(id) {
     img.src = url;
   });
   shown.parts.previews = 'loaded';
+  showLoaded();
 }
 
 async function loadStats(id) {
@@ -87,6 +98,8 @@ async function loadStats(id) {
     return fail(id, 'histograms', { status: r.res.status, reason: 'not JSON' });
   }
   shown.parts.stats = 'loaded';
+  // Shown before drawing: a hidden canvas has no size to draw at.
+  showLoaded();
   drawStats();
 }
 
@@ -100,7 +113,7 @@ async function checkDownload(id, url) {
   if (!r.ok) return fail(id, 'download', r);
   $('download').href = withToken(href);
   shown.parts.download = 'loaded';
-  $('download').hidden = false;
+  showLoaded();
 }
 
 function fail(id, part, r) {

@@ -77,7 +77,10 @@ describe('dashboard results in a real Chromium against the web server', { timeou
       `GET /api/jobs/${id}/stats`,
       `HEAD /download/${id}.png`,
     ]);
-    assert.equal(await page.locator('#download').isHidden(), true);
+    // Nothing broken is left on screen: no empty images or charts.
+    for (const part of ['#download', '#compare', '#charts']) {
+      assert.equal(await page.locator(part).isHidden(), true, part);
+    }
     await page.close();
     web.jobs.jobs.delete(id);
   });
