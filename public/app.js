@@ -1,11 +1,14 @@
 // The dashboard's entry point: wires the parts to the Socket.IO events and the JSON API.
 // Every string from the server is inserted with textContent, never as HTML.
 import { apiFetch, askToken, token } from './js/auth.js';
-import { renderCluster, setRunningTasks, showAlert } from './js/cluster.js';
-import { initDetail, jobChanged, showJob } from './js/detail.js';
+import { initCluster, pollCluster, renderCluster, showAlert } from './js/cluster.js';
+import { initDetail } from './js/detail.js';
 import { $ } from './js/dom.js';
-import { initJobs, jobData, loadJobs, selectJob, selectedJob, upsertJob } from './js/jobs.js';
+import { initJobs } from './js/jobs.js';
 import { appendLog, initLogs } from './js/logs.js';
+import { initResults } from './js/results.js';
+import { chooseJob, initSelection, jobSeen, jobsListed } from './js/selection.js';
+import { jobData, onJobChange, upsertJob } from './js/store.js';
 import { initUploads } from './js/upload.js';
 
 function setConnection(state, text) {
@@ -16,9 +19,11 @@ function setConnection(state, text) {
 
 async function refetch() {
   try {
-    await loadJobs();
-    const res = await apiFetch('/api/cluster', { cache: 'no-store' });
-    if (res.ok) renderCluster(await res.json());
+    const res = await apiFetch('/api/jobs', { cache: 'no-store' });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    for (const view of await res.json()) upsertJob(view);
+    jobsListed();
+    await pollCluster();
   } catch {
     // Between masters: the next (re)connect fetches again.
   }
@@ -56,25 +61,25 @@ function connect() {
     // Refused by a pod that is not master: the library does not retry that by itself.
     if (!socket.active) retryLater();
   });
-  socket.on('job_status', (status) => {
-    const data = upsertJob(status);
-    if (!data) return;
-    if (!selectedJob()) selectJob(data.id);
-    jobChanged(data.id);
-  });
+  socket.on('job_status', (status) => upsertJob(status));
   socket.on('cluster', renderCluster);
   socket.on('cluster_alert', (alert) => showAlert(alert));
   socket.on('node_log', appendLog);
   window.histeqSocket = socket; // for tests and for poking around in the console
 }
 
-initJobs((id) => showJob(id));
-initDetail((view) => setRunningTasks(view?.attempts));
+// Views subscribe before the first job or selection arrives.
+initJobs();
+initDetail();
+initResults();
+initCluster();
 initLogs();
+onJobChange(jobSeen);
+initSelection();
 initUploads((id, name) => {
   if (!jobData(id)) {
     upsertJob({ id, name, state: 'queued', phase: 'queued', done: 0, total: 0, msg: 'accepted' });
   }
-  selectJob(id);
+  chooseJob(id);
 });
 connect();

@@ -1,8 +1,9 @@
 // Histograms and CDFs on a canvas: bars for the 256 bins, a line for the cumulative share.
+// On a log scale (log(1 + count)) one dominant bin no longer flattens all the others.
 
 export const COLOURS = { background: '#101826', grid: '#2a3a52', bars: '#5aa2ff', cdf: '#ffa630' };
 
-export function drawHistogram(canvas, counts, cdf) {
+export function drawHistogram(canvas, counts, cdf, { log = false } = {}) {
   const ratio = window.devicePixelRatio || 1;
   const cssWidth = canvas.clientWidth || canvas.width;
   const cssHeight = canvas.clientHeight || canvas.height;
@@ -25,14 +26,15 @@ export function drawHistogram(canvas, counts, cdf) {
     ctx.stroke();
   }
   const bins = counts.length;
-  const max = Math.max(1, ...counts);
+  const scale = log ? (n) => Math.log1p(n) : (n) => n;
+  const max = scale(Math.max(1, ...counts));
   const plotW = w - 2 * pad;
   const plotH = h - 2 * pad;
   const barW = plotW / bins;
   ctx.fillStyle = COLOURS.bars;
   for (let i = 0; i < bins; i++) {
     if (!counts[i]) continue;
-    const bh = Math.max(1, (counts[i] / max) * plotH);
+    const bh = Math.max(1, (scale(counts[i]) / max) * plotH);
     ctx.fillRect(pad + i * barW, h - pad - bh, Math.max(1, barW), bh);
   }
   ctx.strokeStyle = COLOURS.cdf;
@@ -45,4 +47,5 @@ export function drawHistogram(canvas, counts, cdf) {
     else ctx.lineTo(x, y);
   }
   ctx.stroke();
+  canvas.dataset.scale = log ? 'log' : 'linear';
 }

@@ -1,68 +1,66 @@
-// The selected job: facts, error, before/after previews, histograms and the task timeline.
-// Details come from GET /api/jobs/<id> (attempts are read live while the job runs).
-import { apiFetch, withToken } from './auth.js';
-import { drawHistogram } from './charts.js';
-import {
-  $,
-  el,
-  formatBytes,
-  formatDuration,
-  isActive,
-  PHASE_LABELS,
-  sameOriginUrl,
-} from './dom.js';
-import { elapsedMs, jobData, upsertJob } from './jobs.js';
+// The selected job: facts, error and a link of its own, drawn from the page's job state on
+// every change (so it always agrees with the list), plus what only GET /api/jobs/<id> has:
+// the task attempts (read live while the job runs) and which results exist yet.
+import { apiFetch } from './auth.js';
+import { $, el, formatBytes, formatDuration, isActive, PHASE_LABELS } from './dom.js';
+import { showResults } from './results.js';
+import { jobLink, onSelect, selectedJob } from './selection.js';
+import { elapsedMs, jobData, onJobChange, phaseElapsedMs, upsertJob } from './store.js';
 import { renderTimeline } from './timeline.js';
 
-let current = null;
 let fetching = false;
 let lastFetch = 0;
 let again = false;
-/** The job whose results are on screen, so previews and charts load once per job. */
-let resultsFor = null;
-let onDetails = () => {};
+/** True while a fetched view is merged: that change must not trigger another fetch. */
+let merging = false;
 
-export function initDetail(detailsHandler) {
-  onDetails = detailsHandler;
-  // Timelines of running jobs move even between events (claims, a lost pod).
+export function initDetail() {
+  onSelect((id) => {
+    $('detail-empty').hidden = Boolean(id);
+    $('detail-body').hidden = !id;
+    render(jobData(id), id);
+    void refresh(true);
+  });
+  onJobChange((data) => {
+    if (data.id !== selectedJob()) return;
+    render(data, data.id);
+    // Re-read the details at most about once a second; at once when the job has ended.
+    if (!merging) void refresh(!isActive(data.state));
+  });
+  // Timelines and elapsed times of running jobs move even between events.
   window.setInterval(() => {
-    const d = current && jobData(current);
+    const d = jobData(selectedJob());
     if (d && isActive(d.state)) void refresh();
   }, 2000);
-  window.addEventListener('resize', () => {
-    if (resultsFor) void loadStats(resultsFor);
-  });
-}
-
-export function showJob(id) {
-  current = id;
-  resultsFor = null;
-  $('results').hidden = true;
-  $('detail-empty').hidden = Boolean(id);
-  $('detail-body').hidden = !id;
-  if (id) render(jobData(id));
-  void refresh(true);
-}
-
-/** A job_status event for the shown job: re-read its details, at most about once a second. */
-export function jobChanged(id) {
-  if (id === current) void refresh(!isActive(jobData(id)?.state));
+  window.setInterval(() => {
+    const d = jobData(selectedJob());
+    if (d && isActive(d.state)) render(d, d.id);
+  }, 1000);
 }
 
 async function refresh(force = false) {
-  if (!current) return;
+  const id = selectedJob();
+  if (!id) return;
   if (fetching || (!force && Date.now() - lastFetch < 800)) {
     again = true;
     return;
   }
   fetching = true;
-  const id = current;
   try {
     const res = await apiFetch(`/api/jobs/${encodeURIComponent(id)}`, { cache: 'no-store' });
-    if (res.ok && id === current) {
-      const view = upsertJob(await res.json());
-      render(view);
-      onDetails(view);
+    if (res.ok) {
+      const view = await res.json();
+      // Merged into the one job state, which redraws the list and this detail.
+      merging = true;
+      try {
+        upsertJob(view);
+      } finally {
+        merging = false;
+      }
+    } else if (res.status === 404 && id === selectedJob() && !jobData(id)) {
+      $('detail-title').textContent = `Job ${id}`;
+      $('detail-error').hidden = false;
+      $('detail-error').textContent = `There is no job ${id} (it may have been pruned).`;
     }
   } catch {
     // The master is changing: the next event or tick retries.
@@ -76,11 +74,19 @@ async function refresh(force = false) {
   }
 }
 
-function render(d) {
-  if (!d) return;
+function render(d, id) {
+  const link = $('detail-link');
+  link.hidden = !id;
+  if (id) link.href = jobLink(id);
+  if (!d) {
+    $('detail-title').textContent = id ? `Job ${id}` : 'Job';
+    $('detail-facts').replaceChildren();
+    return;
+  }
   $('detail-title').textContent = d.name ? `Job: ${d.name}` : `Job ${d.id}`;
+  $('detail-body').dataset.state = d.state || '';
   const facts = [
-    ['State', PHASE_LABELS[d.state] || d.state],
+    ['State', stateText(d)],
     ['Job id', d.id],
     ['Elapsed', formatDuration(elapsedMs(d) ?? NaN)],
   ];
@@ -101,49 +107,29 @@ function render(d) {
   }
   if (Array.isArray(d.masters) && d.masters.length) facts.push(['Masters', d.masters.join(' → ')]);
   $('detail-facts').replaceChildren(
-    ...facts.flatMap(([k, v]) => [el('dt', '', k), el('dd', '', v)]),
+    ...facts.flatMap(([k, v]) => {
+      const dd = el('dd', '', v);
+      if (k === 'State') dd.id = 'detail-state';
+      return [el('dt', '', k), dd];
+    }),
   );
   const error = $('detail-error');
   error.hidden = d.state !== 'failed';
   error.textContent = d.state === 'failed' ? d.error || d.msg || 'The job failed.' : '';
-  if (d.state === 'done' && resultsFor !== d.id) showResults(d);
-  if (Array.isArray(d.attempts)) renderTimeline(d.attempts, d.masters);
+  showResults(d);
+  if (Array.isArray(d.attempts)) renderTimeline(d.attempts, d.masters, d);
 }
 
-function showResults(d) {
-  resultsFor = d.id;
-  $('results').hidden = false;
-  const base = `/api/jobs/${encodeURIComponent(d.id)}`;
-  loadImage($('preview-in'), `${base}/preview/in`, d.id);
-  loadImage($('preview-out'), `${base}/preview/out`, d.id);
-  const link = $('download');
-  const href = d.url ? sameOriginUrl(d.url) : null;
-  link.hidden = !href;
-  if (href) link.href = withToken(href);
-  void loadStats(d.id);
-}
-
-/** A preview may still be being written when the page asks: retry a few times. */
-function loadImage(img, url, id, tries = 0) {
-  img.onerror = () => {
-    if (resultsFor === id && tries < 8) {
-      window.setTimeout(() => loadImage(img, url, id, tries + 1), 750);
-    }
-  };
-  img.onload = () => img.classList.add('loaded');
-  img.classList.remove('loaded');
-  img.src = withToken(tries ? `${url}?try=${tries}` : url);
-}
-
-async function loadStats(id, tries = 0) {
-  try {
-    const res = await apiFetch(`/api/jobs/${encodeURIComponent(id)}/stats`);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const stats = await res.json();
-    if (resultsFor !== id) return;
-    drawHistogram($('hist-in'), stats.input, stats.inputCdf);
-    drawHistogram($('hist-out'), stats.output, stats.outputCdf);
-  } catch {
-    if (resultsFor === id && tries < 8) window.setTimeout(() => void loadStats(id, tries + 1), 750);
+/** The state as the list shows it, with the task counts or, while stitching, for how long. */
+function stateText(d) {
+  const label = PHASE_LABELS[d.state] || d.state || '';
+  const total = Number(d.total) || 0;
+  if ((d.state === 'mapping' || d.state === 'equalizing') && total > 0) {
+    return `${label} (${Number(d.done) || 0}/${total} tasks)`;
   }
+  if (d.state === 'stitching') {
+    const ms = phaseElapsedMs(d);
+    return ms === null ? `${label} (running)` : `${label} (running for ${formatDuration(ms)})`;
+  }
+  return label;
 }

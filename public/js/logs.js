@@ -1,9 +1,15 @@
 // Live pod logs: one terminal per pod fed by node_log events. Each keeps the last MAX_LINES
 // lines, stops following the end while the reader scrolls up, and hides lines the filter
 // does not match. JSON log lines are shown as `time level msg key=value…`.
+// Only the reader pauses a terminal: a scroll event counts only right after a wheel, touch,
+// key or pointer press on it. The page's own scrolling (following the end, dropping old lines
+// during a burst) fires scroll events too, and those never pause it.
 import { $, el } from './dom.js';
 
 const MAX_LINES = 500;
+/** A scroll event this soon after the reader's wheel, touch or key is theirs. */
+const USER_SCROLL_MS = 600;
+const SCROLL_KEYS = new Set(['ArrowUp', 'ArrowDown', 'PageUp', 'PageDown', 'Home', 'End', ' ']);
 /** pod → { box, body, count, resume, lines: [{node, text}], seen: Set, paused } */
 const terminals = new Map();
 let filter = '';
@@ -104,14 +110,36 @@ function terminal(pod) {
   body.setAttribute('aria-label', `Log lines of ${pod}`);
   box.append(head, body);
   t = { box, body, count, resume, lines: [], seen: new Set(), paused: false };
-  // Scrolling away from the end pauses following; scrolling back (or the button) resumes.
+  // The reader scrolling away from the end pauses following; back to the end (or the button)
+  // resumes.
+  let userUntil = 0;
+  let pressed = false;
+  const byUser = () => {
+    userUntil = Date.now() + USER_SCROLL_MS;
+  };
+  body.addEventListener('wheel', byUser, { passive: true });
+  body.addEventListener('touchmove', byUser, { passive: true });
+  body.addEventListener('keydown', (event) => {
+    if (SCROLL_KEYS.has(event.key)) byUser();
+  });
+  // A press on the scrollbar (or a drag-select) scrolls for as long as it is held.
+  body.addEventListener('pointerdown', () => {
+    pressed = true;
+  });
+  window.addEventListener('pointerup', () => {
+    if (pressed) byUser();
+    pressed = false;
+  });
   body.addEventListener('scroll', () => {
+    if (!pressed && Date.now() > userUntil) return;
     const atEnd = body.scrollHeight - body.scrollTop - body.clientHeight < 8;
     t.paused = !atEnd;
-    if (atEnd) t.resume.hidden = true;
+    t.box.dataset.paused = String(t.paused);
+    t.resume.hidden = !t.paused;
   });
   resume.addEventListener('click', () => {
     t.paused = false;
+    t.box.dataset.paused = 'false';
     resume.hidden = true;
     body.scrollTop = body.scrollHeight;
   });

@@ -2,10 +2,12 @@ import { Router } from 'express';
 // Job ids are server-made; anything else is not worth a ZooKeeper read.
 import { JOB_ID } from '../jobs/paths.js';
 import type { WebDeps } from './deps.js';
+import { artifactPresence } from './artifact-presence.js';
+import { clusterView } from './cluster-view.js';
 import { HttpError } from './http-errors.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
 
-/** The JSON API the page and scripts read: jobs and the cluster view. */
+/** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
 export function apiRouter(deps: WebDeps): Router {
   const router = Router();
   router.use((_req, res, next) => {
@@ -19,11 +21,13 @@ export function apiRouter(deps: WebDeps): Router {
     const id = req.params.id;
     const job = JOB_ID.test(id) ? await deps.jobs.get(id) : null;
     if (!job) throw new HttpError(404, `There is no job with id ${JSON.stringify(id)}.`);
-    res.json(job);
+    // The page shows previews and histograms as soon as they exist, not only once done.
+    res.json({ ...job, artifacts: await artifactPresence(deps.sharedDir, job.id) });
   });
   router.use(jobArtifactsRouter(deps.sharedDir));
-  router.get('/cluster', (_req, res) => {
-    res.json(deps.cluster());
+  const cluster = clusterView(deps);
+  router.get('/cluster', async (_req, res) => {
+    res.json(await cluster());
   });
   return router;
 }

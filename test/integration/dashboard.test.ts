@@ -2,22 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import type { JobStatusEvent } from '../../src/jobs/types.js';
 import type { ClusterSnapshot, NodeLogEvent } from '../../src/web/deps.js';
+import { launchChromium } from '../support/browser.js';
 import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
 import { lowContrastImage, writeImage } from '../support/images.js';
 import { REPO_ROOT } from '../support/paths.js';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 /**
  * Browser globals as used inside page.evaluate callbacks, which run in the page: the tests
  * compile without the DOM library, so only what they touch is declared.
@@ -95,7 +88,7 @@ describe('the dashboard in a real Chromium against a real cluster', { timeout: 1
     const image = lowContrastImage(3600, 2700, 3, 8, 7);
     const [cluster, launched] = await Promise.all([
       startTestCluster({ pods: 4 }),
-      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+      launchChromium(),
     ]);
     tc = cluster;
     browser = launched;
