@@ -100,3 +100,13 @@ export interface SubmitRequest {
   originalName: string;
   options: JobOptions;
 }
+
+/** The master's job service; only called while this pod is master. */
+export interface JobsApi {
+  /** Validates (before anything is created) and queues; rejects with a HisteqError sentence. */
+  submit(request: SubmitRequest): Promise<{ id: string }>;
+  list(): Promise<JobView[]>;
+  get(id: string): Promise<JobView | null>;
+  /** The latest job_status of every active or recent job, for a client that connects late. */
+  latest(): JobStatusEvent[];
+}

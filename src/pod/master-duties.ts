@@ -1,8 +1,8 @@
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { LeaderElection, Membership } from '../coordination/index.js';
-import type { JobOrchestrator } from '../jobs/orchestrator.js';
-import type { TaskWorker } from '../jobs/task-worker.js';
+import type { JobOrchestrator } from '../jobs/master/orchestrator.js';
+import type { TaskWorker } from '../jobs/worker/task-worker.js';
 import type { MasterLabel } from './master-label.js';
 import type { PodLogs } from './pod-logs.js';
 

@@ -8,11 +8,11 @@ import { LeaderElection, Membership, TaskClaims, ZkSession } from '../coordinati
 import { FaultInjector } from '../jobs/fault-injection.js';
 import { JobStore } from '../jobs/job-store.js';
 import { ParamsWatcher } from '../jobs/mapreduce-params.js';
-import { withLiveAttempts } from '../jobs/live-view.js';
-import { JobOrchestrator } from '../jobs/orchestrator.js';
+import { withLiveAttempts } from '../jobs/master/live-view.js';
+import { JobOrchestrator } from '../jobs/master/orchestrator.js';
 import { JOBS_PATH, PARAMS_PATH, sharedLayout } from '../jobs/paths.js';
-import { TaskExecutor } from '../jobs/task-executor.js';
-import { TaskWorker } from '../jobs/task-worker.js';
+import { TaskExecutor } from '../jobs/worker/task-executor.js';
+import { TaskWorker } from '../jobs/worker/task-worker.js';
 import { loadSharp } from '../imaging/codec.js';
 import { ImagePool } from '../pool/image-pool.js';
 import type { WebEvents } from '../web/deps.js';

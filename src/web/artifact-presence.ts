@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { previewName, statsName } from '../jobs/job-previews.js';
+import { previewName, statsName } from '../jobs/master/job-previews.js';
 
 /** Which of a job's dashboard files exist yet (they appear during equalizing, before `done`). */
 export interface ArtifactPresence {

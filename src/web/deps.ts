@@ -1,6 +1,7 @@
+import type { JobsApi } from '../jobs/types.js';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
-import type { JobStatusEvent, JobView, SubmitRequest } from '../jobs/types.js';
+import type { JobStatusEvent } from '../jobs/types.js';
 
 /** One pod as the cluster view shows it (from `/nodes/<pod>` plus what the master knows). */
 export interface PodView {
@@ -39,16 +40,6 @@ export interface WebEvents {
   cluster: [ClusterSnapshot];
   cluster_alert: [ClusterAlert];
   node_log: [NodeLogEvent];
-}
-
-/** The master's job service; only called while this pod is master. */
-export interface JobsApi {
-  /** Validates (before anything is created) and queues; rejects with a HisteqError sentence. */
-  submit(request: SubmitRequest): Promise<{ id: string }>;
-  list(): Promise<JobView[]>;
-  get(id: string): Promise<JobView | null>;
-  /** The latest job_status of every active or recent job, for a client that connects late. */
-  latest(): JobStatusEvent[];
 }
 
 export interface RoleView {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Router, type Response } from 'express';
-import { previewName, statsName } from '../jobs/job-previews.js';
+import { previewName, statsName } from '../jobs/master/job-previews.js';
 import { JOB_ID } from '../jobs/paths.js';
 import { resolveInside, sendInside } from './download.js';
 import { HttpError } from './http-errors.js';

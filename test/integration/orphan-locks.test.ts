@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ZkSession } from '../../src/coordination/index.js';
 import type { ZookeeperServer } from '../../src/local/zookeeper-server.js';
-import { releaseOrphanLocks } from '../../src/jobs/orphan-locks.js';
+import { releaseOrphanLocks } from '../../src/jobs/worker/orphan-locks.js';
 import { Cleanup, openSession, startServer } from '../support/zk.js';
 
 const cleanup = new Cleanup();

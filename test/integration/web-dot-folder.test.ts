@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { previewName, statsName } from '../../src/jobs/job-previews.js';
+import { previewName, statsName } from '../../src/jobs/master/job-previews.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { startWebHarness, type WebHarness } from '../support/web-harness.js';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../src/common/log.js';
 import type { JobStatusEvent, JobView, SubmitRequest } from '../../src/jobs/types.js';
-import type { ClusterSnapshot, JobsApi, RoleView, WebDeps, WebEvents } from '../../src/web/deps.js';
+import type { JobsApi } from '../../src/jobs/types.js';
+import type { ClusterSnapshot, RoleView, WebDeps, WebEvents } from '../../src/web/deps.js';
 import { createWebServer, type WebServer } from '../../src/web/server.js';
 import { testLogger } from './zk.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jobStats } from '../../src/jobs/job-stats.js';
+import { jobStats } from '../../src/jobs/master/job-stats.js';
 
 describe('jobStats', () => {
   it('moves the input counts through the LUT and accumulates both CDFs', () => {

@@ -8,7 +8,7 @@ import { computeHistogram } from '../../src/imaging/histogram.js';
 import { buildLuts } from '../../src/imaging/lut.js';
 import { planPreview } from '../../src/imaging/preview.js';
 import { samplesOf, type PixelLayout } from '../../src/imaging/types.js';
-import { previewName, writePreviews } from '../../src/jobs/job-previews.js';
+import { previewName, writePreviews } from '../../src/jobs/master/job-previews.js';
 import { sharedLayout } from '../../src/jobs/paths.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { captureLogger } from '../support/capture-logger.js';

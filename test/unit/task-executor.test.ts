@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sharedLayout } from '../../src/jobs/paths.js';
-import { TaskExecutor } from '../../src/jobs/task-executor.js';
+import { TaskExecutor } from '../../src/jobs/worker/task-executor.js';
 import type { TaskPayload } from '../../src/jobs/task-spec.js';
 import { ImagePool } from '../../src/pool/image-pool.js';
 import { sha256 } from '../../src/pool/strip-io.js';

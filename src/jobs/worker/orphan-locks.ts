@@ -1,4 +1,4 @@
-import { isZkError, type ZkSession } from '../coordination/index.js';
+import { isZkError, type ZkSession } from '../../coordination/index.js';
 
 /**
  * Removes task locks that our current session holds although this pod is not running the task.

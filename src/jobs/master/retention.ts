@@ -1,10 +1,10 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
-import type { ZkSession } from '../coordination/index.js';
-import type { JobStore } from './job-store.js';
-import { TASK_KINDS, tasksPath, type SharedLayout } from './paths.js';
+import { errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { ZkSession } from '../../coordination/index.js';
+import type { JobStore } from '../job-store.js';
+import { TASK_KINDS, tasksPath, type SharedLayout } from '../paths.js';
 import { removePhaseTasks } from './phase-tasks.js';
 
 export interface RetentionOptions {

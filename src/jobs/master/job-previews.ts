@@ -1,14 +1,14 @@
 import { access, mkdir } from 'node:fs/promises';
-import { errorMessage } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
-import { encodePreview } from '../imaging/codec.js';
-import { planPreview, toEightBit } from '../imaging/preview.js';
-import type { ColourMode, Lut } from '../imaging/types.js';
-import type { ImagePool } from '../pool/image-pool.js';
-import type { StripRef } from '../pool/protocol.js';
-import { writeHashedFileAtomic } from '../pool/strip-io.js';
+import { errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { encodePreview } from '../../imaging/codec.js';
+import { planPreview, toEightBit } from '../../imaging/preview.js';
+import type { ColourMode, Lut } from '../../imaging/types.js';
+import type { ImagePool } from '../../pool/image-pool.js';
+import type { StripRef } from '../../pool/protocol.js';
+import { writeHashedFileAtomic } from '../../pool/strip-io.js';
 import type { JobStats } from './job-stats.js';
-import type { SharedLayout } from './paths.js';
+import type { SharedLayout } from '../paths.js';
 
 /** Longest side of a preview: enough for a side-by-side view, small enough to load at once. */
 export const PREVIEW_MAX_SIDE = 1024;

@@ -1,11 +1,12 @@
-import { open, readFile, stat } from 'node:fs/promises';
-import type { TaskResult } from '../coordination/index.js';
-import type { Lut, PixelLayout } from '../imaging/types.js';
-import type { ImagePool } from '../pool/image-pool.js';
-import { sha256, writeHashedFileAtomic } from '../pool/strip-io.js';
-import { FaultInjector } from './fault-injection.js';
-import type { SharedLayout } from './paths.js';
-import type { TaskPayload } from './task-spec.js';
+import { open, stat } from 'node:fs/promises';
+import type { TaskResult } from '../../coordination/index.js';
+import type { Lut, PixelLayout } from '../../imaging/types.js';
+import type { ImagePool } from '../../pool/image-pool.js';
+import { writeHashedFileAtomic } from '../../pool/strip-io.js';
+import { readLut } from '../task-files.js';
+import { FaultInjector } from '../fault-injection.js';
+import type { SharedLayout } from '../paths.js';
+import type { TaskPayload } from '../task-spec.js';
 
 const LUT_CACHE_SIZE = 4;
 
@@ -84,19 +85,4 @@ async function tear(path: string, offset: number): Promise<void> {
   } finally {
     await file.close();
   }
-}
-
-export async function readLut(path: string, layout: PixelLayout): Promise<Lut> {
-  const data = await readFile(path);
-  const copy = new Uint8Array(data).buffer;
-  return layout.depth === 16 ? new Uint16Array(copy) : new Uint8Array(copy);
-}
-
-/** Reads a task's histogram file and checks it against the checksum its `done` record holds. */
-export async function readHistogram(path: string, checksum: string): Promise<Uint32Array> {
-  const data = await readFile(path);
-  if (sha256(data) !== checksum) {
-    throw new Error(`histogram ${path} does not match its recorded checksum`);
-  }
-  return new Uint32Array(new Uint8Array(data).buffer);
 }

@@ -1,9 +1,9 @@
-import type { Logger } from '../common/log.js';
-import { errorMessage } from '../common/errors.js';
-import type { TaskClaims } from '../coordination/index.js';
-import { tasksPath, type TaskKind } from './paths.js';
-import type { TaskBoards } from './shared-boards.js';
-import type { TaskStatus } from './task-board.js';
+import type { Logger } from '../../common/log.js';
+import { errorMessage } from '../../common/errors.js';
+import type { TaskClaims } from '../../coordination/index.js';
+import { tasksPath, type TaskKind } from '../paths.js';
+import type { TaskBoards } from '../shared-boards.js';
+import type { TaskStatus } from '../task-board.js';
 
 export type PhaseOutcome = { ok: true } | { ok: false; failedIndex: number };
 

@@ -1,11 +1,11 @@
-import { isZkError, type ZkOp, type ZkSession } from '../coordination/index.js';
-import type { StripRef } from '../pool/protocol.js';
-import { jobFiles } from './job-files.js';
-import { stripRefs } from './plan.js';
-import { storageFor, type StripOutput } from './storage/job-storage.js';
-import { tasksPath, taskPath, type SharedLayout, type TaskKind } from './paths.js';
-import type { TaskPayload } from './task-spec.js';
-import type { JobRecord } from './types.js';
+import { isZkError, type ZkOp, type ZkSession } from '../../coordination/index.js';
+import type { StripRef } from '../../pool/protocol.js';
+import { jobFiles } from '../job-files.js';
+import { stripRefs } from '../plan.js';
+import { storageFor, type StripOutput } from '../storage/job-storage.js';
+import { tasksPath, taskPath, type SharedLayout, type TaskKind } from '../paths.js';
+import type { TaskPayload } from '../task-spec.js';
+import type { JobRecord } from '../types.js';
 
 /**
  * The payloads of one phase's tasks: one per strip of the job's source. Equalize payloads need

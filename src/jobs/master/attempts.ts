@@ -1,6 +1,6 @@
-import type { TaskClaims } from '../coordination/index.js';
-import { taskPath } from './paths.js';
-import type { JobRecord, TaskAttempt } from './types.js';
+import type { TaskClaims } from '../../coordination/index.js';
+import { taskPath } from '../paths.js';
+import type { JobRecord, TaskAttempt } from '../types.js';
 
 /**
  * Every attempt of every task of a job, from the tasks' claim histories and done/failed

@@ -1,13 +1,13 @@
-import type { DoneRecord, TaskSpec, ZkOp, ZkSession } from '../coordination/index.js';
-import { seededRandom } from '../common/random.js';
-import type { Lut } from '../imaging/types.js';
-import type { ImagePool } from '../pool/image-pool.js';
-import type { StripRef } from '../pool/protocol.js';
-import { taskPath, tasksPath, type SharedLayout, type TaskKind } from './paths.js';
+import type { DoneRecord, TaskSpec, ZkOp, ZkSession } from '../../coordination/index.js';
+import { seededRandom } from '../../common/random.js';
+import type { Lut } from '../../imaging/types.js';
+import type { ImagePool } from '../../pool/image-pool.js';
+import type { StripRef } from '../../pool/protocol.js';
+import { taskPath, tasksPath, type SharedLayout, type TaskKind } from '../paths.js';
 import { jobStrips } from './phase-tasks.js';
-import { stripRefs } from './plan.js';
-import { RERUN_PREFIX } from './task-board.js';
-import type { JobRecord } from './types.js';
+import { stripRefs } from '../plan.js';
+import { RERUN_PREFIX } from '../task-board.js';
+import type { JobRecord } from '../types.js';
 
 /** Rows recomputed per strip besides its first and last (where torn writes show first). */
 const SAMPLED_ROWS_PER_STRIP = 6;

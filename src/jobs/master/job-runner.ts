@@ -1,24 +1,24 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { errorCode, errorMessage } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
-import type { DoneRecord, TaskClaims, ZkSession } from '../coordination/index.js';
-import type { Lut } from '../imaging/types.js';
-import type { ImagePool } from '../pool/image-pool.js';
-import type { FaultInjector } from './fault-injection.js';
-import type { JobStore } from './job-store.js';
-import { jobPath, tasksPath, taskPath, type SharedLayout, type TaskKind } from './paths.js';
+import { errorCode, errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { DoneRecord, TaskClaims, ZkSession } from '../../coordination/index.js';
+import type { Lut } from '../../imaging/types.js';
+import type { ImagePool } from '../../pool/image-pool.js';
+import type { FaultInjector } from '../fault-injection.js';
+import type { JobStore } from '../job-store.js';
+import { jobPath, tasksPath, taskPath, type SharedLayout, type TaskKind } from '../paths.js';
 import { collectAttempts } from './attempts.js';
 import { writePreviews, writeStats } from './job-previews.js';
 import { jobStats } from './job-stats.js';
-import { jobFiles } from './job-files.js';
+import { jobFiles } from '../job-files.js';
 import { createTaskOps, jobStrips, removePhaseTasks } from './phase-tasks.js';
-import { storageFor, type JobStorage } from './storage/job-storage.js';
+import { storageFor, type JobStorage } from '../storage/job-storage.js';
 import { waitForPhase } from './phase-waiter.js';
 import { checkHistograms, checkResult, reopenOps, type StripProblem } from './result-check.js';
-import type { TaskBoards } from './shared-boards.js';
-import { readHistogram, readLut } from './task-executor.js';
-import { writeHashedFileAtomic } from '../pool/strip-io.js';
-import type { JobPhase, JobRecord, JobState } from './types.js';
+import type { TaskBoards } from '../shared-boards.js';
+import { readHistogram, readLut } from '../task-files.js';
+import { writeHashedFileAtomic } from '../../pool/strip-io.js';
+import type { JobPhase, JobRecord, JobState } from '../types.js';
 
 export interface JobRunnerDeps {
   session: ZkSession;

@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { errorCode, errorMessage } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
-import { failClaim } from '../coordination/claim-failure.js';
-import type { Claim, StopWatching, TaskClaims, ZkSession } from '../coordination/index.js';
-import type { FaultInjector } from './fault-injection.js';
-import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from './paths.js';
-import type { BoardHandle, TaskBoards } from './shared-boards.js';
+import { errorCode, errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { failClaim } from '../../coordination/claim-failure.js';
+import type { Claim, StopWatching, TaskClaims, ZkSession } from '../../coordination/index.js';
+import type { FaultInjector } from '../fault-injection.js';
+import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from '../paths.js';
+import type { BoardHandle, TaskBoards } from '../shared-boards.js';
 import type { TaskExecutor } from './task-executor.js';
 import { releaseOrphanLocks } from './orphan-locks.js';
-import { parsePayload } from './task-spec.js';
+import { parsePayload } from '../task-spec.js';
 
 export interface TaskWorkerOptions {
   session: ZkSession;

@@ -1,8 +1,7 @@
-import type { TaskClaims } from '../coordination/index.js';
-import type { JobsApi } from '../web/deps.js';
+import type { TaskClaims } from '../../coordination/index.js';
 import { collectAttempts } from './attempts.js';
-import type { JobStore } from './job-store.js';
-import { ACTIVE_STATES } from './types.js';
+import type { JobStore } from '../job-store.js';
+import { ACTIVE_STATES, type JobsApi } from '../types.js';
 
 /**
  * The job service as the web layer sees it, with one addition: `get` of a running job reads

@@ -1,26 +1,25 @@
-import { backoffDelay } from '../common/backoff.js';
+import { backoffDelay } from '../../common/backoff.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { errorMessage, HisteqError } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
-import { ensureRoom } from '../common/storage.js';
-import type { TaskClaims, ZkSession } from '../coordination/index.js';
-import { probeImage } from '../imaging/codec.js';
-import type { ImagePool } from '../pool/image-pool.js';
-import type { JobsApi } from '../web/deps.js';
+import { errorMessage, HisteqError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { ensureRoom } from '../../common/storage.js';
+import type { TaskClaims, ZkSession } from '../../coordination/index.js';
+import { probeImage } from '../../imaging/codec.js';
+import type { ImagePool } from '../../pool/image-pool.js';
 import { Admission, admissionOrder } from './admission.js';
-import type { FaultInjector } from './fault-injection.js';
-import type { JobStore } from './job-store.js';
+import type { FaultInjector } from '../fault-injection.js';
+import type { JobStore } from '../job-store.js';
 import { JobRunner } from './job-runner.js';
-import { displayName } from '../common/display-name.js';
-import { statusOf, viewOf } from './job-view.js';
-import type { ParamsWatcher } from './mapreduce-params.js';
-import { newJobId, type SharedLayout } from './paths.js';
-import { jobFiles } from './job-files.js';
-import type { TaskBoards } from './shared-boards.js';
-import { storageFor } from './storage/job-storage.js';
+import { displayName } from '../../common/display-name.js';
+import { statusOf, viewOf } from '../job-view.js';
+import type { ParamsWatcher } from '../mapreduce-params.js';
+import { newJobId, type SharedLayout } from '../paths.js';
+import { jobFiles } from '../job-files.js';
+import type { TaskBoards } from '../shared-boards.js';
+import { storageFor } from '../storage/job-storage.js';
 import { startRetention } from './retention.js';
 import {
   ACTIVE_STATES,
@@ -28,7 +27,8 @@ import {
   type JobStatusEvent,
   type JobView,
   type SubmitRequest,
-} from './types.js';
+  type JobsApi,
+} from '../types.js';
 
 export interface OrchestratorOptions {
   session: ZkSession;

@@ -1,4 +1,4 @@
-import { binsFor, type ColourMode, type Lut, type PixelLayout } from '../imaging/types.js';
+import { binsFor, type ColourMode, type Lut, type PixelLayout } from '../../imaging/types.js';
 
 /** Bins of the UI's histograms: 16-bit counts are folded into 256 so every job draws alike. */
 export const STATS_BINS = 256;
