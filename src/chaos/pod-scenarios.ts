@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { taskPath } from '../jobs/paths.js';
 import type { JobState } from '../jobs/types.js';
@@ -145,6 +147,40 @@ const masterKills: Scenario = {
   },
 };
 
+const masterKillPublished: Scenario = {
+  id: 'master-kill9-after-publish',
+  title: 'kill -9 the master after it published the result, before it marked the job done',
+  options: { env: { FAULT_INJECTION: faults({ delayMs: { published: 3000 } }) } },
+  async run(drill) {
+    const id = await drill.submit();
+    await waitForState(drill.admin, id, ['stitching'], 30_000);
+    const results = join(drill.sharedDir, 'results');
+    await until(
+      'the result published while the job is still stitching',
+      async () =>
+        (await readdir(results).catch(() => [] as string[])).some((n) => n.startsWith(id)),
+      20_000,
+    );
+    const master = await drill.master();
+    const killedAt = Date.now();
+    drill.cluster.killPod(master, 'SIGKILL');
+    const { ms } = await waitForNewMaster(
+      drill.cluster.registryPath,
+      drill.url,
+      master,
+      killedAt,
+      drill.sessionTimeoutMs + 10_000,
+    );
+    // The next master checks the published result again (taking it back first) and finishes.
+    await drill.expectDone(id, 60_000);
+    return {
+      outcome: 'done, exact; the next master re-checked the published result',
+      recoveryLabel: 'master failover',
+      recoveryMs: ms,
+    };
+  },
+};
+
 const masterTerm: Scenario = {
   id: 'master-sigterm',
   title: 'SIGTERM the master mid-job',
@@ -168,4 +204,10 @@ const masterTerm: Scenario = {
   },
 };
 
-export const POD_SCENARIOS: Scenario[] = [workerKill, workerTerm, masterKills, masterTerm];
+export const POD_SCENARIOS: Scenario[] = [
+  workerKill,
+  workerTerm,
+  masterKills,
+  masterKillPublished,
+  masterTerm,
+];

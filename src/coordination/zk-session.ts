@@ -56,12 +56,12 @@ export class ZkSession extends ZkSessionLifecycle {
   /** Requests sent to ZooKeeper by this process, by operation (for metrics and the bench). */
   readonly operations: Record<string, number> = {};
 
-  /** Connects (bounded by `connectTimeoutMs`, rejecting with ZK_TIMEOUT) and starts the watchdog. */
-  // ZK_AUTH: nodes we create are usable by our digest identity only; otherwise open.
+  /** ZK_AUTH: nodes we create are usable by our digest identity only; otherwise open. */
   get #acls(): ACL[] {
     return this.authenticated ? CREATOR_ACL : OPEN_ACL;
   }
 
+  /** Connects (bounded by `connectTimeoutMs`, rejecting with ZK_TIMEOUT) and starts the watchdog. */
   static async create(options: ZkSessionOptions): Promise<ZkSession> {
     const session = new ZkSession(options);
     await session.start();
@@ -220,7 +220,10 @@ export class ZkSession extends ZkSessionLifecycle {
     return watchChildren(this, path, onChange);
   }
 
-  /** Closes the session on the server, so its ephemeral nodes vanish at once. Idempotent. */
+  /**
+   * Runs one request on the current client: counted, refused at once while the session is
+   * closed or being renewed, and bounded by `opTimeoutMs`.
+   */
   #call<T>(
     op: string,
     path: string,

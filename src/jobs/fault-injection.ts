@@ -22,7 +22,8 @@ import type { TaskKind } from './paths.js';
  * ```
  * - `delayMs`: every attempt of a task kind (`histogram`, `equalize`), of one task
  *   (`<kind>/<index>`), or a master step (`split` after staging, `reduce` before the LUT,
- *   `stitch` before stitching) takes this much longer.
+ *   `stitch` before stitching, `published` after the result is in place and before `done`)
+ *   takes this much longer.
  * - `slowTask`: only the first attempt of that task sleeps `ms` before working (timeouts).
  * - `poisonTask`: every attempt of that task fails.
  * - `crashAfterOutputTask`: the first attempt writes its output, then its pod dies (SIGKILL)
@@ -46,7 +47,7 @@ export const faultSpecSchema = z
   .strict();
 
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
-export type MasterStep = 'split' | 'reduce' | 'stitch';
+export type MasterStep = 'split' | 'reduce' | 'stitch' | 'published';
 
 export class FaultInjector {
   readonly #spec: FaultSpec | null;

@@ -59,6 +59,14 @@ export class FrontDoor {
     });
     // Errors are answered per request in the callbacks; this catches anything left over.
     this.#proxy.on('error', (err) => this.#logger.debug({ err: err.message }, 'proxy error'));
+    // A master that dies in the middle of an answer (a download, say) closes its side without
+    // an error event, and http-proxy would leave the browser's response open forever: cut it,
+    // so the client sees the failure at once and can retry through the next master.
+    this.#proxy.on('proxyRes', (proxyRes, _req, res) => {
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete) res.destroy();
+      });
+    });
     this.#proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
       proxyReq.once('upgrade', (_res, upstream: Duplex) => {
         this.#upgraded.add(socket);

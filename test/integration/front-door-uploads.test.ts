@@ -13,7 +13,14 @@ import { testLogger } from '../support/zk.js';
  * body and then drops the connection, as a pod killed with SIGKILL does.
  */
 async function dyingMaster(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req) => {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET') {
+      // A download the master dies in the middle of: headers and a first part, then gone.
+      res.writeHead(200, { 'Content-Type': 'image/tiff', 'Content-Length': String(8 << 20) });
+      res.write(Buffer.alloc(1 << 20));
+      setTimeout(() => req.socket.destroy(), 50);
+      return;
+    }
     let seen = 0;
     req.on('data', (chunk: Buffer) => {
       seen += chunk.length;
@@ -32,7 +39,7 @@ async function dyingMaster(): Promise<{ url: string; close(): Promise<void> }> {
   };
 }
 
-describe('front door: an upload whose master dies', () => {
+describe('front door: a request whose master dies', () => {
   let dir: string;
   let master: Awaited<ReturnType<typeof dyingMaster>>;
   let door: FrontDoor;
@@ -75,5 +82,16 @@ describe('front door: an upload whose master dies', () => {
     assert.equal(res.status, 503);
     assert.match(body.error ?? '', /^The master pod-1 .* did not answer .*\.$/);
     assert.ok(Date.now() - started < 5_000, `answered after ${Date.now() - started} ms`);
+  });
+
+  it('a download cut off by the master ends in an error for the client, not a hang', async () => {
+    const res = await fetch(`${door.url}/download/x.tif`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(res.status, 200);
+    const started = Date.now();
+    await assert.rejects(res.arrayBuffer(), (err: Error) => {
+      assert.doesNotMatch(String(err), /timeout|aborted due to/i, 'ended by the door, not by us');
+      return true;
+    });
+    assert.ok(Date.now() - started < 5_000, `cut after ${Date.now() - started} ms`);
   });
 });

@@ -163,14 +163,17 @@ export class JobRunner {
     const dones = await this.#doneRecords(job, 'equalize');
     const files = jobFiles(this.#d.shared, job.id);
     const lut = await readLut(this.#d.shared.abs(files.lut), job.info.layout);
+    const name = this.#d.shared.resultName(job.id, job.info.format);
+    const resultPath = `${this.#d.shared.results}/${name}`;
+    await this.#storage(job).beforeCheck(resultPath);
     const checkStarted = performance.now();
     const problems = await checkResult(this.#d.pool, this.#d.shared, job, dones, lut);
     if (problems.length > 0) return this.#rerun(job, 'equalize', problems);
     const checkMs = Math.round(performance.now() - checkStarted);
     this.#log.info({ ms: checkMs, strips: dones.length }, 'result checked');
-    const name = this.#d.shared.resultName(job.id, job.info.format);
     await mkdir(this.#d.shared.results, { recursive: true });
-    await this.#storage(job).finish(this.#d.pool, dones, `${this.#d.shared.results}/${name}`);
+    await this.#storage(job).finish(this.#d.pool, dones, resultPath);
+    await this.#d.faults?.masterStep('published', job.id);
     // Previews before `done`, so a page that sees the job done can show them at once (a
     // resumed job makes them here; the LUT is on the shared volume).
     const previews = this.#previews ?? this.#writePreviews(job, lut);

@@ -28,6 +28,12 @@ export interface JobStorage {
   prepareSource(pool: ImagePool): Promise<void>;
   /** Before the equalize tasks: where each of the `strips` goes, by strip index. */
   prepareOutputs(strips: readonly StripRef[]): Promise<StripOutput[]>;
+  /**
+   * Before the check: the strips' bytes where the done records point. A master that died after
+   * finishing but before marking the job done may have moved them (raw in place: the container
+   * was renamed to the result); this puts them back so the check, and any re-run, find them.
+   */
+  beforeCheck(resultPath: string): Promise<void>;
   /** After every strip passed the check: the result at `resultPath` (absolute). */
   finish(pool: ImagePool, dones: readonly DoneRecord[], resultPath: string): Promise<void>;
 }

@@ -35,6 +35,14 @@ export class RawInPlace implements JobStorage {
 
   async prepareSource(): Promise<void> {}
 
+  async beforeCheck(resultPath: string): Promise<void> {
+    const container = this.#shared.abs(this.#container);
+    if (await exists(container)) return;
+    // Published by a master that died before `done`: take it back (atomic; nobody was told the
+    // job is done, so nobody downloads it), check it, and publish it again.
+    if (await exists(resultPath)) await rename(resultPath, container);
+  }
+
   async prepareOutputs(strips: readonly StripRef[]): Promise<StripOutput[]> {
     const pixelOffset = await createTiffContainer(
       this.#shared.abs(this.#container),
@@ -51,11 +59,14 @@ export class RawInPlace implements JobStorage {
     try {
       await rename(this.#shared.abs(this.#container), resultPath);
     } catch (err) {
-      const published = await stat(resultPath).then(
-        () => true,
-        () => false,
-      );
-      if (!published) throw err;
+      if (!(await exists(resultPath))) throw err;
     }
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

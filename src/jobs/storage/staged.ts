@@ -41,6 +41,9 @@ export class Staged implements JobStorage {
     if (!staged) await pool.stage(this.#shared.abs(this.#upload), this.#info, raw);
   }
 
+  /** Strip files stay where their tasks wrote them until the job's cleanup. */
+  async beforeCheck(): Promise<void> {}
+
   async prepareOutputs(strips: readonly StripRef[]): Promise<StripOutput[]> {
     return strips.map((_, i) => ({ path: this.#files.strip(i) }));
   }
