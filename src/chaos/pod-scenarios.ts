@@ -102,6 +102,21 @@ async function commits(drill: Drill, id: string, pods: string[]) {
   return lines.filter((l) => l.job === id && typeof l.state === 'string');
 }
 
+/** kill -9 the serving master; ms until another pod serves as master. */
+async function killMaster(drill: Drill): Promise<number> {
+  const master = await drill.master();
+  const killedAt = Date.now();
+  drill.cluster.killPod(master, 'SIGKILL');
+  const { ms } = await waitForNewMaster(
+    drill.cluster.registryPath,
+    drill.url,
+    master,
+    killedAt,
+    drill.sessionTimeoutMs + 10_000,
+  );
+  return ms;
+}
+
 const PHASES: JobState[] = ['queued', 'mapping', 'reducing', 'equalizing', 'stitching'];
 
 const masterKills: Scenario = {
@@ -120,16 +135,7 @@ const masterKills: Scenario = {
     let worst = 0;
     for (const phase of PHASES) {
       await waitForState(drill.admin, id, [phase], 30_000);
-      const master = await drill.master();
-      const killedAt = Date.now();
-      drill.cluster.killPod(master, 'SIGKILL');
-      const { ms } = await waitForNewMaster(
-        drill.cluster.registryPath,
-        drill.url,
-        master,
-        killedAt,
-        drill.sessionTimeoutMs + 10_000,
-      );
+      const ms = await killMaster(drill);
       check(ms <= drill.sessionTimeoutMs + 2_000, `failover in ${phase} took ${seconds(ms)}`);
       failovers.push(`${phase} ${seconds(ms)}`);
       worst = Math.max(worst, ms);
@@ -161,16 +167,7 @@ const masterKillPublished: Scenario = {
         (await readdir(results).catch(() => [] as string[])).some((n) => n.startsWith(id)),
       20_000,
     );
-    const master = await drill.master();
-    const killedAt = Date.now();
-    drill.cluster.killPod(master, 'SIGKILL');
-    const { ms } = await waitForNewMaster(
-      drill.cluster.registryPath,
-      drill.url,
-      master,
-      killedAt,
-      drill.sessionTimeoutMs + 10_000,
-    );
+    const ms = await killMaster(drill);
     // The next master checks the published result again (taking it back first) and finishes.
     await drill.expectDone(id, 60_000);
     return {

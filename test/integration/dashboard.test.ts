@@ -6,27 +6,13 @@ import type { Browser, Page } from 'playwright-core';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import type { JobStatusEvent } from '../../src/jobs/types.js';
 import type { ClusterSnapshot, NodeLogEvent } from '../../src/web/deps.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, type PageCanvas, type PageImage } from '../support/browser.js';
 import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
 import { lowContrastImage, writeImage } from '../support/images.js';
 import { REPO_ROOT } from '../support/paths.js';
 
-/**
- * Browser globals as used inside page.evaluate callbacks, which run in the page: the tests
- * compile without the DOM library, so only what they touch is declared.
- */
-interface PageCanvas {
-  width: number;
-  height: number;
-  getContext(kind: '2d'): {
-    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-  };
-}
-interface PageImage {
-  complete: boolean;
-  naturalWidth: number;
-  naturalHeight: number;
-}
+// Browser globals as used inside page.evaluate callbacks (the tests compile without the DOM
+// library): the element types come from the browser helper, the rest is declared here.
 declare const document: {
   getElementById(id: string): unknown;
   querySelector(selector: string): unknown;

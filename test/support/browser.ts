@@ -151,16 +151,17 @@ export async function writeArtifacts(
  * Browser globals as used inside page.evaluate callbacks, which run in the page: the tests
  * compile without the DOM library, so only what they touch is declared.
  */
-interface PageCanvas {
+export interface PageCanvas {
   width: number;
   height: number;
   getContext(kind: '2d'): {
     getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
   };
 }
-interface PageImage {
+export interface PageImage {
   complete: boolean;
   naturalWidth: number;
+  naturalHeight: number;
 }
 declare const document: { getElementById(id: string): unknown };
 
