@@ -19,24 +19,12 @@ export function phasePayloads(
 ): TaskPayload[] {
   const files = jobFiles(shared, job.id);
   return jobStrips(shared, job).map((ref, index) => {
-    if (kind === 'histogram') {
-      return {
-        kind,
-        job: job.id,
-        index,
-        source: ref,
-        mode: job.options.mode,
-        output: files.histogram(index),
-      };
-    }
+    const base = { kind, job: job.id, index, source: ref, mode: job.options.mode };
+    if (kind === 'histogram') return { ...base, output: files.histogram(index) };
     const out = outputs?.[index];
     if (!out) throw new Error(`no output planned for equalize task ${index} of job ${job.id}`);
     return {
-      kind,
-      job: job.id,
-      index,
-      source: ref,
-      mode: job.options.mode,
+      ...base,
       output: out.path,
       ...(out.offset !== undefined ? { outputOffset: out.offset } : {}),
       lut: files.lut,
