@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { io } from 'socket.io-client';
 import { loadConfig } from '../../src/config.js';
@@ -37,6 +39,8 @@ describe('MAX_ACTIVE_JOBS', () => {
     return ids.map((id) => all.find((j) => j.id === id)!);
   };
 
+  const stagedSource = (id: string) => join(tc.dir, 'shared', 'work', id, 'source.raw');
+
   it('defaults to 4', () => {
     assert.equal(loadConfig({}).maxActiveJobs, 4);
     assert.throws(() => loadConfig({ MAX_ACTIVE_JOBS: '0' }), /MAX_ACTIVE_JOBS/);
@@ -55,16 +59,21 @@ describe('MAX_ACTIVE_JOBS', () => {
       const [first, second] = [String(a.body.job_id), String(b.body.job_id)];
 
       let checks = 0;
+      let firstStaged = false;
       for (;;) {
         const [one, two] = await Promise.all([view(first), view(second)]);
         if (one.state === 'done') break;
+        firstStaged ||= existsSync(stagedSource(first));
         assert.notEqual(one.state, 'failed');
         assert.equal(two.state, 'queued', `second job started while the first was ${one.state}`);
         assert.equal(two.msg, 'waiting: 1 job ahead');
+        // Its decode is the runner's first step, under the limit: not done at upload time.
+        assert.equal(existsSync(stagedSource(second)), false, 'a waiting job was decoded');
         checks++;
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(checks > 5, 'the first job ran long enough to watch the queue');
+      assert.ok(firstStaged, 'the running job was decoded into its staged source');
       assert.equal((await waitForJob(tc.url, second)).state, 'done');
       assert.ok(
         events.some(

@@ -212,6 +212,20 @@ describe('the distributed pipeline on a 5-pod local cluster', () => {
     const uploads = await readdir(join(shared, 'uploads'));
     assert.equal(uploads.length, before.length, 'only accepted uploads are kept');
   });
+  it('an image whose rows are corrupt is accepted, then fails with the decoder’s sentence', async () => {
+    // The header is valid (the upload is answered at once); the rows are not there. The decode
+    // runs as the job's first step, so the job fails with a reason and keeps only its record.
+    const res = await uploadFile(tc.url, pngHeaderOnly(64, 64), 'rows-missing.png');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const id = String(res.body.job_id);
+    const job = await waitForJob(tc.url, id);
+    assert.equal(job.state, 'failed');
+    assert.match(String(job.error), /^The image data is corrupt \(.*\)\.$/);
+    assert.doesNotMatch(String(job.error), /\/tmp|at .*\.js/, 'no paths or stack traces');
+    await eventually('its work files to go', async () =>
+      (await readdir(join(tc.dir, 'shared', 'work'))).every((name) => name !== id),
+    );
+  });
 });
 
 describe('too few pods', () => {

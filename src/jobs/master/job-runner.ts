@@ -96,7 +96,9 @@ export class JobRunner {
   /** queued → mapping: make the source readable (idempotent) and create the histogram tasks. */
   async #startMapping(job: JobRecord): Promise<void> {
     await mkdir(this.#d.shared.abs(jobFiles(this.#d.shared, job.id).dir), { recursive: true });
-    await this.#storage(job).prepareSource(this.#d.pool);
+    const storage = this.#storage(job);
+    if (storage.kind === 'staged') this.#d.onUpdate(job, 'decoding the image for its tasks');
+    await storage.prepareSource(this.#d.pool);
     await this.#d.faults?.masterStep('split', job.id);
     await this.#advance(job, 'mapping', 'splitting done; histogram tasks created', (next) =>
       createTaskOps(this.#d.shared, next, 'histogram'),

@@ -173,13 +173,12 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
         attempts: [],
         masters: [this.#o.pod],
       };
-      // Recorded (queued) before the long decode, so if this master dies while splitting, the
-      // next one finds the job and splits it again (JobRunner starts queued jobs from staging).
+      // The upload is answered once the job is recorded. Making its source readable (a full
+      // decode when staged) is the runner's first step, under MAX_ACTIVE_JOBS: a small file
+      // that decodes to a large image cannot make many decodes run at once, nor hold the
+      // upload request; corrupt image data then fails the job with the decoder's sentence.
       await this.#o.store.create(record);
       created = true;
-      // Making the source readable now (one decode when staged) refuses corrupt data before
-      // any task exists; a raw TIFF's pixels were checked to lie inside the file.
-      await storage.prepareSource(this.#o.pool);
       this.#remember(record, `accepted; splitting into ${record.tasks} strips`);
       this.#startRunner(id, signal, true, admissionOrder(record));
       return { id };
