@@ -3,6 +3,7 @@
 import { apiFetch, askToken, token } from './js/auth.js';
 import { initCluster, pollCluster, renderCluster, showAlert } from './js/cluster.js';
 import { initDetail } from './js/detail.js';
+import { initHealth, pollHealth } from './js/health.js';
 import { $ } from './js/dom.js';
 import { initJobs } from './js/jobs.js';
 import { appendLog, initLogs } from './js/logs.js';
@@ -23,7 +24,7 @@ async function refetch() {
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     for (const view of await res.json()) upsertJob(view);
     jobsListed();
-    await pollCluster();
+    await Promise.all([pollCluster(), pollHealth()]);
   } catch {
     // Between masters: the next (re)connect fetches again.
   }
@@ -73,6 +74,7 @@ initJobs();
 initDetail();
 initResults();
 initCluster();
+initHealth();
 initLogs();
 onJobChange(jobSeen);
 initSelection();

@@ -68,6 +68,7 @@ const schema = z.object({
       return /^\d+$/.test(v) ? Number(v) : v;
     }),
   METRICS_PORT: int(0, 65535).optional(),
+  HEALTH_SAMPLE_MS: int(100, 600_000).default(5_000),
   ALLOWED_ORIGINS: z
     .string()
     .optional()
@@ -165,6 +166,8 @@ export interface Config {
   trustProxy: boolean | number | string | undefined;
   /** When set, /metrics is served on this port only (open), not on PORT. */
   metricsPort: number | undefined;
+  /** HEALTH_SAMPLE_MS: how often the master samples every pod's health figures. */
+  healthSampleMs: number;
   /** Browser origins Socket.IO accepts; empty = the page's own host. */
   allowedOrigins: string[];
   /** When set, uploads, downloads, /api and Socket.IO require it (web/auth.ts). */
@@ -222,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
     metricsPort: e.METRICS_PORT,
+    healthSampleMs: e.HEALTH_SAMPLE_MS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     apiToken: e.API_TOKEN,
     minPods: e.MIN_PODS,

@@ -35,3 +35,8 @@ export function parsePayload(spec: Record<string, unknown>): TaskPayload {
   }
   return p as TaskPayload;
 }
+
+/** The pixels of the task's strip (for throughput figures). */
+export function pixelsOf(task: TaskPayload): number {
+  return task.source.layout.width * task.source.layout.height;
+}

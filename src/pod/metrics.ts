@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface MetricSources {
   isLeader: () => boolean;
   zkState: () => string;
-  pool: () => { threads: number; utilization: number; queued: number };
+  pool: () => { threads: number; utilization: number; queued: number; busy: number };
   /** ZooKeeper requests sent so far, by operation. */
   zkOperations: () => Record<string, number>;
   /** Jobs by state (only the master knows them; workers report none). */
@@ -46,6 +46,8 @@ export class PodMetrics {
   readonly registry = new Registry();
   readonly tasks: Counter<'kind' | 'outcome'>;
   readonly taskSeconds: Histogram<'kind'>;
+  /** Pixels of the strips of successful tasks, by kind: the throughput a pod contributed. */
+  readonly taskPixels: Counter<'kind'>;
   /** Sessions this pod lost (expired): load must never cause one. */
   readonly sessionsExpired: Counter;
 
@@ -74,6 +76,20 @@ export class PodMetrics {
       labelNames: ['kind'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
+    });
+    this.taskPixels = new Counter({
+      name: 'histeq_task_pixels_total',
+      help: 'Pixels of the strips of successful tasks on this pod, by kind.',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'histeq_pool_busy_threads',
+      help: 'Pool threads working on a request now.',
+      registers: [registry],
+      collect() {
+        this.set(sources.pool().busy);
+      },
     });
     new Gauge({
       name: 'histeq_leader',

@@ -7,7 +7,8 @@ import type { Config } from '../config.js';
 import { LeaderElection, Membership, TaskClaims, ZkSession } from '../coordination/index.js';
 import { FaultInjector } from '../jobs/fault-injection.js';
 import { JobStore } from '../jobs/job-store.js';
-import { ParamsWatcher } from '../jobs/mapreduce-params.js';
+import { ParamsWatcher, readTasksPerJob, writeTasksPerJob } from '../jobs/mapreduce-params.js';
+import { readPodFigures } from './pod-figures.js';
 import { withLiveAttempts } from '../jobs/master/live-view.js';
 import { JobOrchestrator } from '../jobs/master/orchestrator.js';
 import { JOBS_PATH, PARAMS_PATH, sharedLayout } from '../jobs/paths.js';
@@ -134,9 +135,11 @@ export class Pod {
     session.on('state', (state) => {
       if (state === 'expired') metrics.sessionsExpired.inc();
     });
-    worker.on('task', (kind, outcome, seconds) => {
+    worker.on('task', (kind, outcome, seconds, pixels) => {
       metrics.tasks.inc({ kind, outcome });
-      if (outcome === 'done') metrics.taskSeconds.observe({ kind }, seconds);
+      if (outcome !== 'done') return;
+      metrics.taskSeconds.observe({ kind }, seconds);
+      metrics.taskPixels.inc({ kind }, pixels);
     });
 
     const web = createWebServer({
@@ -171,6 +174,22 @@ export class Pod {
         }),
       metrics: () => metrics.render(),
       recentLogs: () => podLogs?.recent() ?? [],
+      figures: () =>
+        readPodFigures(config.pod, {
+          metrics,
+          zkState: () => session.state,
+          zkRoundTrip: async () => {
+            const started = performance.now();
+            await session.exists('/');
+            return performance.now() - started;
+          },
+          tasksPerJob: () => params.current.tasks_per_job,
+        }),
+      healthSampleMs: config.healthSampleMs,
+      settings: {
+        read: () => readTasksPerJob(session),
+        write: (value) => writeTasksPerJob(session, value),
+      },
     });
     const { port } = await web.listen(config.port, config.host);
     const url =

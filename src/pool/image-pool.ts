@@ -33,6 +33,8 @@ export interface PoolStats {
   utilization: number;
   completed: number;
   queued: number;
+  /** Threads working on a request now. */
+  busy: number;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
@@ -45,6 +47,7 @@ const WORKER_URL = new URL('./worker.js', import.meta.url).href;
  */
 export class ImagePool {
   readonly #pool: Piscina;
+  #inFlight = 0;
   #closed: Promise<void> | undefined;
 
   private constructor(options: ImagePoolOptions) {
@@ -107,6 +110,8 @@ export class ImagePool {
       utilization: this.#pool.utilization,
       completed: this.#pool.completed,
       queued: this.#pool.queueSize,
+      // Requests submitted and not settled, less those still waiting for a thread.
+      busy: Math.max(0, Math.min(this.#pool.threads.length, this.#inFlight - this.#pool.queueSize)),
     };
   }
 
@@ -121,6 +126,7 @@ export class ImagePool {
     request: Extract<PoolRequest, { kind: K }>,
     transferList?: ArrayBuffer[],
   ): Promise<PoolResults[K]> {
+    this.#inFlight++;
     try {
       return (await this.#pool.run(request, {
         name: request.kind,
@@ -129,6 +135,8 @@ export class ImagePool {
     } catch (err) {
       if (isPoolError(err)) throw new HisteqError(err.code as ErrorCode, err.message);
       throw err;
+    } finally {
+      this.#inFlight--;
     }
   }
 }

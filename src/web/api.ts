@@ -2,6 +2,8 @@ import { Router } from 'express';
 import type { WebDeps } from './deps.js';
 import { artifactPresence } from './artifact-presence.js';
 import { clusterView } from './cluster-view.js';
+import type { ClusterHistory } from './health/cluster-history.js';
+import { healthRouter } from './health/health-routes.js';
 import { HttpError } from './http-errors.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
 
@@ -9,7 +11,7 @@ import { jobArtifactsRouter } from './job-artifacts.js';
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 /** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
-export function apiRouter(deps: WebDeps): Router {
+export function apiRouter(deps: WebDeps, history: ClusterHistory): Router {
   const router = Router();
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -30,5 +32,6 @@ export function apiRouter(deps: WebDeps): Router {
   router.get('/cluster', async (_req, res) => {
     res.json(await cluster());
   });
+  router.use(healthRouter(deps, history));
   return router;
 }

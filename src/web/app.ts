@@ -5,6 +5,8 @@ import { apiRouter } from './api.js';
 import { requireToken } from './auth.js';
 import type { WebDeps } from './deps.js';
 import { downloadHandler } from './download.js';
+import type { ClusterHistory } from './health/cluster-history.js';
+import { figuresHandler } from './health/health-routes.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { masterOnly } from './master-gate.js';
 import { metricsHandler, probesRouter } from './probes.js';
@@ -22,7 +24,11 @@ const PREVIEW_PATH = /^\/jobs\/[^/]+\/preview\/[^/]+$/;
  * The express app: probes for every pod first, then the master-only gate, then the UI and API,
  * and JSON answers for unknown routes and errors.
  */
-export function createApp(deps: WebDeps, publicDir: string = PUBLIC_DIR): Express {
+export function createApp(
+  deps: WebDeps,
+  history: ClusterHistory,
+  publicDir: string = PUBLIC_DIR,
+): Express {
   const logger = deps.logger.child({ component: 'web' });
   const app = express();
   app.disable('x-powered-by');
@@ -37,6 +43,8 @@ export function createApp(deps: WebDeps, publicDir: string = PUBLIC_DIR): Expres
   // here, behind the token like the API, so the public port does not describe the cluster.
   if (deps.metricsPort === undefined)
     app.get('/metrics', requireToken(token), metricsHandler(deps));
+  // Every pod answers the master's health sampler, behind the token like /metrics.
+  app.get('/figures', requireToken(token), figuresHandler(deps));
   // Workers tell only token holders where the master is (master-gate.ts).
   app.use(masterOnly(deps));
   // The static UI stays open so a browser can load the page that asks for the token.
@@ -53,7 +61,7 @@ export function createApp(deps: WebDeps, publicDir: string = PUBLIC_DIR): Expres
     downloadHandler(deps.sharedDir),
   );
   app.use('/api', requireToken(token, { allowQuery: (path) => PREVIEW_PATH.test(path) }));
-  app.use('/api', apiRouter(deps));
+  app.use('/api', apiRouter(deps, history));
   app.use(express.static(publicDir, { dotfiles: 'ignore', index: 'index.html' }));
   app.use(notFound);
   app.use(errorHandler(logger));

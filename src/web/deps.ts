@@ -2,6 +2,7 @@ import type { JobsApi } from '../jobs/types.js';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
 import type { JobStatusEvent } from '../jobs/types.js';
+import type { PodFigures } from './health/figures.js';
 
 /** One pod as the cluster view shows it (from `/nodes/<pod>` plus what the master knows). */
 export interface PodView {
@@ -78,4 +79,16 @@ export interface WebDeps {
   metrics(): Promise<{ contentType: string; body: string }>;
   /** Recent `node_log` lines (master only), replayed to a browser that connects late. */
   recentLogs?(): NodeLogEvent[];
+  /** This pod's health figures (GET /figures; the master samples every pod's). */
+  figures?(): Promise<PodFigures>;
+  /** HEALTH_SAMPLE_MS: how often the master samples the pods' figures. Default 5 s. */
+  healthSampleMs?: number;
+  /** The live settings in /config/mapreduce_params (read and written on the master). */
+  settings?: ClusterSettings;
+}
+
+export interface ClusterSettings {
+  /** `tasksPerJob` null: unset (one task per pod that takes tasks). */
+  read(): Promise<{ tasksPerJob: number | null; version: number | null }>;
+  write(tasksPerJob: number | null): Promise<void>;
 }

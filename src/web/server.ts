@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, PUBLIC_DIR } from './app.js';
 import type { WebDeps } from './deps.js';
+import { ClusterHistory } from './health/cluster-history.js';
 import { createMetricsServer } from './metrics-server.js';
 import { applySecurityHeaders } from './security-headers.js';
 import { createSocketHub } from './socket-hub.js';
@@ -33,7 +34,15 @@ const REQUEST_TIMEOUT_MS = 60 * 60_000;
 
 /** Express and Socket.IO on one http server, so both sit behind the same Service port. */
 export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): WebServer {
-  const app = createApp(deps, options.publicDir ?? PUBLIC_DIR);
+  const history = new ClusterHistory({
+    pods: () => deps.cluster().pods,
+    self: deps.pod,
+    ownFigures: () => deps.figures?.() ?? Promise.reject(new Error('no figures')),
+    active: () => deps.role().isMaster,
+    token: deps.apiToken,
+    sampleMs: deps.healthSampleMs ?? 5_000,
+  });
+  const app = createApp(deps, history, options.publicDir ?? PUBLIC_DIR);
   const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
   const hub = createSocketHub(server, deps);
   // Socket.IO answers its own paths (the client script, polling, handshakes) before express
@@ -54,11 +63,13 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
           resolve((server.address() as AddressInfo).port);
         });
       });
+      history.start();
       if (!metrics || deps.metricsPort === undefined) return { port: bound };
       return { port: bound, metricsPort: (await metrics.listen(deps.metricsPort, host)).port };
     },
     close() {
       closing ??= (async () => {
+        history.stop();
         await hub.close();
         await metrics?.close();
         if (!server.listening) return;

@@ -8,7 +8,7 @@ import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from '../paths.js';
 import type { BoardHandle, TaskBoards } from '../shared-boards.js';
 import type { TaskExecutor } from './task-executor.js';
 import { releaseOrphanLocks } from './orphan-locks.js';
-import { parsePayload } from '../task-spec.js';
+import { parsePayload, pixelsOf } from '../task-spec.js';
 
 export interface TaskWorkerOptions {
   session: ZkSession;
@@ -29,7 +29,7 @@ export interface TaskWorkerEvents {
   /** The tasks this pod runs now changed (for the cluster view). */
   busy: [tasks: string[]];
   /** A task attempt ended on this pod (for metrics). */
-  task: [kind: TaskKind, outcome: 'done' | 'failed' | 'lost', seconds: number];
+  task: [kind: TaskKind, outcome: 'done' | 'failed' | 'lost', seconds: number, pixels: number];
 }
 
 const RETRY_ELSEWHERE_MS = 1500;
@@ -278,17 +278,18 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     log.info('task started');
     try {
       await this.#o.faults?.beforeTask(task.kind, task.index, claim.attempt);
-      const result = await this.#o.executor.run(parsePayload(claim.spec), claim.attempt);
+      const payload = parsePayload(claim.spec);
+      const result = await this.#o.executor.run(payload, claim.attempt);
       this.#o.faults?.afterOutput(task.kind, task.index, claim.attempt);
       await this.#o.claims.complete(claim, result);
       const ms = performance.now() - started;
       log.info({ ms: Math.round(ms) }, 'task done');
-      this.emit('task', task.kind, 'done', ms / 1000);
+      this.emit('task', task.kind, 'done', ms / 1000, pixelsOf(payload));
     } catch (err) {
       const message = errorMessage(err);
       const final = counted >= this.#o.maxAttempts;
       const outcome = errorCode(err) === 'LOST_CLAIM' ? 'lost' : 'failed';
-      this.emit('task', task.kind, outcome, (performance.now() - started) / 1000);
+      this.emit('task', task.kind, outcome, (performance.now() - started) / 1000, 0);
       this.#failedHere.set(task.path, Date.now());
       // Wake up again when this pod may take the retry itself (if nobody else did).
       setTimeout(() => this.#pump(), RETRY_ELSEWHERE_MS + 10).unref();

@@ -1,0 +1,117 @@
+// Cluster health over the last minutes: per-pod figures (tasks, threads, event loop, memory,
+// ZooKeeper), three sparklines drawn from the samples the master keeps, and the live
+// `tasks_per_job` setting with the value each pod has applied — so a change can be watched
+// converging across the pods.
+import { apiFetch } from './auth.js';
+import { drawSeries } from './charts.js';
+import { $, el, formatBytes, formatDuration } from './dom.js';
+
+const POLL_MS = 5000;
+
+export function initHealth() {
+  window.setInterval(() => {
+    if (document.visibilityState !== 'hidden') void pollHealth();
+  }, POLL_MS);
+  $('settings-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void saveSettings();
+  });
+}
+
+export async function pollHealth() {
+  try {
+    const [history, settings] = await Promise.all([
+      apiFetch('/api/cluster/history', { cache: 'no-store' }),
+      apiFetch('/api/settings', { cache: 'no-store' }),
+    ]);
+    if (history.ok) renderHistory(await history.json());
+    if (settings.ok) renderSettings(await settings.json());
+  } catch {
+    // Between masters: the next poll reads it again (a new master starts a new history).
+  }
+}
+
+function renderHistory(view) {
+  const series = view.series;
+  $('health-empty').hidden = series.at.length > 0;
+  const last = (values) => values.filter((v) => Number.isFinite(v)).at(-1);
+  drawSeries($('chart-throughput'), series.megapixelsPerSecond, { unit: ' MP/s' });
+  drawSeries($('chart-task-ms'), series.taskMeanMs, { unit: ' ms', digits: 0 });
+  drawSeries($('chart-loop'), series.eventLoopDelayMs, { unit: ' ms' });
+  const now = (id, v, unit, digits = 1) =>
+    ($(id).textContent = Number.isFinite(v) ? `now ${v.toFixed(digits)}${unit}` : '');
+  now('now-throughput', last(series.megapixelsPerSecond), ' MP/s');
+  now('now-task-ms', last(series.taskMeanMs), ' ms', 0);
+  now('now-loop', last(series.eventLoopDelayMs), ' ms');
+  $('pod-figures').tBodies[0].replaceChildren(...view.pods.map(figuresRow));
+}
+
+function figuresRow({ pod, figures: f, lastHeartbeatMsAgo }) {
+  const row = el('tr');
+  row.dataset.pod = pod;
+  if (!f) {
+    row.append(el('td', 'pod-name', pod), el('td', 'muted', 'did not answer the last sample'));
+    row.lastElementChild.colSpan = 8;
+    return row;
+  }
+  const zk =
+    f.zk.roundTripMs === null
+      ? `${f.zk.state}, no answer`
+      : `${f.zk.state}, ${f.zk.roundTripMs.toFixed(1)} ms`;
+  row.append(
+    el('td', 'pod-name', pod),
+    el('td', 'num', f.tasks.done),
+    el('td', 'num', f.tasks.failed),
+    el(
+      'td',
+      'num',
+      `${f.pool.busy} / ${f.pool.threads}${f.pool.queued ? ` (+${f.pool.queued} queued)` : ''}`,
+    ),
+    el('td', 'num', `${f.eventLoopDelayMs.toFixed(1)} ms`),
+    el('td', 'num', formatBytes(f.rssBytes)),
+    el('td', '', zk),
+    el(
+      'td',
+      '',
+      lastHeartbeatMsAgo === null ? 'never' : `${formatDuration(lastHeartbeatMsAgo)} ago`,
+    ),
+    el('td', 'num applied', f.tasksPerJob ?? 'one per pod'),
+  );
+  return row;
+}
+
+function renderSettings(settings) {
+  const input = $('tasks-per-job');
+  // Never overwrite what the user is typing.
+  if (document.activeElement !== input) input.value = settings.tasks_per_job ?? '';
+  const applied = settings.applied ?? [];
+  const agreeing = applied.filter((a) => a.tasks_per_job === settings.tasks_per_job).length;
+  $('settings-converged').textContent = applied.length
+    ? `${agreeing} of ${applied.length} pods have applied it`
+    : '';
+}
+
+async function saveSettings() {
+  const text = $('tasks-per-job').value.trim();
+  const status = $('settings-status');
+  status.textContent = 'Saving…';
+  try {
+    const res = await apiFetch('/api/settings', {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tasks_per_job: text === '' ? null : Number(text) }),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      status.textContent = body.error ?? `The setting was not saved (HTTP ${res.status}).`;
+      status.dataset.state = 'error';
+      return;
+    }
+    status.textContent = 'Saved; the pods apply it within moments.';
+    status.dataset.state = 'ok';
+    renderSettings(body);
+  } catch {
+    status.textContent = 'The cluster did not answer; please try again.';
+    status.dataset.state = 'error';
+  }
+}
