@@ -85,12 +85,8 @@ export function reflect101(p: number, length: number): number {
   return p;
 }
 
-/**
- * Checks the user's parameters against the image, one sentence per mistake (the first found).
- * OpenCV itself accepts more tiles than pixels (tiles of padding only); a grid like that has no
- * meaning, so it is refused here.
- */
-export function checkClaheParams(params: ClaheParams, layout: PixelLayout, mode: ColourMode): void {
+/** Checks the parameters on their own, one sentence per mistake (the first found). */
+export function checkGridParams(params: ClaheParams): void {
   const { clipLimit, tilesX, tilesY } = params;
   if (!Number.isFinite(clipLimit) || clipLimit <= 0) {
     throw new HisteqError(
@@ -109,6 +105,16 @@ export function checkClaheParams(params: ClaheParams, layout: PixelLayout, mode:
       );
     }
   }
+}
+
+/**
+ * Checks the user's parameters against the image, one sentence per mistake (the first found).
+ * OpenCV itself accepts more tiles than pixels (tiles of padding only); a grid like that has no
+ * meaning, so it is refused here.
+ */
+export function checkClaheParams(params: ClaheParams, layout: PixelLayout, mode: ColourMode): void {
+  checkGridParams(params);
+  const { tilesX, tilesY } = params;
   if (tilesX > layout.width || tilesY > layout.height) {
     throw new HisteqError(
       'BAD_INPUT',
@@ -129,4 +135,12 @@ export function parseTiles(text: string): { tilesX: number; tilesY: number } | n
   const match = /^\s*(\d{1,6})\s*[x×]\s*(\d{1,6})\s*$/i.exec(text);
   if (!match) return null;
   return { tilesX: Number(match[1]), tilesY: Number(match[2]) };
+}
+
+/** What a band's work needs besides its rows: the parameters, the whole image and its first row. */
+export interface ClaheBand {
+  params: ClaheParams;
+  image: PixelLayout;
+  /** The image row the band starts at. */
+  top: number;
 }
