@@ -31,7 +31,7 @@ export async function verifyStrip(req: VerifyRequest): Promise<VerifyResult> {
         const got = bytes.subarray((y - top) * row, (y - top + 1) * row);
         const column = firstDifference(got, expected);
         if (column >= 0) {
-          mismatch = `row ${y} differs from the source through the LUT (or CLAHE tables) at byte ${column}`;
+          mismatch = `row ${y} differs from the source through the ${req.clahe ? 'CLAHE tables' : 'LUT'} at byte ${column}`;
         }
       }
     });

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
-import { colourspaceFor, lowContrastImage, writeImage } from '../support/images.js';
-import { oracleClaheBatch, oracleEqualize, type RawImage } from '../support/oracle.js';
+import { decodeRaw, lowContrastImage, writeImage } from '../support/images.js';
+import { oracleClaheBatch, oracleEqualize } from '../support/oracle.js';
 import { CLI } from '../support/paths.js';
 
 const exec = promisify(execFile);
@@ -32,14 +31,7 @@ async function histeq(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-async function readRaw(path: string, like: RawImage): Promise<Uint8Array | Uint16Array> {
-  const data = await sharp(path)
-    .toColourspace(colourspaceFor(like))
-    .raw({ depth: like.depth === 16 ? 'ushort' : 'uchar' })
-    .toBuffer();
-  const copy = new Uint8Array(data).buffer;
-  return like.depth === 16 ? new Uint16Array(copy) : new Uint8Array(copy);
-}
+const readRaw = decodeRaw;
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
