@@ -53,7 +53,8 @@ export function parseJobOptions(fields: Record<string, string>): JobOptions {
   } catch (err) {
     throw new HttpError(400, errorMessage(err));
   }
-  return clahe ? { ...parsed.data, method: 'clahe', clahe } : { ...parsed.data, method: 'global' };
+  // Global jobs record no method, like the records of versions before CLAHE.
+  return clahe ? { ...parsed.data, method: 'clahe', clahe } : parsed.data;
 }
 
 /**
