@@ -32,7 +32,8 @@ export function parsePayload(spec: Record<string, unknown>): TaskPayload {
     typeof p.output !== 'string' ||
     typeof p.source?.path !== 'string' ||
     (p.outputOffset !== undefined && typeof p.outputOffset !== 'number') ||
-    (p.kind === 'equalize' && typeof p.lut !== 'string')
+    (p.kind === 'equalize' && typeof p.lut !== 'string') ||
+    (p.clahe !== undefined && typeof p.clahe?.top !== 'number')
   ) {
     throw new Error('task spec is malformed');
   }
