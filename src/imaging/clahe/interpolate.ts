@@ -54,6 +54,12 @@ export function blendValue(
   return r > max ? max : r;
 }
 
+/** roundHalfEven for the blend's non-negative values, cheap enough for the per-pixel loop. */
+function nearestEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && (r & 1) === 1 ? r - 1 : r;
+}
+
 /**
  * Equalizes rows `top … top + chunk.height − 1` of the image, held in `samples`, in place from the
  * tables (buildClaheTables). Each pixel needs only its value, its position and the tables, so
@@ -107,7 +113,7 @@ export function interpolateRows(
         const c2 = col2[x]!;
         const upper = f(f(tables[a + c1]! * xa1) + f(tables[a + c2]! * xa));
         const lower = f(f(tables[b + c1]! * xa1) + f(tables[b + c2]! * xa));
-        const res = roundHalfEven(f(f(upper * ya1) + f(lower * ya)));
+        const res = nearestEven(f(f(upper * ya1) + f(lower * ya)));
         after[x] = res > max ? max : res;
       }
       writePlaneRow(samples, chunk, mode, r, p, before, after);
