@@ -39,6 +39,8 @@ export async function benchCluster(
   imagePath: string,
   runs: number,
   tasksPerJob?: number,
+  /** Upload form fields besides the file (e.g. the CLAHE method and its parameters). */
+  fields: Record<string, string> = {},
 ): Promise<ClusterFigures> {
   const threads = Math.max(1, Math.floor(availableParallelism() / pods));
   const scratch = await startScratchCluster({
@@ -60,7 +62,7 @@ export async function benchCluster(
     for (let run = 0; run < runs; run++) {
       const before = await scrapeAll(url); // also resets the event-loop histograms
       const started = performance.now();
-      const job = await uploadAndWait(url, bytes, imagePath);
+      const job = await uploadAndWait(url, bytes, imagePath, fields);
       seconds.push((performance.now() - started) / 1000);
       const after = await scrapeAll(url);
       for (const [phase, ms] of Object.entries(job.phaseMs)) (phases[phase] ??= []).push(ms);
@@ -140,7 +142,12 @@ async function scrapeAll(
 }
 
 /** Uploads and resolves on the final job_status event (no polling). */
-async function uploadAndWait(url: string, bytes: Uint8Array, name: string): Promise<JobView> {
+async function uploadAndWait(
+  url: string,
+  bytes: Uint8Array,
+  name: string,
+  fields: Record<string, string>,
+): Promise<JobView> {
   const socket = io(url, { transports: ['websocket'] });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -160,6 +167,7 @@ async function uploadAndWait(url: string, bytes: Uint8Array, name: string): Prom
       'image',
       name.split('/').pop() as string,
       bytes,
+      fields,
     );
     const body = JSON.parse(res.body) as { job_id?: string; error?: string };
     if (!body.job_id) throw new Error(`upload refused: ${body.error}`);

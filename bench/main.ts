@@ -7,6 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureImage, type BenchImage } from './images.js';
+import { benchClahe } from './clahe.js';
 import { benchCluster, type ClusterFigures } from './cluster.js';
 import { benchKernels } from './kernels.js';
 import { cpuTimes, formatSteal, stealShare } from './machine.js';
@@ -119,6 +120,15 @@ async function main(): Promise<void> {
   console.log(
     `\nPer-megapixel time at 144 MP ÷ at 16 MP (8-bit): CLI ${linearity.cli.toFixed(2)}, 5-pod cluster ${linearity.cluster5.toFixed(2)}`,
   );
+  // CLAHE side by side with OpenCV on one machine: the cluster's time is upload → result.
+  const claheImage = await image('grey8-64mp');
+  mark = cpuTimes();
+  const clahe = await benchClahe(claheImage, 5, RUNS);
+  console.log(
+    `\nCLAHE 8x8 clip 40, grey8-64mp: OpenCV apply (one process, decode not timed) ${fmt(clahe.opencvApplySeconds)} s; ` +
+      `5 pods upload → result ${fmt(clahe.cluster.seconds)} s — ${section('clahe')}`,
+  );
+
   const ops = clusterRuns
     .filter((c) => c.pods === 5 && c.image === 'grey8-16mp.tif')
     .map((c) => `${c.tasks} tasks ${c.zkOpsPerJob} (${(c.zkOpsPerJob / c.tasks).toFixed(0)}/task)`);
@@ -135,6 +145,7 @@ async function main(): Promise<void> {
         cli,
         cluster: clusterRuns,
         linearity,
+        clahe,
       },
       null,
       2,

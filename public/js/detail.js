@@ -99,6 +99,10 @@ function render(d, id) {
     ]);
   }
   if (d.options?.mode) facts.push(['Mode', d.options.mode]);
+  if (d.options?.clahe) {
+    const c = d.options.clahe;
+    facts.push(['Method', `CLAHE, clip limit ${c.clipLimit}, ${c.tilesX}×${c.tilesY} tiles`]);
+  } else if (d.options) facts.push(['Method', 'global']);
   if (d.phaseMs) {
     const phases = Object.entries(d.phaseMs)
       .filter(([phase]) => phase !== 'queued')

@@ -30,7 +30,8 @@ export function showResults(d) {
   if (!shown || shown.id !== d.id) reset(d.id);
   const done = d.state === 'done';
   const previews = done || d.artifacts?.previews === true;
-  const stats = done || d.artifacts?.stats === true;
+  // CLAHE has no global histogram or table to draw: its output depends on position too.
+  const stats = !d.options?.clahe && (done || d.artifacts?.stats === true);
   $('results').hidden = !(previews || stats || done);
   $('results-pending').hidden = previews;
   if (previews && !shown.parts.previews) loadPreviews(d.id);

@@ -32,7 +32,12 @@ export function initUploads(onAccepted) {
 
 function enqueue(files, onAccepted) {
   const mode = $('mode').value;
-  for (const file of files) queue.push({ file, mode, row: uploadRow(file), onAccepted });
+  const method = {
+    method: $('method').value,
+    clip_limit: $('clip_limit').value,
+    tiles: $('tiles').value,
+  };
+  for (const file of files) queue.push({ file, mode, method, row: uploadRow(file), onAccepted });
   void pump();
 }
 
@@ -61,10 +66,12 @@ function uploadRow(file) {
   return { item, bar, message };
 }
 
-function send({ file, mode, row, onAccepted, retried = false }) {
+function send({ file, mode, method, row, onAccepted, retried = false }) {
   return new Promise((resolve) => {
     const form = new window.FormData();
     form.append('mode', mode);
+    // The clip limit and tiles matter only to CLAHE; the server ignores them for global.
+    for (const [name, value] of Object.entries(method)) form.append(name, value);
     form.append('image', file, file.name);
     const request = new window.XMLHttpRequest();
     request.open('POST', '/upload');
@@ -93,7 +100,7 @@ function send({ file, mode, row, onAccepted, retried = false }) {
         // Ask once for the token, then send the same file again.
         void askToken(body.error).then((given) =>
           given
-            ? send({ file, mode, row, onAccepted, retried: true }).then(resolve)
+            ? send({ file, mode, method, row, onAccepted, retried: true }).then(resolve)
             : finish('refused', body.error || 'An API token is required.'),
         );
         return;

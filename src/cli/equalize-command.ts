@@ -3,11 +3,15 @@ import { dirname, extname } from 'node:path';
 import { HisteqError } from '../common/errors.js';
 import { probeImage, type ImageFormat } from '../imaging/codec.js';
 import type { ColourMode } from '../imaging/types.js';
+import { checkClaheParams, type ClaheParams } from '../imaging/clahe/grid.js';
+import { describeMethod } from '../imaging/clahe/method.js';
 import { ImagePool } from '../pool/image-pool.js';
 import { equalizeFile } from './equalize-file.js';
 
 export interface EqualizeCommandOptions {
   mode: ColourMode;
+  /** Set: CLAHE with these parameters instead of global equalization. */
+  clahe?: ClaheParams;
   tasks: number;
   page: number;
   maxPixels: number;
@@ -35,6 +39,7 @@ export async function runEqualizeCommand(
     maxPixels: options.maxPixels,
     maxDecodedBytes: options.maxDecodedBytes,
   });
+  if (options.clahe) checkClaheParams(options.clahe, info.layout, options.mode);
   const ext = extname(output).toLowerCase();
   if (ext && !EXTENSIONS[info.format].includes(ext)) {
     throw new HisteqError(
@@ -70,7 +75,7 @@ export async function runEqualizeCommand(
     const pixels = width * height;
     const kind = `${['grey', 'grey+alpha', 'RGB', 'RGBA'][channels - 1]} ${depth}-bit ${result.info.format.toUpperCase()}`;
     return (
-      `equalized ${input} → ${output}: ${pixels.toLocaleString('en')} pixels (${width}×${height} ${kind}), ` +
+      `equalized ${input} → ${output} (${describeMethod(options.clahe)}): ${pixels.toLocaleString('en')} pixels (${width}×${height} ${kind}), ` +
       `${result.tasks} task${result.tasks === 1 ? '' : 's'}, ${result.seconds.toFixed(2)} s, ` +
       `${(pixels / 1e6 / result.seconds).toFixed(1)} MP/s`
     );

@@ -7,12 +7,16 @@ import { createTiffContainer } from '../imaging/raw-tiff.js';
 import type { ColourMode, Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
+import { checkClaheParams, type ClaheBand, type ClaheParams } from '../imaging/clahe/grid.js';
+import { planStrips } from '../imaging/strips.js';
 import { sharedLayout } from '../jobs/paths.js';
 import { jobFiles } from '../jobs/job-files.js';
 import { stripRefs } from '../jobs/plan.js';
 
 export interface EqualizeFileOptions {
   mode: ColourMode;
+  /** Set: CLAHE with these parameters instead of global equalization. */
+  clahe?: ClaheParams;
   tasks: number;
   page: number;
   maxPixels: number;
@@ -42,6 +46,7 @@ export async function equalizeFile(
   const started = performance.now();
   const info =
     options.info ?? (await probeImage(input, { page: options.page, maxPixels: options.maxPixels }));
+  if (options.clahe) checkClaheParams(options.clahe, info.layout, options.mode);
   const tasks = hasRawPixels(info)
     ? await equalizeInPlace(input, output, info, options)
     : await equalizeDecoded(input, output, info, options);
@@ -64,7 +69,14 @@ async function equalizeInPlace(
     await Promise.all(
       sources.map((source, i) =>
         options.pool
-          .equalize({ source, mode: options.mode, lut, outPath: tmp, outOffset: targets[i].offset })
+          .equalize({
+            source,
+            mode: options.mode,
+            lut,
+            outPath: tmp,
+            outOffset: targets[i].offset,
+            ...bandOf(info, options, i),
+          })
           .finally(() => step('equalize')),
       ),
     );
@@ -97,7 +109,13 @@ async function equalizeDecoded(
     await Promise.all(
       sources.map((source, i) =>
         options.pool
-          .equalize({ source, mode: options.mode, lut, outPath: strip(i) })
+          .equalize({
+            source,
+            mode: options.mode,
+            lut,
+            outPath: strip(i),
+            ...bandOf(info, options, i),
+          })
           .finally(() => step('equalize')),
       ),
     );
@@ -113,7 +131,10 @@ async function equalizeDecoded(
   }
 }
 
-/** Map and reduce: the histogram of every strip, summed into the LUT of the whole image. */
+/**
+ * Map and reduce: the histogram of every strip, summed into the LUT of the whole image; for
+ * CLAHE, the per-tile histograms of every strip, summed into every tile's table.
+ */
 async function globalLut(
   sources: StripRef[],
   info: ImageInfo,
@@ -121,13 +142,22 @@ async function globalLut(
   step: (phase: string) => void,
 ): Promise<Lut> {
   const histograms = await Promise.all(
-    sources.map((ref) =>
-      options.pool.histogram(ref, options.mode).finally(() => step('histogram')),
+    sources.map((ref, i) =>
+      options.pool
+        .histogram(ref, options.mode, bandOf(info, options, i).clahe)
+        .finally(() => step('histogram')),
     ),
   );
-  const { lut } = await options.pool.lut(histograms, info.layout, options.mode);
+  const { lut } = await options.pool.lut(histograms, info.layout, options.mode, options.clahe);
   step('reduce');
   return lut;
+}
+
+/** Strip `i`'s CLAHE band (the same plan as stripRefs), or nothing for global equalization. */
+function bandOf(info: ImageInfo, options: EqualizeFileOptions, i: number): { clahe?: ClaheBand } {
+  if (!options.clahe) return {};
+  const top = planStrips(info.layout.height, options.tasks)[i]!.top;
+  return { clahe: { params: options.clahe, image: info.layout, top } };
 }
 
 function progress(options: EqualizeFileOptions, total: number): (phase: string) => void {

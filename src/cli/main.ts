@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { errorCode, errorMessage } from '../common/errors.js';
 import { loadConfig } from '../config.js';
 import { COLOUR_MODES, type ColourMode } from '../imaging/types.js';
+import { METHODS, parseMethod } from '../imaging/clahe/method.js';
 
 function wholeNumber(min: number) {
   return (value: string): number => {
@@ -33,17 +34,33 @@ program
   )
   .option('--tasks <n>', 'number of strips (tasks); default: pool threads', wholeNumber(1))
   .option('--page <n>', 'page of a multi-page TIFF (the first page is 0)', wholeNumber(0), 0)
+  .addOption(
+    new Option('--method <method>', 'global (one LUT) or clahe (contrast-limited, per tile)')
+      .choices(METHODS as string[])
+      .default('global'),
+  )
+  .option('--clip-limit <x>', 'CLAHE clip limit, above 0 (as OpenCV)', '40')
+  .option('--tiles <CxR>', 'CLAHE grid: tile columns x rows, 1 to 256 each', '8x8')
   .action(
     async (
       input: string,
       output: string,
-      opts: { mode: ColourMode; tasks?: number; page: number },
+      opts: {
+        mode: ColourMode;
+        tasks?: number;
+        page: number;
+        method: string;
+        clipLimit: string;
+        tiles: string;
+      },
     ) => {
+      const clahe = parseMethod(opts);
       const config = loadConfig();
       // Loaded on use: sharp and piscina cost start-up time other subcommands need not pay.
       const { runEqualizeCommand } = await import('./equalize-command.js');
       const summary = await runEqualizeCommand(input, output, {
         mode: opts.mode,
+        ...(clahe ? { clahe } : {}),
         tasks: opts.tasks ?? config.poolThreads,
         page: opts.page,
         maxPixels: config.maxPixels,

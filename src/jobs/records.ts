@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { HisteqError } from '../common/errors.js';
+import { MAX_TILES_PER_SIDE } from '../imaging/clahe/grid.js';
+import { METHODS } from '../imaging/clahe/method.js';
 import { COLOUR_MODES } from '../imaging/types.js';
 import type { JobRecord } from './types.js';
 
@@ -49,7 +51,18 @@ export const jobRecordSchema = z.looseObject({
     rawOffset: z.number().int().min(0).optional(),
     fileBytes: z.number().int().min(0),
   }),
-  options: z.looseObject({ mode: z.enum(COLOUR_MODES), page: z.number().int().min(0) }),
+  options: z.looseObject({
+    mode: z.enum(COLOUR_MODES),
+    page: z.number().int().min(0),
+    method: z.enum(METHODS).optional(),
+    clahe: z
+      .looseObject({
+        clipLimit: z.number().positive(),
+        tilesX: z.number().int().min(1).max(MAX_TILES_PER_SIDE),
+        tilesY: z.number().int().min(1).max(MAX_TILES_PER_SIDE),
+      })
+      .optional(),
+  }),
   tasks: z.number().int().positive(),
   done: z.number().int().min(0),
   createdAt: z.string(),

@@ -1,3 +1,4 @@
+import type { ClaheBand } from '../imaging/clahe/grid.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
 import type { TaskKind } from './paths.js';
 
@@ -16,8 +17,10 @@ export interface TaskPayload {
   output: string;
   /** Set: `output` is the result container and the strip is written at this byte offset. */
   outputOffset?: number;
-  /** Equalize tasks: the LUT file written by the reduce step. */
+  /** Equalize tasks: the LUT file written by the reduce step (every tile's table for CLAHE). */
   lut?: string;
+  /** CLAHE jobs: the grid, the whole image and the strip's first row. */
+  clahe?: ClaheBand;
 }
 
 export function parsePayload(spec: Record<string, unknown>): TaskPayload {
@@ -29,7 +32,8 @@ export function parsePayload(spec: Record<string, unknown>): TaskPayload {
     typeof p.output !== 'string' ||
     typeof p.source?.path !== 'string' ||
     (p.outputOffset !== undefined && typeof p.outputOffset !== 'number') ||
-    (p.kind === 'equalize' && typeof p.lut !== 'string')
+    (p.kind === 'equalize' && typeof p.lut !== 'string') ||
+    (p.clahe !== undefined && typeof p.clahe?.top !== 'number')
   ) {
     throw new Error('task spec is malformed');
   }

@@ -1,4 +1,6 @@
 import type { ImageInfo } from '../imaging/codec.js';
+import type { ClaheParams } from '../imaging/clahe/grid.js';
+import type { EqualizeMethod } from '../imaging/clahe/method.js';
 import type { ColourMode } from '../imaging/types.js';
 
 /** Every job moves forward through these phases and ends done or failed (docs/architecture.md). */
@@ -16,6 +18,10 @@ export const ACTIVE_STATES: readonly JobState[] = [
 export interface JobOptions {
   mode: ColourMode;
   page: number;
+  /** Absent in records of older versions: global. */
+  method?: EqualizeMethod;
+  /** Set exactly when `method` is `clahe`. */
+  clahe?: ClaheParams;
 }
 
 /** One task attempt, for the job's timeline (which pod ran what, and when). */

@@ -1,5 +1,6 @@
 import { Piscina } from 'piscina';
 import { HisteqError, type ErrorCode } from '../common/errors.js';
+import type { ClaheBand, ClaheParams } from '../imaging/clahe/grid.js';
 import type { ImageInfo } from '../imaging/codec.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
 import type {
@@ -71,14 +72,24 @@ export class ImagePool {
     return this.#run({ kind: 'stage', inputPath, info, outPath });
   }
 
-  histogram(source: StripRef, mode: ColourMode): Promise<HistogramResult> {
-    return this.#run({ kind: 'histogram', source, mode });
+  /** With `clahe`: the band's per-tile histograms (serialized) instead of one histogram. */
+  histogram(source: StripRef, mode: ColourMode, clahe?: ClaheBand): Promise<HistogramResult> {
+    return this.#run({ kind: 'histogram', source, mode, ...(clahe ? { clahe } : {}) });
   }
 
-  /** Histograms are moved to the worker: the caller must not use them afterwards. */
-  lut(histograms: Uint32Array[], layout: PixelLayout, mode: ColourMode): Promise<LutResult> {
+  /**
+   * Histograms are moved to the worker: the caller must not use them afterwards. With `clahe`
+   * they are CLAHE bands and the result's `lut` is every tile's table.
+   */
+  lut(
+    histograms: Uint32Array[],
+    layout: PixelLayout,
+    mode: ColourMode,
+    clahe?: ClaheParams,
+  ): Promise<LutResult> {
     const transfer = histograms.map((h) => h.buffer as ArrayBuffer);
-    return this.#run({ kind: 'lut', histograms, layout, mode }, unique(transfer));
+    const request = { kind: 'lut', histograms, layout, mode, ...(clahe ? { clahe } : {}) } as const;
+    return this.#run(request, unique(transfer));
   }
 
   equalize(request: Omit<EqualizeRequest, 'kind'>): Promise<EqualizeResult> {

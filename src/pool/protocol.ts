@@ -1,3 +1,4 @@
+import type { ClaheBand, ClaheParams } from '../imaging/clahe/grid.js';
 import type { ImageInfo } from '../imaging/codec.js';
 import type { PreviewPlan } from '../imaging/preview.js';
 import type { ColourMode, Lut, PixelLayout } from '../imaging/types.js';
@@ -31,6 +32,8 @@ export interface HistogramRequest {
   kind: 'histogram';
   source: StripRef;
   mode: ColourMode;
+  /** Set: CLAHE per-tile histograms of the band (imaging/clahe/tile-histograms.ts). */
+  clahe?: ClaheBand;
 }
 /** The result of a histogram request is the bare (transferred) Uint32Array. */
 export type HistogramResult = Uint32Array;
@@ -41,10 +44,12 @@ export interface LutRequest {
   histograms: Uint32Array[];
   layout: PixelLayout;
   mode: ColourMode;
+  /** Set: the histograms are CLAHE bands and `lut` comes back as every tile's table. */
+  clahe?: ClaheParams;
 }
 export interface LutResult {
   lut: Lut;
-  /** The global histogram, kept for the UI and for the job's record. */
+  /** The global histogram, kept for the UI and for the job's record (empty for CLAHE). */
   histogram: Uint32Array;
 }
 
@@ -59,6 +64,8 @@ export interface EqualizeRequest {
    * of a raw TIFF, see raw-tiff.ts) instead of into a strip file of its own.
    */
   outOffset?: number;
+  /** Set: CLAHE of the band, `lut` holding every tile's table. */
+  clahe?: ClaheBand;
 }
 export interface EqualizeResult {
   bytes: number;
@@ -86,6 +93,8 @@ export interface PreviewRequest {
   plan: PreviewPlan;
   mode: ColourMode;
   lut: Lut;
+  /** Set: CLAHE, `lut` holding every tile's table. */
+  clahe?: ClaheParams;
 }
 /** Raw samples in the plan's layout (at most 1024 × 1024 pixels each). */
 export interface PreviewResult {
@@ -109,6 +118,8 @@ export interface VerifyRequest {
   rows: number[];
   mode: ColourMode;
   lut: Lut;
+  /** Set: CLAHE of the strip's band, `lut` holding every tile's table. */
+  clahe?: ClaheBand;
 }
 /** `problem`: why the strip is wrong, in one sentence; null when it checks out. */
 export interface VerifyResult {

@@ -3,6 +3,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { applyLutsScalar } from '../imaging/equalize.js';
 import { rowBytes, samplesOf } from '../imaging/types.js';
 import type { VerifyRequest, VerifyResult } from './protocol.js';
+import { claheCheckRow } from './clahe-steps.js';
 import { forEachChunk } from './strip-io.js';
 
 /**
@@ -25,11 +26,12 @@ export async function verifyStrip(req: VerifyRequest): Promise<VerifyResult> {
         const y = req.rows[next++]!;
         readRow(fd, req.source.path, req.source.offset + y * row, expected);
         const one = { ...layout, height: 1 };
-        applyLutsScalar(samplesOf(expected, one), one, req.mode, req.lut);
+        if (req.clahe) claheCheckRow(expected, layout, y, req.mode, req.clahe, req.lut);
+        else applyLutsScalar(samplesOf(expected, one), one, req.mode, req.lut);
         const got = bytes.subarray((y - top) * row, (y - top + 1) * row);
         const column = firstDifference(got, expected);
         if (column >= 0) {
-          mismatch = `row ${y} differs from the source through the LUT at byte ${column}`;
+          mismatch = `row ${y} differs from the source through the ${req.clahe ? 'CLAHE tables' : 'LUT'} at byte ${column}`;
         }
       }
     });

@@ -9,7 +9,7 @@ import { decodeImage, encodeImage } from '../imaging/codec.js';
 import { applyLuts } from '../imaging/equalize.js';
 import { addToHistogram, emptyHistogram, sumHistograms } from '../imaging/histogram.js';
 import { buildLuts } from '../imaging/lut.js';
-import { imageBytes, samplesOf } from '../imaging/types.js';
+import { imageBytes, samplesOf, type PixelLayout } from '../imaging/types.js';
 import type {
   EqualizeRequest,
   EqualizeResult,
@@ -34,6 +34,12 @@ import {
   writeHashedFileAtomic,
 } from './strip-io.js';
 import { verifyStrip } from './verify-strip.js';
+import {
+  claheBandHistogram,
+  claheChunkMapper,
+  claheSampledPreview,
+  claheTables,
+} from './clahe-steps.js';
 
 // Linux nice is per thread: this lowers only this pool thread, never the pod's event loop.
 const { nice } = workerData as PoolWorkerData;
@@ -52,6 +58,7 @@ export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
 });
 
 export const histogram = guard(async (req: HistogramRequest) => {
+  if (req.clahe) return move(await claheBandHistogram(req.source, req.mode, req.clahe));
   const hist = emptyHistogram(req.source.layout, req.mode);
   await forEachChunk(req.source, (bytes, layout) =>
     addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist),
@@ -61,6 +68,10 @@ export const histogram = guard(async (req: HistogramRequest) => {
 });
 
 export const lut = guard(async (req: LutRequest): Promise<LutResult> => {
+  if (req.clahe) {
+    const tables = claheTables(req.histograms, req.layout, req.mode, req.clahe);
+    return { lut: tables, histogram: new Uint32Array(0) };
+  }
   const total = sumHistograms(req.histograms);
   // At most 3 × 64 Ki entries: cloning costs less than packing two arrays into one transfer.
   return { lut: buildLuts(total, req.layout, req.mode), histogram: total };
@@ -71,9 +82,13 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
     req.outOffset !== undefined
       ? await inPlaceSink(req.outPath, req.outOffset)
       : await atomicFileSink(req.outPath);
+  const map = req.clahe
+    ? claheChunkMapper(req.source.layout, req.mode, req.clahe, req.lut)
+    : (bytes: Uint8Array, layout: PixelLayout) =>
+        applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
   try {
     await forEachChunk(req.source, async (bytes, layout, at) => {
-      applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
+      map(bytes, layout, at);
       await sink.write(bytes, at);
     });
     return { bytes: imageBytes(req.source.layout), sha256: await sink.finish() };
@@ -86,7 +101,10 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
 export const preview = guard(async (req: PreviewRequest): Promise<PreviewResult> => {
   const input = readPreviewRows(req.source, req.plan);
   const output = input.slice();
-  applyLuts(samplesOf(output, req.plan.layout), req.plan.layout, req.mode, req.lut);
+  if (req.clahe) {
+    const { plan, source, mode, clahe, lut } = req;
+    claheSampledPreview(output, plan, source.layout, mode, clahe, lut);
+  } else applyLuts(samplesOf(output, req.plan.layout), req.plan.layout, req.mode, req.lut);
   return { input, output };
 });
 

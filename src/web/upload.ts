@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { ensureRoom } from '../common/storage.js';
+import { errorMessage } from '../common/errors.js';
+import { parseMethod } from '../imaging/clahe/method.js';
 import { COLOUR_MODES } from '../imaging/types.js';
 import type { JobOptions } from '../jobs/types.js';
 import type { WebDeps } from './deps.js';
@@ -32,13 +34,27 @@ const optionsSchema = z.object({
   ),
 });
 
-/** Reads `mode` and `page` from the form; unknown fields are ignored like any form would. */
+/**
+ * Reads `mode`, `page`, `method`, `clip_limit` and `tiles` from the form; unknown fields are
+ * ignored like any form would. Whether the grid fits the image is the job service's check.
+ */
 export function parseJobOptions(fields: Record<string, string>): JobOptions {
   const parsed = optionsSchema.safeParse(fields);
   if (!parsed.success) {
     throw new HttpError(400, parsed.error.issues.map((issue) => issue.message).join(' '));
   }
-  return parsed.data;
+  let clahe;
+  try {
+    clahe = parseMethod({
+      method: fields.method,
+      clipLimit: fields.clip_limit,
+      tiles: fields.tiles,
+    });
+  } catch (err) {
+    throw new HttpError(400, errorMessage(err));
+  }
+  // Global jobs record no method, like the records of versions before CLAHE.
+  return clahe ? { ...parsed.data, method: 'clahe', clahe } : parsed.data;
 }
 
 /**

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
-import { colourspaceFor, lowContrastImage, writeImage } from '../support/images.js';
-import { oracleEqualize, type RawImage } from '../support/oracle.js';
+import { decodeRaw, lowContrastImage, writeImage } from '../support/images.js';
+import { oracleClaheBatch, oracleEqualize } from '../support/oracle.js';
 import { CLI } from '../support/paths.js';
 
 const exec = promisify(execFile);
@@ -32,14 +31,7 @@ async function histeq(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-async function readRaw(path: string, like: RawImage): Promise<Uint8Array | Uint16Array> {
-  const data = await sharp(path)
-    .toColourspace(colourspaceFor(like))
-    .raw({ depth: like.depth === 16 ? 'ushort' : 'uchar' })
-    .toBuffer();
-  const copy = new Uint8Array(data).buffer;
-  return like.depth === 16 ? new Uint16Array(copy) : new Uint8Array(copy);
-}
+const readRaw = decodeRaw;
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -99,6 +91,55 @@ describe('histeq equalize', () => {
   });
 });
 
+describe('histeq equalize --method clahe', () => {
+  const cases = [
+    {
+      name: 'grey 8-bit TIFF (raw, in place)',
+      image: lowContrastImage(203, 157, 1, 8, 11),
+      format: 'tiff',
+      ext: 'tif',
+      op: 'grey',
+      compression: 'none',
+    },
+    {
+      name: 'grey 16-bit TIFF (LZW, staged)',
+      image: lowContrastImage(91, 77, 1, 16, 12),
+      format: 'tiff',
+      ext: 'tif',
+      op: 'grey',
+      compression: 'lzw',
+    },
+    {
+      name: 'RGBA 8-bit PNG, luma',
+      image: lowContrastImage(75, 61, 4, 8, 13),
+      format: 'png',
+      ext: 'png',
+      op: 'luma',
+      compression: 'none',
+    },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.name} equals OpenCV createCLAHE(2, 5x3) for 1, 4 and 17 tasks`, async () => {
+      const input = join(dir, `clahe-in-${c.image.depth}-${c.image.channels}.${c.ext}`);
+      await writeImage(c.image, input, c.format, { compression: c.compression });
+      const [expected] = await oracleClaheBatch([
+        { image: c.image, op: c.op, clahe: { clipLimit: 2, tilesX: 5, tilesY: 3 } },
+      ]);
+      for (const tasks of [1, 4, 17]) {
+        const output = join(
+          dir,
+          `clahe-out-${c.image.depth}-${c.image.channels}-${tasks}.${c.ext}`,
+        );
+        const args = ['--method', 'clahe', '--clip-limit', '2', '--tiles', '5x3'];
+        const r = await histeq(['equalize', input, output, ...args, '--tasks', String(tasks)]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /CLAHE clip 2, 5x3 tiles/);
+        assert.deepEqual(await readRaw(output, c.image), expected, `${tasks} tasks`);
+      }
+    });
+  }
+});
+
 describe('histeq equalize refuses bad input with one sentence and no output', () => {
   it('each bad input exits 1, prints one line, no stack trace, writes nothing', async () => {
     const good = join(dir, 'good.png');
@@ -122,6 +163,13 @@ describe('histeq equalize refuses bad input with one sentence and no output', ()
       { args: [good, '--page', '2'], expect: /page 2 does not exist/ },
       { args: [good, '--tasks', '0'], expect: /expected a whole number ≥ 1/ },
       { args: [good, '--mode', 'sideways'], expect: /sideways/ },
+      { args: [good, '--method', 'local'], expect: /local/ },
+      { args: [good, '--method', 'clahe', '--clip-limit', '0'], expect: /clip limit .* above 0/ },
+      { args: [good, '--method', 'clahe', '--clip-limit', 'x'], expect: /clip limit .* "x"/ },
+      { args: [good, '--method', 'clahe', '--tiles', '8by8'], expect: /columns x rows/ },
+      { args: [good, '--method', 'clahe', '--tiles', '0x4'], expect: /1 to 256 tile columns/ },
+      { args: [good, '--method', 'clahe', '--tiles', '4x257'], expect: /1 to 256 tile rows/ },
+      { args: [good, '--method', 'clahe', '--tiles', '41x2'], expect: /at most 40x30 tiles/ },
     ];
     for (const [i, c] of cases.entries()) {
       const output = join(dir, `bad-out-${i}.png`);

@@ -199,6 +199,46 @@ describe('web server', () => {
       assert.deepEqual(h.jobs.submitted[0]?.options, { mode: 'luma', page: 0 });
     });
 
+    it('reads method, clip_limit and tiles into the options; global ignores the other two', async () => {
+      const clahe = await postForm(h.url, [
+        { name: 'method', value: 'clahe' },
+        { name: 'clip_limit', value: '2.5' },
+        { name: 'tiles', value: '3x5' },
+        { name: 'image', filename: 'a.png', data: image() },
+      ]);
+      assert.equal(clahe.status, 200, clahe.body);
+      const defaults = await postForm(h.url, [
+        { name: 'method', value: 'clahe' },
+        { name: 'clip_limit', value: '' },
+        { name: 'image', filename: 'b.png', data: image() },
+      ]);
+      assert.equal(defaults.status, 200, defaults.body);
+      const global = await postForm(h.url, [
+        { name: 'method', value: 'global' },
+        { name: 'tiles', value: '3x5' },
+        { name: 'image', filename: 'c.png', data: image() },
+      ]);
+      assert.equal(global.status, 200, global.body);
+      assert.deepEqual(
+        h.jobs.submitted.map((r) => r.options),
+        [
+          {
+            mode: 'luma',
+            page: 0,
+            method: 'clahe',
+            clahe: { clipLimit: 2.5, tilesX: 3, tilesY: 5 },
+          },
+          {
+            mode: 'luma',
+            page: 0,
+            method: 'clahe',
+            clahe: { clipLimit: 40, tilesX: 8, tilesY: 8 },
+          },
+          { mode: 'luma', page: 0 },
+        ],
+      );
+    });
+
     const refusals: [string, Part[], RegExp][] = [
       ['no file', [{ name: 'mode', value: 'luma' }], /No file was sent/],
       ['another field name', [{ name: 'file', filename: 'a.png', data: image() }], /"file"/],
@@ -225,6 +265,41 @@ describe('web server', () => {
           { name: 'image', filename: 'a.png', data: image() },
         ],
         /"page" must be a whole number/,
+      ],
+      [
+        'an unknown method',
+        [
+          { name: 'method', value: 'local' },
+          { name: 'image', filename: 'a.png', data: image() },
+        ],
+        /method must be global or clahe, not "local"/,
+      ],
+      [
+        'a clip limit of 0',
+        [
+          { name: 'method', value: 'clahe' },
+          { name: 'clip_limit', value: '0' },
+          { name: 'image', filename: 'a.png', data: image() },
+        ],
+        /clip limit must be a number above 0/,
+      ],
+      [
+        'tiles that are not CxR',
+        [
+          { name: 'method', value: 'clahe' },
+          { name: 'tiles', value: 'many' },
+          { name: 'image', filename: 'a.png', data: image() },
+        ],
+        /columns x rows, like 8x8, not "many"/,
+      ],
+      [
+        'more than 256 tiles per side',
+        [
+          { name: 'method', value: 'clahe' },
+          { name: 'tiles', value: '8x257' },
+          { name: 'image', filename: 'a.png', data: image() },
+        ],
+        /1 to 256 tile rows, not 257/,
       ],
     ];
     for (const [what, parts, sentence] of refusals) {

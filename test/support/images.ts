@@ -100,3 +100,17 @@ export function colourspaceFor(image: Pick<RawImage, 'channels' | 'depth'>): str
   if (image.channels <= 2) return image.depth === 16 ? 'grey16' : 'b-w';
   return image.depth === 16 ? 'rgb16' : 'srgb';
 }
+
+/** An encoded image (a path or its bytes) decoded to raw samples shaped like `like`. */
+export async function decodeRaw(
+  input: string | Uint8Array,
+  like: RawImage,
+): Promise<Uint8Array | Uint16Array> {
+  const { default: sharp } = await import('sharp');
+  const data = await sharp(input)
+    .toColourspace(colourspaceFor(like))
+    .raw({ depth: like.depth === 16 ? 'ushort' : 'uchar' })
+    .toBuffer();
+  const copy = new Uint8Array(data).buffer;
+  return like.depth === 16 ? new Uint16Array(copy) : new Uint8Array(copy);
+}

@@ -1,6 +1,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
+import type { ClaheParams } from '../../imaging/clahe/grid.js';
 import { encodePreview } from '../../imaging/codec.js';
 import { planPreview, toEightBit } from '../../imaging/preview.js';
 import type { ColourMode, Lut } from '../../imaging/types.js';
@@ -28,6 +29,8 @@ export interface PreviewJob {
   /** The whole image's raw samples (the raw TIFF itself or the staged decode), absolute path. */
   source: StripRef;
   lut: Lut;
+  /** Set: CLAHE, `lut` holding every tile's table. */
+  clahe?: ClaheParams;
 }
 
 /**
@@ -51,8 +54,14 @@ export async function writePreviews(
     if ((await exists(paths.in)) && (await exists(paths.out))) return;
     await mkdir(shared.results, { recursive: true });
     const plan = planPreview(job.source.layout, PREVIEW_MAX_SIDE);
-    const { source, mode, lut } = job;
-    const { input, output } = await pool.preview({ source, plan, mode, lut });
+    const { source, mode, lut, clahe } = job;
+    const { input, output } = await pool.preview({
+      source,
+      plan,
+      mode,
+      lut,
+      ...(clahe ? { clahe } : {}),
+    });
     const layout8 = { ...plan.layout, depth: 8 } as const;
     await Promise.all([
       encodePreview(toEightBit(input, plan.layout), layout8, paths.in),

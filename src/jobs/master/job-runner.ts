@@ -140,10 +140,14 @@ export class JobRunner {
       histograms,
       job.info.layout,
       job.options.mode,
+      job.options.clahe,
     );
-    // The UI's histograms and CDFs follow from the global histogram and the LUT alone.
-    const stats = jobStats(job.id, histogram, lut, job.info.layout, job.options.mode);
-    await writeStats(this.#d.shared, stats, this.#log);
+    // The UI's histograms and CDFs follow from the global histogram and the LUT alone (CLAHE
+    // has neither: its output depends on position too).
+    if (!job.options.clahe) {
+      const stats = jobStats(job.id, histogram, lut, job.info.layout, job.options.mode);
+      await writeStats(this.#d.shared, stats, this.#log);
+    }
     await writeHashedFileAtomic(
       this.#d.shared.abs(files.lut),
       new Uint8Array(lut.buffer, lut.byteOffset, lut.byteLength),
@@ -223,6 +227,7 @@ export class JobRunner {
         mode: job.options.mode,
         source: { ...source, path: this.#d.shared.abs(source.path) },
         lut,
+        ...(job.options.clahe ? { clahe: job.options.clahe } : {}),
       },
       this.#log,
     );

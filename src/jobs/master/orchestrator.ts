@@ -7,6 +7,7 @@ import { errorMessage, HisteqError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { ensureRoom } from '../../common/storage.js';
 import type { TaskClaims, ZkSession } from '../../coordination/index.js';
+import { checkClaheParams } from '../../imaging/clahe/grid.js';
 import { probeImage } from '../../imaging/codec.js';
 import type { ImagePool } from '../../pool/image-pool.js';
 import { Admission, admissionOrder } from './admission.js';
@@ -140,6 +141,9 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       maxPixels: this.#o.maxPixels,
       maxDecodedBytes: this.#o.maxDecodedBytes,
     });
+    if (request.options.clahe) {
+      checkClaheParams(request.options.clahe, info.layout, request.options.mode);
+    }
     const id = newJobId();
     const upload = relative(shared.root, request.path);
     const storage = storageFor(shared, id, upload, info);

@@ -1,5 +1,6 @@
 import { isZkError, type ZkOp, type ZkSession } from '../../coordination/index.js';
 import type { StripRef } from '../../pool/protocol.js';
+import { claheBandOf } from '../clahe-job.js';
 import { jobFiles } from '../job-files.js';
 import { stripRefs } from '../plan.js';
 import { storageFor, type StripOutput } from '../storage/job-storage.js';
@@ -19,7 +20,14 @@ export function phasePayloads(
 ): TaskPayload[] {
   const files = jobFiles(shared, job.id);
   return jobStrips(shared, job).map((ref, index) => {
-    const base = { kind, job: job.id, index, source: ref, mode: job.options.mode };
+    const base = {
+      kind,
+      job: job.id,
+      index,
+      source: ref,
+      mode: job.options.mode,
+      ...claheBandOf(job, index),
+    };
     if (kind === 'histogram') return { ...base, output: files.histogram(index) };
     const out = outputs?.[index];
     if (!out) throw new Error(`no output planned for equalize task ${index} of job ${job.id}`);

@@ -5,6 +5,7 @@ import type { ImagePool } from '../../pool/image-pool.js';
 import type { StripRef } from '../../pool/protocol.js';
 import { taskPath, tasksPath, type SharedLayout, type TaskKind } from '../paths.js';
 import { jobStrips } from './phase-tasks.js';
+import { claheBandOf, checkClaheBands } from '../clahe-job.js';
 import { stripRefs } from '../plan.js';
 import { RERUN_PREFIX } from '../task-board.js';
 import type { JobRecord } from '../types.js';
@@ -47,6 +48,7 @@ export async function checkResult(
         rows: sampledRows(job.id, index, source.layout.height),
         mode: job.options.mode,
         lut,
+        ...claheBandOf(job, index),
       });
       return problem === null ? null : { index, problem };
     }),
@@ -79,6 +81,7 @@ export function checkHistograms(
   job: JobRecord,
   histograms: readonly Uint32Array[],
 ): StripProblem[] {
+  if (job.options.clahe) return checkClaheBands(job, histograms);
   const strips = stripRefs('', job.info.layout, job.tasks);
   const bins = job.info.layout.depth === 16 ? 65536 : 256;
   return histograms.flatMap((h, index): StripProblem[] => {

@@ -33,7 +33,7 @@ export class TaskExecutor {
     const source = { ...task.source, path: this.#shared.abs(task.source.path) };
     const output = this.#shared.abs(task.output);
     if (task.kind === 'histogram') {
-      const histogram = await this.#pool.histogram(source, task.mode);
+      const histogram = await this.#pool.histogram(source, task.mode, task.clahe);
       const bytes = new Uint8Array(histogram.buffer, histogram.byteOffset, histogram.byteLength);
       const checksum = await writeHashedFileAtomic(output, bytes);
       return { pointer: task.output, checksum };
@@ -46,6 +46,7 @@ export class TaskExecutor {
       lut: this.#faults.lutFor(task.kind, task.index, attempt, lut),
       outPath: output,
       ...inPlace,
+      ...(task.clahe ? { clahe: task.clahe } : {}),
     });
     if (this.#faults.tearsOutput(task.kind, task.index, attempt)) {
       await tear(output, task.outputOffset ?? 0);
