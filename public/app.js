@@ -4,6 +4,7 @@ import { apiFetch, askToken, token } from './js/auth.js';
 import { initCluster, pollCluster, renderCluster, showAlert } from './js/cluster.js';
 import { initDetail } from './js/detail.js';
 import { $ } from './js/dom.js';
+import { initJobActions } from './js/job-actions.js';
 import { initJobs } from './js/jobs.js';
 import { appendLog, initLogs } from './js/logs.js';
 import { initResults } from './js/results.js';
@@ -71,6 +72,7 @@ function connect() {
 // Views subscribe before the first job or selection arrives.
 initJobs();
 initDetail();
+initJobActions();
 initResults();
 initCluster();
 initLogs();

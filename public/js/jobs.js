@@ -2,12 +2,16 @@
 // per phase (map, equalize, stitch) and the elapsed time. Choosing one shows its details.
 import { $, el, formatDuration, isActive, ORDER, PHASE_LABELS } from './dom.js';
 import { chooseJob, jobLink, onSelect, selectedJob } from './selection.js';
-import { elapsedMs, jobData, onJobChange, phaseElapsedMs } from './store.js';
+import { elapsedMs, jobData, onJobChange, onJobRemoved, phaseElapsedMs } from './store.js';
 
 /** id → list item elements */
 const items = new Map();
 
 export function initJobs() {
+  onJobRemoved((id) => {
+    items.get(id)?.item.remove();
+    items.delete(id);
+  });
   onJobChange((data) => render(data));
   onSelect((id) => {
     for (const [jobId, view] of items) {
@@ -38,7 +42,9 @@ function render(d) {
   v.state.textContent = PHASE_LABELS[d.state] || d.state || '';
   v.state.dataset.state = d.state || '';
   v.item.dataset.state = d.state || '';
-  const reached = ORDER.indexOf(d.state === 'failed' ? d.phase : d.state);
+  const reached = ORDER.indexOf(
+    d.state === 'failed' || d.state === 'cancelled' ? d.phase : d.state,
+  );
   const total = Number(d.total) || 0;
   for (const [phase, { bar, count }] of Object.entries(v.bars)) {
     const idx = ORDER.indexOf(phase);

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { HisteqError, type ErrorCode } from '../common/errors.js';
 import type { ImageInfo } from '../imaging/codec.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
+import { cancelFlagFor } from './cancel-flag.js';
 import type {
   EqualizeRequest,
   EqualizeResult,
@@ -68,8 +69,11 @@ export class ImagePool {
     return this.#run({ kind: 'stage', inputPath, info, outPath });
   }
 
-  histogram(source: StripRef, mode: ColourMode): Promise<HistogramResult> {
-    return this.#run({ kind: 'histogram', source, mode });
+  /** `signal` aborting stops the work at its next chunk (CANCELLED). */
+  histogram(source: StripRef, mode: ColourMode, signal?: AbortSignal): Promise<HistogramResult> {
+    return this.#cancellable(signal, (cancel) =>
+      this.#run({ kind: 'histogram', source, mode, cancel }),
+    );
   }
 
   /** Histograms are moved to the worker: the caller must not use them afterwards. */
@@ -78,8 +82,14 @@ export class ImagePool {
     return this.#run({ kind: 'lut', histograms, layout, mode }, unique(transfer));
   }
 
-  equalize(request: Omit<EqualizeRequest, 'kind'>): Promise<EqualizeResult> {
-    return this.#run({ kind: 'equalize', ...request });
+  /** `signal` aborting stops the work at its next chunk (CANCELLED). */
+  equalize(
+    request: Omit<EqualizeRequest, 'kind' | 'cancel'>,
+    signal?: AbortSignal,
+  ): Promise<EqualizeResult> {
+    return this.#cancellable(signal, (cancel) =>
+      this.#run({ kind: 'equalize', ...request, cancel }),
+    );
   }
 
   stitch(
@@ -114,6 +124,19 @@ export class ImagePool {
   close(): Promise<void> {
     this.#closed ??= this.#pool.close();
     return this.#closed;
+  }
+
+  async #cancellable<R>(
+    signal: AbortSignal | undefined,
+    run: (cancel: Int32Array | undefined) => Promise<R>,
+  ): Promise<R> {
+    if (!signal) return run(undefined);
+    const { flag, dispose } = cancelFlagFor(signal);
+    try {
+      return await run(flag);
+    } finally {
+      dispose();
+    }
   }
 
   /** The result type follows from the request's kind (protocol.ts), one export per kind. */

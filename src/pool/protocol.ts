@@ -1,6 +1,7 @@
 import type { ImageInfo } from '../imaging/codec.js';
 import type { PreviewPlan } from '../imaging/preview.js';
 import type { ColourMode, Lut, PixelLayout } from '../imaging/types.js';
+import type { CancelFlag } from './cancel-flag.js';
 
 /**
  * The typed thread protocol: every CPU-heavy step is one of these messages. Paths point into
@@ -31,6 +32,8 @@ export interface HistogramRequest {
   kind: 'histogram';
   source: StripRef;
   mode: ColourMode;
+  /** Raised by the pod when the task's job is cancelled (cancel-flag.ts). */
+  cancel?: CancelFlag;
 }
 /** The result of a histogram request is the bare (transferred) Uint32Array. */
 export type HistogramResult = Uint32Array;
@@ -59,6 +62,8 @@ export interface EqualizeRequest {
    * of a raw TIFF, see raw-tiff.ts) instead of into a strip file of its own.
    */
   outOffset?: number;
+  /** Raised by the pod when the task's job is cancelled (cancel-flag.ts). */
+  cancel?: CancelFlag;
 }
 export interface EqualizeResult {
   bytes: number;

@@ -53,8 +53,10 @@ export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
 
 export const histogram = guard(async (req: HistogramRequest) => {
   const hist = emptyHistogram(req.source.layout, req.mode);
-  await forEachChunk(req.source, (bytes, layout) =>
-    addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist),
+  await forEachChunk(
+    req.source,
+    (bytes, layout) => addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist),
+    req.cancel,
   );
   // piscina transfers only a transferable returned at top level, so the histogram is returned bare.
   return move(hist) as Uint32Array;
@@ -72,10 +74,14 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
       ? await inPlaceSink(req.outPath, req.outOffset)
       : await atomicFileSink(req.outPath);
   try {
-    await forEachChunk(req.source, async (bytes, layout, at) => {
-      applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
-      await sink.write(bytes, at);
-    });
+    await forEachChunk(
+      req.source,
+      async (bytes, layout, at) => {
+        applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
+        await sink.write(bytes, at);
+      },
+      req.cancel,
+    );
     return { bytes: imageBytes(req.source.layout), sha256: await sink.finish() };
   } catch (err) {
     await sink.discard();

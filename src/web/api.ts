@@ -3,10 +3,8 @@ import type { WebDeps } from './deps.js';
 import { artifactPresence } from './artifact-presence.js';
 import { clusterView } from './cluster-view.js';
 import { HttpError } from './http-errors.js';
+import { jobActionsRouter, JOB_ID } from './job-actions.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
-
-/** Job ids are server-made; anything longer or odder is not worth a ZooKeeper read. */
-const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 /** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
 export function apiRouter(deps: WebDeps): Router {
@@ -25,6 +23,7 @@ export function apiRouter(deps: WebDeps): Router {
     // The page shows previews and histograms as soon as they exist, not only once done.
     res.json({ ...job, artifacts: await artifactPresence(deps.sharedDir, job.id) });
   });
+  router.use(jobActionsRouter(deps));
   router.use(jobArtifactsRouter(deps.sharedDir));
   const cluster = clusterView(deps);
   router.get('/cluster', async (_req, res) => {
