@@ -1,10 +1,11 @@
 // The dashboard's entry point: wires the parts to the Socket.IO events and the JSON API.
 // Every string from the server is inserted with textContent, never as HTML.
-import { apiFetch, askToken, token } from './js/auth.js';
+import { askToken, token } from './js/auth.js';
 import { initCluster, pollCluster, renderCluster, showAlert } from './js/cluster.js';
 import { initDetail } from './js/detail.js';
 import { $ } from './js/dom.js';
 import { initJobActions } from './js/job-actions.js';
+import { initJobList, loadJobList } from './js/job-list.js';
 import { initJobs } from './js/jobs.js';
 import { appendLog, initLogs } from './js/logs.js';
 import { initResults } from './js/results.js';
@@ -20,9 +21,7 @@ function setConnection(state, text) {
 
 async function refetch() {
   try {
-    const res = await apiFetch('/api/jobs', { cache: 'no-store' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    for (const view of await res.json()) upsertJob(view);
+    await loadJobList();
     jobsListed();
     await pollCluster();
   } catch {
@@ -71,6 +70,7 @@ function connect() {
 
 // Views subscribe before the first job or selection arrives.
 initJobs();
+initJobList();
 initDetail();
 initJobActions();
 initResults();

@@ -5,6 +5,7 @@ import { clusterView } from './cluster-view.js';
 import { HttpError } from './http-errors.js';
 import { jobActionsRouter, JOB_ID } from './job-actions.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
+import { listPage, parseJobListQuery, wantsPage } from './job-list.js';
 
 /** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
 export function apiRouter(deps: WebDeps): Router {
@@ -13,8 +14,14 @@ export function apiRouter(deps: WebDeps): Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  router.get('/jobs', async (_req, res) => {
-    res.json(await deps.jobs.list());
+  router.get('/jobs', async (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    if (!wantsPage(query)) {
+      res.json(await deps.jobs.list());
+      return;
+    }
+    const parsed = parseJobListQuery(query);
+    res.json(listPage(await deps.jobs.list(), parsed));
   });
   router.get('/jobs/:id', async (req, res) => {
     const id = req.params.id;

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { seededRandom } from '../../src/common/random.js';
+import type { JobState } from '../../src/jobs/types.js';
+import { harnessAndBrowser, jobId, jobView, openDashboard } from '../support/browser.js';
+import type { WebHarness } from '../support/web-harness.js';
+
+const secondsAgo = (s: number) => new Date(Date.now() - s * 1000);
+
+async function listedIds(page: Page): Promise<string[]> {
+  return page
+    .locator('#jobs .job')
+    .evaluateAll((items) =>
+      items.map((li) => (li as unknown as { dataset: { jobId: string } }).dataset.jobId),
+    );
+}
+
+async function tabCount(page: Page, state: string): Promise<number> {
+  return Number(await page.locator(`.job-tab[data-state="${state}"] .count`).textContent());
+}
+
+describe('dashboard as an operations console', { timeout: 120_000 }, () => {
+  const ctx = harnessAndBrowser();
+  let web: WebHarness;
+  let browser: Browser;
+  before(() => {
+    [web, browser] = [ctx.web(), ctx.browser()];
+  });
+
+  it('finds jobs among 1,000 by state tab, search and pages, newest first', async () => {
+    const random = seededRandom(1000);
+    const ends: JobState[] = ['done', 'failed', 'cancelled'];
+    const made: { id: string; name: string; state: JobState; at: number }[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const at = 1000 + i * 7;
+      const id = jobId(secondsAgo(at), 5000 + i);
+      const state = i < 3 ? 'mapping' : ends[Math.floor(random() * ends.length)]!;
+      const name = `${['scan', 'photo', 'map'][i % 3]}-${i}.png`;
+      web.jobs.jobs.set(id, { ...jobView(id, { state }, secondsAgo(at)), name });
+      made.push({ id, name, state, at });
+    }
+    try {
+      const started = Date.now();
+      const page = await openDashboard(browser, web.url);
+      await page.locator('#jobs .job').nth(49).waitFor({ timeout: 10_000 });
+      console.log(`first page of 1,000 jobs shown in ${Date.now() - started} ms`);
+      const newest = [...made].sort((a, b) => a.at - b.at);
+      assert.deepEqual(
+        await listedIds(page),
+        newest.slice(0, 50).map((j) => j.id),
+      );
+      const count = (s: JobState) => made.filter((j) => j.state === s).length;
+      assert.equal(await tabCount(page, ''), 1000);
+      assert.equal(await tabCount(page, 'active'), 3);
+      for (const s of ends) assert.equal(await tabCount(page, s), count(s));
+
+      await page.locator('.job-tab[data-state="failed"]').click();
+      const failed = newest.filter((j) => j.state === 'failed');
+      await page.locator('#jobs-range', { hasText: `of ${failed.length}` }).waitFor();
+      assert.deepEqual(
+        await listedIds(page),
+        failed.slice(0, 50).map((j) => j.id),
+      );
+      await page.locator('#jobs-older').click();
+      await page.locator('#jobs-range', { hasText: `51–` }).waitFor();
+      assert.deepEqual(
+        await listedIds(page),
+        failed.slice(50, 100).map((j) => j.id),
+      );
+      await page.locator('#jobs-newer').click();
+      await page.locator('#jobs-range', { hasText: /^1–/ }).waitFor();
+
+      // The search matches names and ids, within the chosen tab; the counts follow it.
+      await page.locator('#job-search').fill('photo-1');
+      const hits = failed.filter((j) => j.name.includes('photo-1'));
+      await page.locator('#jobs-range', { hasText: `of ${hits.length}` }).waitFor();
+      assert.deepEqual(
+        await listedIds(page),
+        hits.slice(0, 50).map((j) => j.id),
+      );
+      const one = made[500]!;
+      await page.locator('.job-tab[data-state=""]').click();
+      await page.locator('#job-search').fill(one.id);
+      await page.locator('#jobs-range', { hasText: 'of 1' }).waitFor();
+      assert.deepEqual(await listedIds(page), [one.id]);
+      assert.equal(await tabCount(page, ''), 1);
+
+      // A job far down the list has its own link all the same.
+      const deep = await openDashboard(browser, `${web.url}/#/jobs/${made[900]!.id}`);
+      await deep.locator('#detail-title', { hasText: made[900]!.name }).waitFor();
+      await Promise.all([page.close(), deep.close()]);
+    } finally {
+      for (const j of made) web.jobs.jobs.delete(j.id);
+    }
+  });
+
+  it('cancels, retries and deletes from the page, asking first for cancel and delete', async () => {
+    const id = jobId(secondsAgo(5), 77);
+    web.jobs.jobs.set(id, jobView(id, { state: 'mapping', done: 1 }, secondsAgo(5)));
+    const page = await openDashboard(browser, `${web.url}/#/jobs/${id}`);
+    await page.locator('#action-cancel').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#action-retry').isVisible(), false, 'running: no retry');
+
+    // Going back from the question changes nothing.
+    await page.locator('#action-cancel').click();
+    await page.locator('#confirm-dialog[open]').waitFor();
+    assert.match((await page.locator('#confirm-text').textContent()) ?? '', /no result/);
+    await page.locator('#confirm-dialog button[value="keep"]').click();
+    await page.waitForTimeout(300);
+    assert.equal(web.jobs.jobs.get(id)!.state, 'mapping');
+
+    await page.locator('#action-cancel').click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#detail-state', { hasText: 'Cancelled' }).waitFor();
+    assert.equal(web.jobs.jobs.get(id)!.state, 'cancelled');
+    await page.locator(`.job[data-job-id="${id}"] .state`, { hasText: 'Cancelled' }).waitFor();
+
+    // Re-run with another colour mode: a new job, chosen at once.
+    await page.locator('#rerun summary').click();
+    await page.locator('#rerun-form select[name="mode"]').selectOption('per-channel');
+    await page.locator('#rerun-form button[type="submit"]').click();
+    await page.waitForFunction((old) => !location.hash.endsWith(old), id);
+    const again = [...web.jobs.jobs.values()].find((j) => j.retryOf === id);
+    assert.ok(again, 'the server got the re-run');
+    assert.equal(again.options.mode, 'per-channel');
+    await page.locator(`.job.selected[data-job-id="${again.id}"]`).waitFor();
+
+    // Deleting the new job (queued: it is cancelled first, the question says so).
+    await page.locator('#action-delete').click();
+    assert.match((await page.locator('#confirm-text').textContent()) ?? '', /cancelled first/);
+    await page.locator('#confirm-ok').click();
+    await page.locator(`.job[data-job-id="${again.id}"]`).waitFor({ state: 'detached' });
+    assert.equal(web.jobs.jobs.has(again.id), false);
+    assert.equal((await fetch(`${web.url}/api/jobs/${again.id}`)).status, 404);
+
+    // The server's refusal is shown as its sentence.
+    await page.goto(`${web.url}/#/jobs/${id}`);
+    await page.locator('#action-retry').waitFor({ state: 'visible' });
+    web.jobs.jobs.get(id)!.state = 'mapping';
+    await page.locator('#action-retry').click();
+    await page.locator('#action-error', { hasText: 'still running' }).waitFor();
+    await page.close();
+    web.jobs.jobs.delete(id);
+  });
+});
+
+declare const location: { hash: string };
