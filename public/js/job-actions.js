@@ -3,6 +3,7 @@
 import { apiFetch } from './auth.js';
 import { confirmAction } from './confirm.js';
 import { $, isActive } from './dom.js';
+import { filterLogs } from './logs.js';
 import { chooseJob, onSelect, selectedJob } from './selection.js';
 import { jobData, onJobChange, removeJob, upsertJob } from './store.js';
 
@@ -12,6 +13,11 @@ export function initJobActions() {
   $('action-cancel').addEventListener('click', () => void cancel());
   $('action-retry').addEventListener('click', () => void retry());
   $('action-delete').addEventListener('click', () => void remove());
+  // The log lines of a job carry its id: the filter shows just those.
+  $('action-logs').addEventListener('click', () => {
+    filterLogs(selectedJob());
+    $('logs-title').scrollIntoView({ block: 'start' });
+  });
   $('rerun-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new window.FormData(event.target);

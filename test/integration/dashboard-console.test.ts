@@ -134,6 +134,66 @@ describe('dashboard as an operations console', { timeout: 120_000 }, () => {
     assert.equal(web.jobs.jobs.has(again.id), false);
     assert.equal((await fetch(`${web.url}/api/jobs/${again.id}`)).status, 404);
 
+    // Its log lines are one click away, and the lines shown can be downloaded.
+    const lines = [
+      {
+        pod: 'pod-2',
+        log: JSON.stringify({
+          level: 'info',
+          time: '2026-12-01T10:00:00.000Z',
+          job: id,
+          task: 'histogram/0',
+          msg: 'task started',
+        }),
+      },
+      {
+        pod: 'pod-3',
+        log: JSON.stringify({
+          level: 'info',
+          time: '2026-12-01T10:00:01.000Z',
+          job: 'other',
+          msg: 'task started',
+        }),
+      },
+      {
+        pod: 'pod-3',
+        log: JSON.stringify({
+          level: 'info',
+          time: '2026-12-01T10:00:02.000Z',
+          job: id,
+          msg: 'job cancelled',
+        }),
+      },
+    ];
+    for (const line of lines) web.events.emit('node_log', line);
+    await page.locator('.line', { hasText: 'job cancelled' }).first().waitFor();
+    await page.locator('#action-logs').click();
+    assert.equal(await page.locator('#log-filter').inputValue(), id);
+    await page.waitForFunction(
+      () =>
+        [
+          ...(
+            document as unknown as { querySelectorAll(s: string): { hidden: boolean }[] }
+          ).querySelectorAll('.line'),
+        ].filter((l) => !l.hidden).length === 2,
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#log-download').click(),
+    ]);
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile((await download.path())!, 'utf8');
+    const got = text.trim().split('\n');
+    assert.equal(got.length, 2, text);
+    assert.ok(
+      got.every((l) => l.includes(id)),
+      text,
+    );
+    assert.ok(
+      got.some((l) => l.startsWith('pod-2') && l.includes('task started')),
+      text,
+    );
+
     // The server's refusal is shown as its sentence.
     await page.goto(`${web.url}/#/jobs/${id}`);
     await page.locator('#action-retry').waitFor({ state: 'visible' });
@@ -146,3 +206,4 @@ describe('dashboard as an operations console', { timeout: 120_000 }, () => {
 });
 
 declare const location: { hash: string };
+declare const document: { querySelectorAll(selector: string): Iterable<{ hidden: boolean }> };
