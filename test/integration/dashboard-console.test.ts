@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { seededRandom } from '../../src/common/random.js';
 import type { JobState } from '../../src/jobs/types.js';
-import { harnessAndBrowser, jobId, jobView, openDashboard } from '../support/browser.js';
+import { attempt, harnessAndBrowser, jobId, jobView, openDashboard } from '../support/browser.js';
 import type { WebHarness } from '../support/web-harness.js';
 
 const secondsAgo = (s: number) => new Date(Date.now() - s * 1000);
@@ -200,6 +200,77 @@ describe('dashboard as an operations console', { timeout: 120_000 }, () => {
     web.jobs.jobs.get(id)!.state = 'mapping';
     await page.locator('#action-retry').click();
     await page.locator('#action-error', { hasText: 'still running' }).waitFor();
+    await page.close();
+    web.jobs.jobs.delete(id);
+  });
+
+  it('lists a job’s attempts in a table whose rows the timeline bars select', async () => {
+    const id = jobId(secondsAgo(60), 88);
+    const failed = {
+      ...attempt('histogram', 1, 'pod-2', secondsAgo(50), secondsAgo(47)),
+      outcome: 'failed' as const,
+      error: 'disk on fire',
+    };
+    const attempts = [
+      attempt('histogram', 0, 'pod-1', secondsAgo(50), secondsAgo(44)),
+      failed,
+      { ...attempt('histogram', 1, 'pod-3', secondsAgo(46), secondsAgo(40)), attempt: 2 },
+      attempt('equalize', 0, 'pod-1', secondsAgo(38), secondsAgo(35)),
+      attempt('equalize', 1, 'pod-1', secondsAgo(38), secondsAgo(33)),
+    ];
+    web.jobs.jobs.set(
+      id,
+      jobView(id, { state: 'done', done: 2, total: 2, attempts }, secondsAgo(60)),
+    );
+    const page = await openDashboard(browser, `${web.url}/#/jobs/${id}`);
+    await page.locator('#attempts tbody tr').nth(4).waitFor();
+    const rows = await page
+      .locator('#attempts tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) =>
+          [...(tr as unknown as { cells: Iterable<{ textContent: string }> }).cells].map(
+            (c) => c.textContent,
+          ),
+        ),
+      );
+    // Claimed order; durations from the attempts' own times; overlapping ones on two slots.
+    assert.deepEqual(
+      rows.map((r) => [r[0], r[1], r[2], r[3], r[5], r[6], r[7]]),
+      [
+        ['histogram 0', 'map', 'pod-1', '1', '6.0 s', 'done', ''],
+        ['histogram 1', 'map', 'pod-2', '1', '3.0 s', 'failed', 'disk on fire'],
+        ['histogram 1 (attempt 2)', 'map', 'pod-3', '1', '6.0 s', 'done', ''],
+        ['equalize 0', 'equalize', 'pod-1', '1', '3.0 s', 'done', ''],
+        ['equalize 1', 'equalize', 'pod-1', '2', '5.0 s', 'done', ''],
+      ],
+    );
+    // A bar selects its row; another bar moves the selection.
+    await page.locator('#timeline .lane[data-pod="pod-2"] .bar').click();
+    await page.locator('#attempts tr.selected', { hasText: 'disk on fire' }).waitFor();
+    await page.locator('#timeline .lane[data-pod="pod-1"] .bar', { hasText: 'E1' }).click();
+    await page.locator('#attempts tr.selected', { hasText: 'equalize 1' }).waitFor();
+    assert.equal(await page.locator('#attempts tr.selected').count(), 1);
+    assert.equal(await page.locator('#timeline .bar.selected').textContent(), 'E1');
+
+    // One task's log lines, one click away.
+    const line = (task: string, msg: string) => ({
+      pod: 'pod-2',
+      log: JSON.stringify({
+        level: 'warn',
+        time: '2026-12-01T10:00:00.000Z',
+        job: id,
+        task,
+        attempt: 1,
+        msg,
+      }),
+    });
+    web.events.emit('node_log', line('histogram/1', 'task failed; released for a retry'));
+    web.events.emit('node_log', line('histogram/0', 'task done'));
+    await page.locator('.line', { hasText: 'task done' }).first().waitFor();
+    await page.locator('#attempts tbody tr', { hasText: 'disk on fire' }).locator('button').click();
+    assert.equal(await page.locator('#log-filter').inputValue(), `job=${id} task=histogram/1`);
+    await page.locator('.line:not([hidden])', { hasText: 'released for a retry' }).waitFor();
+    assert.equal(await page.locator('.line:not([hidden])', { hasText: 'task done' }).count(), 0);
     await page.close();
     web.jobs.jobs.delete(id);
   });
