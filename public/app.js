@@ -11,6 +11,7 @@ import { appendLog, initLogs } from './js/logs.js';
 import { initResults } from './js/results.js';
 import { chooseJob, initSelection, jobSeen, jobsListed } from './js/selection.js';
 import { jobData, onJobChange, upsertJob } from './js/store.js';
+import { initSettings } from './js/settings.js';
 import { initUploads } from './js/upload.js';
 
 function setConnection(state, text) {
@@ -76,6 +77,7 @@ initJobActions();
 initResults();
 initCluster();
 initLogs();
+initSettings();
 onJobChange(jobSeen);
 initSelection();
 initUploads((id, name) => {

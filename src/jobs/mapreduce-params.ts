@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../common/log.js';
 import type { StopWatching, ZkSession } from '../coordination/index.js';
+import type { ParamsReporter } from './params-report.js';
 import { PARAMS_PATH } from './paths.js';
 
 /** Live tunables in `/config/mapreduce_params`, watched by every pod. */
@@ -9,7 +10,9 @@ export interface MapReduceParams {
   tasks_per_job?: number;
 }
 
-const schema = z.object({ tasks_per_job: z.number().int().min(1).max(4096).optional() }).loose();
+export const paramsSchema = z
+  .object({ tasks_per_job: z.number().int().min(1).max(4096).optional() })
+  .loose();
 
 /**
  * Keeps the latest valid params from the watched znode. A malformed write is logged and
@@ -19,15 +22,18 @@ export class ParamsWatcher {
   #current: MapReduceParams = {};
   readonly #stop: StopWatching;
 
-  constructor(session: ZkSession, logger: Logger) {
+  /** `reporter`: told what is applied after every change (the dashboard's live settings). */
+  constructor(session: ZkSession, logger: Logger, reporter?: ParamsReporter) {
     this.#stop = session.watchData(PARAMS_PATH, (snapshot) => {
       if (!snapshot) {
         this.#current = {};
+        reporter?.report({}, null);
         return;
       }
       try {
-        const parsed = schema.parse(JSON.parse(snapshot.data.toString('utf8') || '{}'));
+        const parsed = paramsSchema.parse(JSON.parse(snapshot.data.toString('utf8') || '{}'));
         this.#current = parsed;
+        reporter?.report(parsed, snapshot.stat.version);
         logger.info({ params: parsed, version: snapshot.stat.version }, 'mapreduce params');
       } catch (err) {
         logger.warn({ err: String(err) }, `ignoring malformed ${PARAMS_PATH}`);

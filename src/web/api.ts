@@ -6,6 +6,7 @@ import { HttpError } from './http-errors.js';
 import { jobActionsRouter, JOB_ID } from './job-actions.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
 import { listPage, parseJobListQuery, wantsPage } from './job-list.js';
+import { settingsRouter } from './settings.js';
 
 /** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
 export function apiRouter(deps: WebDeps): Router {
@@ -31,6 +32,7 @@ export function apiRouter(deps: WebDeps): Router {
     res.json({ ...job, artifacts: await artifactPresence(deps.sharedDir, job.id) });
   });
   router.use(jobActionsRouter(deps));
+  router.use(settingsRouter(deps));
   router.use(jobArtifactsRouter(deps.sharedDir));
   const cluster = clusterView(deps);
   router.get('/cluster', async (_req, res) => {

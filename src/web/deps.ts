@@ -1,4 +1,5 @@
 import type { JobsApi } from '../jobs/types.js';
+import type { LiveSettings } from '../jobs/live-settings.js';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
 import type { JobStatusEvent } from '../jobs/types.js';
@@ -76,6 +77,8 @@ export interface WebDeps {
   readiness(): { ready: boolean; reason?: string };
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** `/config/mapreduce_params` and each pod's converged value (GET/PUT /api/config). */
+  settings?: LiveSettings;
   /** Recent `node_log` lines (master only), replayed to a browser that connects late. */
   recentLogs?(): NodeLogEvent[];
 }
