@@ -27,7 +27,11 @@ describe('job actions', () => {
   before(async () => {
     tc = await startTestCluster({
       pods: 3,
-      env: { FAULT_INJECTION: JSON.stringify({ delayMs: { histogram: 2500 } }) },
+      env: {
+        FAULT_INJECTION: JSON.stringify({ delayMs: { histogram: 2500 } }),
+        // Two jobs at a time, so a third one is caught waiting in the queue.
+        MAX_ACTIVE_JOBS: '2',
+      },
     });
     zk = await openSession(cleanup, tc.zk, 'job-actions', 'test');
   });
@@ -96,6 +100,18 @@ describe('job actions', () => {
     const again = await post(`/api/jobs/${id}/cancel`);
     assert.equal(again.status, 409);
     assert.match(((await again.json()) as { error: string }).error, /already ended/);
+  });
+
+  it('cancels a job waiting for its turn; the running ones go on', async () => {
+    const [a, b, c] = [await submit(41), await submit(42), await submit(43)];
+    await eventually('the third job waiting', async () =>
+      (await view(c)).msg.startsWith('waiting'),
+    );
+    const res = await post(`/api/jobs/${c}/cancel`);
+    assert.equal(res.status, 202);
+    await cleanedUp(c);
+    for (const id of [a, b]) assert.equal((await waitForJob(tc.url, id)).state, 'done');
+    assert.equal((await view(c)).state, 'cancelled');
   });
 
   it('retries a cancelled job from its upload as a new job, and re-runs with other options', async () => {
