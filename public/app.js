@@ -1,15 +1,18 @@
 // The dashboard's entry point: wires the parts to the Socket.IO events and the JSON API.
 // Every string from the server is inserted with textContent, never as HTML.
-import { apiFetch, askToken, token } from './js/auth.js';
+import { askToken, token } from './js/auth.js';
 import { initCluster, pollCluster, renderCluster, showAlert } from './js/cluster.js';
 import { initDetail } from './js/detail.js';
 import { initHealth, pollHealth } from './js/health.js';
 import { $ } from './js/dom.js';
+import { initJobActions } from './js/job-actions.js';
+import { initJobList, loadJobList } from './js/job-list.js';
 import { initJobs } from './js/jobs.js';
 import { appendLog, initLogs } from './js/logs.js';
 import { initResults } from './js/results.js';
 import { chooseJob, initSelection, jobSeen, jobsListed } from './js/selection.js';
 import { jobData, onJobChange, upsertJob } from './js/store.js';
+import { initSettings } from './js/settings.js';
 import { initUploads } from './js/upload.js';
 
 function setConnection(state, text) {
@@ -20,9 +23,7 @@ function setConnection(state, text) {
 
 async function refetch() {
   try {
-    const res = await apiFetch('/api/jobs', { cache: 'no-store' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    for (const view of await res.json()) upsertJob(view);
+    await loadJobList();
     jobsListed();
     await Promise.all([pollCluster(), pollHealth()]);
   } catch {
@@ -71,11 +72,14 @@ function connect() {
 
 // Views subscribe before the first job or selection arrives.
 initJobs();
+initJobList();
 initDetail();
+initJobActions();
 initResults();
 initCluster();
 initHealth();
 initLogs();
+initSettings();
 onJobChange(jobSeen);
 initSelection();
 initUploads((id, name) => {

@@ -6,6 +6,7 @@ import { $, el, formatBytes, formatDuration, isActive, PHASE_LABELS } from './do
 import { showResults } from './results.js';
 import { jobLink, onSelect, selectedJob } from './selection.js';
 import { elapsedMs, jobData, onJobChange, phaseElapsedMs, upsertJob } from './store.js';
+import { renderAttempts } from './attempts-table.js';
 import { renderTimeline } from './timeline.js';
 
 let fetching = false;
@@ -121,7 +122,8 @@ function render(d, id) {
   error.hidden = d.state !== 'failed';
   error.textContent = d.state === 'failed' ? d.error || d.msg || 'The job failed.' : '';
   showResults(d);
-  if (Array.isArray(d.attempts)) renderTimeline(d.attempts, d.masters, d);
+  if (Array.isArray(d.attempts))
+    renderAttempts(d.attempts, d.id, renderTimeline(d.attempts, d.masters, d));
 }
 
 /** The state as the list shows it, with the task counts or, while stitching, for how long. */

@@ -43,8 +43,10 @@ export const PHASE_LABELS = {
   stitching: 'Stitching',
   done: 'Done',
   failed: 'Failed',
+  cancelled: 'Cancelled',
 };
 
 export const ORDER = ['queued', 'mapping', 'reducing', 'equalizing', 'stitching', 'done'];
 
-export const isActive = (state) => state !== 'done' && state !== 'failed';
+export const FINISHED = ['done', 'failed', 'cancelled'];
+export const isActive = (state) => !FINISHED.includes(state);

@@ -1,7 +1,5 @@
 // Cluster health over the last minutes: per-pod figures (tasks, threads, event loop, memory,
-// ZooKeeper), three sparklines drawn from the samples the master keeps, and the live
-// `tasks_per_job` setting with the value each pod has applied — so a change can be watched
-// converging across the pods.
+// ZooKeeper) and three sparklines drawn from the samples the master keeps.
 import { apiFetch } from './auth.js';
 import { drawSeries } from './charts.js';
 import { $, el, formatBytes, formatDuration } from './dom.js';
@@ -12,20 +10,12 @@ export function initHealth() {
   window.setInterval(() => {
     if (document.visibilityState !== 'hidden') void pollHealth();
   }, POLL_MS);
-  $('settings-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    void saveSettings();
-  });
 }
 
 export async function pollHealth() {
   try {
-    const [history, settings] = await Promise.all([
-      apiFetch('/api/cluster/history', { cache: 'no-store' }),
-      apiFetch('/api/settings', { cache: 'no-store' }),
-    ]);
+    const history = await apiFetch('/api/cluster/history', { cache: 'no-store' });
     if (history.ok) renderHistory(await history.json());
-    if (settings.ok) renderSettings(await settings.json());
   } catch {
     // Between masters: the next poll reads it again (a new master starts a new history).
   }
@@ -51,7 +41,7 @@ function figuresRow({ pod, figures: f, lastHeartbeatMsAgo }) {
   row.dataset.pod = pod;
   if (!f) {
     row.append(el('td', 'pod-name', pod), el('td', 'muted', 'did not answer the last sample'));
-    row.lastElementChild.colSpan = 8;
+    row.lastElementChild.colSpan = 7;
     return row;
   }
   const zk =
@@ -75,43 +65,6 @@ function figuresRow({ pod, figures: f, lastHeartbeatMsAgo }) {
       '',
       lastHeartbeatMsAgo === null ? 'never' : `${formatDuration(lastHeartbeatMsAgo)} ago`,
     ),
-    el('td', 'num applied', f.tasksPerJob ?? 'one per pod'),
   );
   return row;
-}
-
-function renderSettings(settings) {
-  const input = $('tasks-per-job');
-  // Never overwrite what the user is typing.
-  if (document.activeElement !== input) input.value = settings.tasks_per_job ?? '';
-  const applied = settings.applied ?? [];
-  const agreeing = applied.filter((a) => a.tasks_per_job === settings.tasks_per_job).length;
-  $('settings-converged').textContent = applied.length
-    ? `${agreeing} of ${applied.length} pods have applied it`
-    : '';
-}
-
-async function saveSettings() {
-  const text = $('tasks-per-job').value.trim();
-  const status = $('settings-status');
-  status.textContent = 'Saving…';
-  try {
-    const res = await apiFetch('/api/settings', {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ tasks_per_job: text === '' ? null : Number(text) }),
-    });
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      status.textContent = body.error ?? `The setting was not saved (HTTP ${res.status}).`;
-      status.dataset.state = 'error';
-      return;
-    }
-    status.textContent = 'Saved; the pods apply it within moments.';
-    status.dataset.state = 'ok';
-    renderSettings(body);
-  } catch {
-    status.textContent = 'The cluster did not answer; please try again.';
-    status.dataset.state = 'error';
-  }
 }

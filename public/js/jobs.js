@@ -1,13 +1,18 @@
-// The jobs list: one entry per job in the page's job state, newest first, with a progress bar
-// per phase (map, equalize, stitch) and the elapsed time. Choosing one shows its details.
+// The jobs list: one entry per job of the page the list shows (job-list.js picks it), newest
+// first, with a progress bar per phase (map, equalize, stitch) and the elapsed time. Choosing
+// one shows its details.
 import { $, el, formatDuration, isActive, ORDER, PHASE_LABELS } from './dom.js';
 import { chooseJob, jobLink, onSelect, selectedJob } from './selection.js';
-import { elapsedMs, jobData, onJobChange, phaseElapsedMs } from './store.js';
+import { elapsedMs, jobData, onJobChange, onJobRemoved, phaseElapsedMs } from './store.js';
 
 /** id → list item elements */
 const items = new Map();
 
 export function initJobs() {
+  onJobRemoved((id) => {
+    items.get(id)?.item.remove();
+    items.delete(id);
+  });
   onJobChange((data) => render(data));
   onSelect((id) => {
     for (const [jobId, view] of items) {
@@ -25,20 +30,41 @@ export function initJobs() {
   }, 1000);
 }
 
-function render(d) {
-  let v = items.get(d.id);
-  if (!v) {
-    v = createItem(d.id);
-    items.set(d.id, v);
-    placeItem(v.item, d.id);
-    v.item.classList.toggle('selected', d.id === selectedJob());
-    $('no-jobs').hidden = true;
+/** Shows exactly these jobs, in this order (one page of the list). */
+export function showPage(ids, emptyText) {
+  const wanted = new Set(ids);
+  for (const [id, v] of items) {
+    if (!wanted.has(id)) {
+      v.item.remove();
+      items.delete(id);
+    }
   }
+  const nodes = ids.map((id) => {
+    let v = items.get(id);
+    if (!v) {
+      v = createItem(id);
+      items.set(id, v);
+      v.item.classList.toggle('selected', id === selectedJob());
+    }
+    const d = jobData(id);
+    if (d) render(d);
+    return v.item;
+  });
+  $('jobs').replaceChildren(...nodes);
+  $('no-jobs').hidden = ids.length > 0;
+  $('no-jobs').textContent = emptyText;
+}
+
+function render(d) {
+  const v = items.get(d.id);
+  if (!v) return;
   v.name.textContent = d.name || d.id;
   v.state.textContent = PHASE_LABELS[d.state] || d.state || '';
   v.state.dataset.state = d.state || '';
   v.item.dataset.state = d.state || '';
-  const reached = ORDER.indexOf(d.state === 'failed' ? d.phase : d.state);
+  const reached = ORDER.indexOf(
+    d.state === 'failed' || d.state === 'cancelled' ? d.phase : d.state,
+  );
   const total = Number(d.total) || 0;
   for (const [phase, { bar, count }] of Object.entries(v.bars)) {
     const idx = ORDER.indexOf(phase);
@@ -121,11 +147,4 @@ function createItem(id) {
   button.append(title, phases, meta, error);
   item.append(button);
   return { item, button, name, state, bars, meta, error };
-}
-
-/** Newest first: ids start with the creation time in base 36, so they sort by age. */
-function placeItem(node, id) {
-  const list = $('jobs');
-  const before = [...list.children].find((li) => li.dataset.jobId < id);
-  list.insertBefore(node, before ?? null);
 }

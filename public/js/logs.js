@@ -16,6 +16,7 @@ let filter = '';
 
 export function initLogs() {
   const input = $('log-filter');
+  $('log-download').addEventListener('click', () => downloadShownLines());
   input.addEventListener('input', () => {
     filter = input.value.trim().toLowerCase();
     for (const t of terminals.values()) {
@@ -23,6 +24,26 @@ export function initLogs() {
       if (!t.paused) t.body.scrollTop = t.body.scrollHeight;
     }
   });
+}
+
+/** Shows only the lines containing `text` (a job id, say), as if typed into the filter. */
+export function filterLogs(text) {
+  const input = $('log-filter');
+  input.value = text;
+  input.dispatchEvent(new window.Event('input'));
+}
+
+/** The lines the filter shows, every terminal's, as a text file `pod  line`. */
+function downloadShownLines() {
+  const rows = [...terminals].flatMap(([pod, t]) =>
+    t.lines.filter((line) => matches(line.text)).map((line) => `${pod}  ${line.text}`),
+  );
+  const url = window.URL.createObjectURL(new window.Blob([`${rows.join('\n')}\n`]));
+  const link = el('a');
+  link.href = url;
+  link.download = `histeq-logs${filter ? `-${filter.replace(/[^a-z0-9_-]+/g, '_')}` : ''}.txt`;
+  link.click();
+  window.setTimeout(() => window.URL.revokeObjectURL(url), 10_000);
 }
 
 export function appendLog(event) {

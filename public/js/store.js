@@ -5,6 +5,7 @@ import { isActive, ORDER } from './dom.js';
 /** id → merged status/view fields */
 const jobs = new Map();
 const listeners = new Set();
+const removedListeners = new Set();
 
 export const jobData = (id) => jobs.get(id) ?? null;
 export const allJobs = () => [...jobs.values()];
@@ -12,6 +13,17 @@ export const allJobs = () => [...jobs.values()];
 /** Called with (data, isNew) after every change of a job. */
 export function onJobChange(listener) {
   listeners.add(listener);
+}
+
+/** Called with the id of a job that was deleted. */
+export function onJobRemoved(listener) {
+  removedListeners.add(listener);
+}
+
+/** A deleted job leaves the page's state, and every view forgets it. */
+export function removeJob(id) {
+  if (!jobs.delete(id)) return;
+  for (const listener of removedListeners) listener(id);
 }
 
 /** Merges what is known about a job (a job_status event or a JobView) and tells the views. */
@@ -53,7 +65,7 @@ function isOlder(next, known) {
 }
 
 function rank(d) {
-  return d.state === 'failed' ? ORDER.length : ORDER.indexOf(d.state);
+  return d.state === 'failed' || d.state === 'cancelled' ? ORDER.length : ORDER.indexOf(d.state);
 }
 
 /** From creation to the last update when finished, to now while running. */

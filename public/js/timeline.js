@@ -2,19 +2,22 @@
 // reassigned task shows as a lost attempt on one pod and a later one on another. A pod runs
 // several attempts at once (one per pool thread): they go on stacked rows of its lane, so no
 // two bars ever overlap. While the job runs, the axis ends at now and grows with the job.
+import { attemptKey, selectAttempt } from './attempts-table.js';
 import { $, el, formatDuration, isActive } from './dom.js';
 
 /** A bar is at least this wide (percent of the track), so a short attempt stays visible. */
 const MIN_WIDTH = 0.6;
 const ROW_REM = 1.5;
 
+/** Draws the timeline; returns each attempt's row in its pod's lane (by attemptKey). */
 export function renderTimeline(attempts, masters, job) {
   const box = $('timeline');
   const list = Array.isArray(attempts) ? attempts : [];
   $('timeline-empty').hidden = list.length > 0;
+  const rows = new Map();
   if (list.length === 0) {
     box.replaceChildren();
-    return;
+    return rows;
   }
   const now = Date.now();
   const running = job ? isActive(job.state) : list.some((a) => a.outcome === 'running');
@@ -55,6 +58,8 @@ export function renderTimeline(attempts, masters, job) {
     el('span', 'axis-end', running ? `${formatDuration(range)} (now)` : formatDuration(range)),
   );
   box.replaceChildren(...lanes, axis);
+  for (const s of spans) rows.set(attemptKey(s.a), s.row);
+  return rows;
 }
 
 /** Greedy interval packing: each attempt goes on the first row free at its start. */
@@ -76,6 +81,8 @@ function bar({ a, start, end, left, width, row }) {
   node.style.width = `${Math.min(width, 100 - left)}%`;
   node.style.top = `${row * ROW_REM + 0.15}rem`;
   node.dataset.row = String(row);
+  node.dataset.key = attemptKey(a);
+  node.addEventListener('click', () => selectAttempt(node.dataset.key));
   node.textContent = `${a.kind === 'histogram' ? 'H' : 'E'}${a.index}`;
   const what = `${a.kind} task ${a.index}, attempt ${a.attempt} on ${a.pod}: ${a.outcome}`;
   const took = a.completedAt ? `, ${formatDuration(end - start)}` : '';

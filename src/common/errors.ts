@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'ZK_DATA_TOO_LARGE' // znode data over the 1 MiB server limit: keep it in shared storage
   | 'LOST_CLAIM'
   | 'NOT_FOUND'
+  | 'CONFLICT' // the job is not in a state that allows the action (cancel a finished job…)
+  | 'CANCELLED' // the task's job was cancelled: the pool thread stopped between chunks
   | 'INSUFFICIENT_STORAGE' // SHARED_DIR lacks room for an upload and its outputs (507)
   | 'TASK_FAILED'
   | 'BAD_RECORD' // a znode's JSON does not have the shape this version expects

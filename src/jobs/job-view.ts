@@ -27,6 +27,7 @@ export function viewOf(record: JobRecord): JobView {
     masters: record.masters,
     ...(record.reruns ? { reruns: record.reruns } : {}),
     ...(record.checkMs !== undefined ? { checkMs: record.checkMs } : {}),
+    ...(record.retryOf ? { retryOf: record.retryOf } : {}),
   };
 }
 
@@ -36,6 +37,8 @@ export function messageOf(record: JobRecord): string {
       return 'done';
     case 'failed':
       return record.error ?? 'failed';
+    case 'cancelled':
+      return 'cancelled';
     case 'queued':
       return 'waiting to start';
     case 'reducing':

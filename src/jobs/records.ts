@@ -3,22 +3,14 @@ import { HisteqError } from '../common/errors.js';
 import { MAX_TILES_PER_SIDE } from '../imaging/clahe/grid.js';
 import { METHODS } from '../imaging/clahe/method.js';
 import { COLOUR_MODES } from '../imaging/types.js';
-import type { JobRecord } from './types.js';
+import { JOB_STATES, type JobRecord, type JobState } from './types.js';
 
 /**
  * Job records as they enter from ZooKeeper, checked once where they are read: a record written
  * by another version, cut short, or by hand, becomes one clear error naming the job and the
  * field, not a crash somewhere later. Unknown fields pass (a newer pod may add some).
  */
-const STATES = [
-  'queued',
-  'mapping',
-  'reducing',
-  'equalizing',
-  'stitching',
-  'done',
-  'failed',
-] as const;
+const STATES = JOB_STATES as [JobState, ...JobState[]];
 const PHASES = ['queued', 'mapping', 'reducing', 'equalizing', 'stitching'] as const;
 
 const layout = z.looseObject({
@@ -75,6 +67,7 @@ export const jobRecordSchema = z.looseObject({
   masters: z.array(z.string()),
   reruns: z.number().int().min(0).optional(),
   checkMs: z.number().min(0).optional(),
+  retryOf: z.string().optional(),
 });
 
 /** Parses a job record's JSON; throws BAD_RECORD with the job and the first bad field. */

@@ -3,9 +3,27 @@ import type { ClaheParams } from '../imaging/clahe/grid.js';
 import type { EqualizeMethod } from '../imaging/clahe/method.js';
 import type { ColourMode } from '../imaging/types.js';
 
-/** Every job moves forward through these phases and ends done or failed (docs/architecture.md). */
+/**
+ * Every job moves forward through these phases and ends done or failed (docs/architecture.md),
+ * or cancelled when a user stops it.
+ */
 export type JobPhase = 'queued' | 'mapping' | 'reducing' | 'equalizing' | 'stitching';
-export type JobState = JobPhase | 'done' | 'failed';
+export type JobState = JobPhase | 'done' | 'failed' | 'cancelled';
+
+/** Every state, in the order a job moves through them (then the three ends). */
+export const JOB_STATES: readonly JobState[] = [
+  'queued',
+  'mapping',
+  'reducing',
+  'equalizing',
+  'stitching',
+  'done',
+  'failed',
+  'cancelled',
+];
+
+export const FINISHED_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];
+export const isFinished = (state: JobState): boolean => FINISHED_STATES.includes(state);
 
 export const ACTIVE_STATES: readonly JobState[] = [
   'queued',
@@ -69,6 +87,8 @@ export interface JobRecord {
   reruns?: number;
   /** How long the master's check of the result took (ms), for the bench. */
   checkMs?: number;
+  /** The job this one re-runs (a retry or a re-run with other options). */
+  retryOf?: string;
 }
 
 /** The Socket.IO `job_status` event (docs/architecture.md, Interfaces). The final success event carries `url`. */
@@ -97,6 +117,7 @@ export interface JobView extends JobStatusEvent {
   reruns?: number;
   /** How long the master's check of the result took (ms). */
   checkMs?: number;
+  retryOf?: string;
 }
 
 export interface SubmitRequest {
@@ -105,6 +126,8 @@ export interface SubmitRequest {
   /** The client's file name, for display only. */
   originalName: string;
   options: JobOptions;
+  /** The finished job this submission runs again. */
+  retryOf?: string;
 }
 
 /** The master's job service; only called while this pod is master. */
@@ -115,4 +138,16 @@ export interface JobsApi {
   get(id: string): Promise<JobView | null>;
   /** The latest job_status of every active or recent job, for a client that connects late. */
   latest(): JobStatusEvent[];
+  /**
+   * Stops an unfinished job (recorded at once, cleaned up after); rejects with CONFLICT for a
+   * finished one and NOT_FOUND for an unknown one.
+   */
+  cancel(id: string): Promise<JobView>;
+  /**
+   * Runs a finished job again from its upload as a new job, with its options or `options`;
+   * CONFLICT while it runs.
+   */
+  retry(id: string, options?: JobOptions): Promise<{ id: string }>;
+  /** Removes a job with its result, previews and upload, cancelling it first if it runs. */
+  remove(id: string): Promise<void>;
 }

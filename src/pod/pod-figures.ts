@@ -8,7 +8,6 @@ export interface FigureSources {
   /** Times one cheap ZooKeeper request; rejects when the server does not answer. */
   zkRoundTrip: () => Promise<number>;
   zkState: () => string;
-  tasksPerJob: () => number | undefined;
   now?: () => number;
 }
 
@@ -52,6 +51,5 @@ export async function readPodFigures(pod: string, sources: FigureSources): Promi
     rssBytes: process.memoryUsage.rss(),
     heapUsedBytes: process.memoryUsage().heapUsed,
     zk: { state: sources.zkState(), roundTripMs },
-    tasksPerJob: sources.tasksPerJob() ?? null,
   };
 }

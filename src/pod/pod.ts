@@ -7,7 +7,9 @@ import type { Config } from '../config.js';
 import { LeaderElection, Membership, TaskClaims, ZkSession } from '../coordination/index.js';
 import { FaultInjector } from '../jobs/fault-injection.js';
 import { JobStore } from '../jobs/job-store.js';
-import { ParamsWatcher, readTasksPerJob, writeTasksPerJob } from '../jobs/mapreduce-params.js';
+import { liveSettings } from '../jobs/live-settings.js';
+import { ParamsWatcher } from '../jobs/mapreduce-params.js';
+import { ParamsReporter } from '../jobs/params-report.js';
 import { readPodFigures } from './pod-figures.js';
 import { withLiveAttempts } from '../jobs/master/live-view.js';
 import { JobOrchestrator } from '../jobs/master/orchestrator.js';
@@ -76,7 +78,7 @@ export class Pod {
     const shared = sharedLayout(config.sharedDir);
     const events = new EventEmitter<WebEvents>();
     const claims = new TaskClaims({ session, logger: log, pod: config.pod });
-    const params = new ParamsWatcher(session, log);
+    const params = new ParamsWatcher(session, log, new ParamsReporter(session, config.pod, log));
     let election: LeaderElection | null = null;
     const store = new JobStore(session, () => {
       if (!election) throw new Error('not elected');
@@ -183,13 +185,9 @@ export class Pod {
             await session.exists('/');
             return performance.now() - started;
           },
-          tasksPerJob: () => params.current.tasks_per_job,
         }),
       healthSampleMs: config.healthSampleMs,
-      settings: {
-        read: () => readTasksPerJob(session),
-        write: (value) => writeTasksPerJob(session, value),
-      },
+      settings: liveSettings(session, () => cluster?.snapshot().pods.map((p) => p.pod) ?? []),
     });
     const { port } = await web.listen(config.port, config.host);
     const url =

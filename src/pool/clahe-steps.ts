@@ -11,6 +11,7 @@ import {
   type Lut,
   type PixelLayout,
 } from '../imaging/types.js';
+import type { CancelFlag } from './cancel-flag.js';
 import type { StripRef } from './protocol.js';
 import { forEachChunk } from './strip-io.js';
 
@@ -24,11 +25,15 @@ export async function claheBandHistogram(
   source: StripRef,
   mode: ColourMode,
   band: ClaheBand,
+  cancel?: CancelFlag,
 ): Promise<Uint32Array> {
   const histograms = new BandTileHistograms(claheGrid(band.image, mode, band.params));
   const row = rowBytes(source.layout);
-  await forEachChunk(source, (bytes, layout, at) =>
-    histograms.addRows(samplesOf(bytes, layout), layout, band.top + at / row, mode),
+  await forEachChunk(
+    source,
+    (bytes, layout, at) =>
+      histograms.addRows(samplesOf(bytes, layout), layout, band.top + at / row, mode),
+    cancel,
   );
   return histograms.serialize();
 }

@@ -3,6 +3,7 @@ import { HisteqError, type ErrorCode } from '../common/errors.js';
 import type { ClaheBand, ClaheParams } from '../imaging/clahe/grid.js';
 import type { ImageInfo } from '../imaging/codec.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
+import { cancelFlagFor } from './cancel-flag.js';
 import type {
   EqualizeRequest,
   EqualizeResult,
@@ -72,9 +73,19 @@ export class ImagePool {
     return this.#run({ kind: 'stage', inputPath, info, outPath });
   }
 
-  /** With `clahe`: the band's per-tile histograms (serialized) instead of one histogram. */
-  histogram(source: StripRef, mode: ColourMode, clahe?: ClaheBand): Promise<HistogramResult> {
-    return this.#run({ kind: 'histogram', source, mode, ...(clahe ? { clahe } : {}) });
+  /**
+   * With `clahe`: the band's per-tile histograms (serialized) instead of one histogram.
+   * `signal` aborting stops the work at its next chunk (CANCELLED).
+   */
+  histogram(
+    source: StripRef,
+    mode: ColourMode,
+    clahe?: ClaheBand,
+    signal?: AbortSignal,
+  ): Promise<HistogramResult> {
+    return this.#cancellable(signal, (cancel) =>
+      this.#run({ kind: 'histogram', source, mode, cancel, ...(clahe ? { clahe } : {}) }),
+    );
   }
 
   /**
@@ -92,8 +103,14 @@ export class ImagePool {
     return this.#run(request, unique(transfer));
   }
 
-  equalize(request: Omit<EqualizeRequest, 'kind'>): Promise<EqualizeResult> {
-    return this.#run({ kind: 'equalize', ...request });
+  /** `signal` aborting stops the work at its next chunk (CANCELLED). */
+  equalize(
+    request: Omit<EqualizeRequest, 'kind' | 'cancel'>,
+    signal?: AbortSignal,
+  ): Promise<EqualizeResult> {
+    return this.#cancellable(signal, (cancel) =>
+      this.#run({ kind: 'equalize', ...request, cancel }),
+    );
   }
 
   stitch(
@@ -130,6 +147,19 @@ export class ImagePool {
   close(): Promise<void> {
     this.#closed ??= this.#pool.close();
     return this.#closed;
+  }
+
+  async #cancellable<R>(
+    signal: AbortSignal | undefined,
+    run: (cancel: Int32Array | undefined) => Promise<R>,
+  ): Promise<R> {
+    if (!signal) return run(undefined);
+    const { flag, dispose } = cancelFlagFor(signal);
+    try {
+      return await run(flag);
+    } finally {
+      dispose();
+    }
   }
 
   /** The result type follows from the request's kind (protocol.ts), one export per kind. */

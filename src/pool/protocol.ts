@@ -2,6 +2,7 @@ import type { ClaheBand, ClaheParams } from '../imaging/clahe/grid.js';
 import type { ImageInfo } from '../imaging/codec.js';
 import type { PreviewPlan } from '../imaging/preview.js';
 import type { ColourMode, Lut, PixelLayout } from '../imaging/types.js';
+import type { CancelFlag } from './cancel-flag.js';
 
 /**
  * The typed thread protocol: every CPU-heavy step is one of these messages. Paths point into
@@ -34,6 +35,8 @@ export interface HistogramRequest {
   mode: ColourMode;
   /** Set: CLAHE per-tile histograms of the band (imaging/clahe/tile-histograms.ts). */
   clahe?: ClaheBand;
+  /** Raised by the pod when the task's job is cancelled (cancel-flag.ts). */
+  cancel?: CancelFlag;
 }
 /** The result of a histogram request is the bare (transferred) Uint32Array. */
 export type HistogramResult = Uint32Array;
@@ -66,6 +69,8 @@ export interface EqualizeRequest {
   outOffset?: number;
   /** Set: CLAHE of the band, `lut` holding every tile's table. */
   clahe?: ClaheBand;
+  /** Raised by the pod when the task's job is cancelled (cancel-flag.ts). */
+  cancel?: CancelFlag;
 }
 export interface EqualizeResult {
   bytes: number;

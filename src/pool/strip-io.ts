@@ -5,6 +5,7 @@ import { temporaryName, writeFileAtomic } from '../common/atomic-file.js';
 import { sampleRow, type PreviewPlan } from '../imaging/preview.js';
 import { stripOffsets } from '../imaging/strips.js';
 import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
+import { throwIfCancelled, type CancelFlag } from './cancel-flag.js';
 import type { StripRef } from './protocol.js';
 
 /**
@@ -49,17 +50,22 @@ function scratchBuffer(bytes: number): Uint8Array {
 
 /**
  * Visits a strip chunk by chunk (whole rows, so no pixel is split), each read into the thread's
- * reused buffer; `at` is the chunk's byte offset inside the strip.
+ * reused buffer; `at` is the chunk's byte offset inside the strip. A raised `cancel` flag stops
+ * the visit before the next chunk (CANCELLED).
  */
 export async function forEachChunk(
   ref: StripRef,
   visit: (bytes: Uint8Array, layout: PixelLayout, at: number) => Promise<void> | void,
+  cancel?: CancelFlag,
 ): Promise<void> {
   const row = rowBytes(ref.layout);
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / row));
+  // Cancelled while queued: the job's work files may already be gone.
+  throwIfCancelled(cancel);
   const file = await open(ref.path, 'r');
   try {
     for (let top = 0; top < ref.layout.height; top += rowsPerChunk) {
+      throwIfCancelled(cancel);
       const rows = Math.min(rowsPerChunk, ref.layout.height - top);
       const bytes = scratchBuffer(rows * row);
       await readFullyFrom(file, bytes, ref.offset + top * row, ref.path);

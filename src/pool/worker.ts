@@ -58,10 +58,14 @@ export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
 });
 
 export const histogram = guard(async (req: HistogramRequest) => {
-  if (req.clahe) return move(await claheBandHistogram(req.source, req.mode, req.clahe));
+  if (req.clahe) {
+    return move(await claheBandHistogram(req.source, req.mode, req.clahe, req.cancel));
+  }
   const hist = emptyHistogram(req.source.layout, req.mode);
-  await forEachChunk(req.source, (bytes, layout) =>
-    addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist),
+  await forEachChunk(
+    req.source,
+    (bytes, layout) => addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist),
+    req.cancel,
   );
   // piscina transfers only a transferable returned at top level, so the histogram is returned bare.
   return move(hist) as Uint32Array;
@@ -87,10 +91,14 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
     : (bytes: Uint8Array, layout: PixelLayout) =>
         applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
   try {
-    await forEachChunk(req.source, async (bytes, layout, at) => {
-      map(bytes, layout, at);
-      await sink.write(bytes, at);
-    });
+    await forEachChunk(
+      req.source,
+      async (bytes, layout, at) => {
+        map(bytes, layout, at);
+        await sink.write(bytes, at);
+      },
+      req.cancel,
+    );
     return { bytes: imageBytes(req.source.layout), sha256: await sink.finish() };
   } catch (err) {
     await sink.discard();

@@ -5,10 +5,10 @@ import { clusterView } from './cluster-view.js';
 import type { ClusterHistory } from './health/cluster-history.js';
 import { healthRouter } from './health/health-routes.js';
 import { HttpError } from './http-errors.js';
+import { jobActionsRouter, JOB_ID } from './job-actions.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
-
-/** Job ids are server-made; anything longer or odder is not worth a ZooKeeper read. */
-const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+import { listPage, parseJobListQuery, wantsPage } from './job-list.js';
+import { settingsRouter } from './settings.js';
 
 /** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
 export function apiRouter(deps: WebDeps, history: ClusterHistory): Router {
@@ -17,8 +17,14 @@ export function apiRouter(deps: WebDeps, history: ClusterHistory): Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  router.get('/jobs', async (_req, res) => {
-    res.json(await deps.jobs.list());
+  router.get('/jobs', async (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    if (!wantsPage(query)) {
+      res.json(await deps.jobs.list());
+      return;
+    }
+    const parsed = parseJobListQuery(query);
+    res.json(listPage(await deps.jobs.list(), parsed));
   });
   router.get('/jobs/:id', async (req, res) => {
     const id = req.params.id;
@@ -27,11 +33,13 @@ export function apiRouter(deps: WebDeps, history: ClusterHistory): Router {
     // The page shows previews and histograms as soon as they exist, not only once done.
     res.json({ ...job, artifacts: await artifactPresence(deps.sharedDir, job.id) });
   });
+  router.use(jobActionsRouter(deps));
+  router.use(settingsRouter(deps));
   router.use(jobArtifactsRouter(deps.sharedDir));
   const cluster = clusterView(deps);
   router.get('/cluster', async (_req, res) => {
     res.json(await cluster());
   });
-  router.use(healthRouter(deps, history));
+  router.use(healthRouter(history));
   return router;
 }

@@ -1,4 +1,5 @@
 import type { JobsApi } from '../jobs/types.js';
+import type { LiveSettings } from '../jobs/live-settings.js';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
 import type { JobStatusEvent } from '../jobs/types.js';
@@ -77,18 +78,12 @@ export interface WebDeps {
   readiness(): { ready: boolean; reason?: string };
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** `/config/mapreduce_params` and each pod's converged value (GET/PUT /api/config). */
+  settings?: LiveSettings;
   /** Recent `node_log` lines (master only), replayed to a browser that connects late. */
   recentLogs?(): NodeLogEvent[];
   /** This pod's health figures (GET /figures; the master samples every pod's). */
   figures?(): Promise<PodFigures>;
   /** HEALTH_SAMPLE_MS: how often the master samples the pods' figures. Default 5 s. */
   healthSampleMs?: number;
-  /** The live settings in /config/mapreduce_params (read and written on the master). */
-  settings?: ClusterSettings;
-}
-
-export interface ClusterSettings {
-  /** `tasksPerJob` null: unset (one task per pod that takes tasks). */
-  read(): Promise<{ tasksPerJob: number | null; version: number | null }>;
-  write(tasksPerJob: number | null): Promise<void>;
 }

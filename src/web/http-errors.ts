@@ -25,6 +25,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   TOO_MANY_PIXELS: 422, // the body was fine; its content is what we refuse (413 is about size)
   TOO_MANY_BYTES: 422, // likewise: what the small file would decode to
   NOT_FOUND: 404,
+  CONFLICT: 409,
   INSUFFICIENT_STORAGE: 507,
   NOT_MASTER: 503,
   CLUSTER_DEGRADED: 503,

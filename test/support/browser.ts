@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { JobView, TaskAttempt } from '../../src/jobs/types.js';
+import { isFinished, type JobPhase, type JobView, type TaskAttempt } from '../../src/jobs/types.js';
 import { solidPng } from './images.js';
 import { REPO_ROOT } from './paths.js';
 import { startWebHarness, type WebHarness } from './web-harness.js';
@@ -81,7 +81,7 @@ export function jobView(
   return {
     id,
     name: `${id}.png`,
-    phase: fields.state === 'done' || fields.state === 'failed' ? 'stitching' : fields.state,
+    phase: isFinished(fields.state) ? 'stitching' : (fields.state as JobPhase),
     done: 0,
     total: 4,
     msg: fields.state,

@@ -1,4 +1,4 @@
-import type { JobView } from '../../src/jobs/types.js';
+import { isFinished, type JobView } from '../../src/jobs/types.js';
 import type { LocalCluster } from '../../src/local/local-cluster.js';
 import { startScratchCluster } from '../../src/local/scratch-cluster.js';
 import type { ZookeeperServer } from '../../src/local/zookeeper-server.js';
@@ -63,7 +63,7 @@ export async function waitForJob(
     const res = await fetch(`${url}/api/jobs/${id}`, { headers }).catch(() => null);
     if (res?.ok) {
       last = (await res.json()) as JobView;
-      if (last.state === 'done' || last.state === 'failed') return last;
+      if (isFinished(last.state)) return last;
     }
     await new Promise((r) => setTimeout(r, 100));
   }

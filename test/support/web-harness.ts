@@ -3,7 +3,14 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../src/common/log.js';
-import type { JobStatusEvent, JobView, SubmitRequest } from '../../src/jobs/types.js';
+import { HisteqError } from '../../src/common/errors.js';
+import {
+  isFinished,
+  type JobOptions,
+  type JobStatusEvent,
+  type JobView,
+  type SubmitRequest,
+} from '../../src/jobs/types.js';
 import type { JobsApi } from '../../src/jobs/types.js';
 import type { ClusterSnapshot, RoleView, WebDeps, WebEvents } from '../../src/web/deps.js';
 import { createWebServer, type WebServer } from '../../src/web/server.js';
@@ -60,6 +67,39 @@ export class MemoryJobs implements JobsApi {
 
   async get(id: string): Promise<JobView | null> {
     return this.jobs.get(id) ?? null;
+  }
+
+  /** The same state rules as the real service (jobs/master/job-actions.ts). */
+  async cancel(id: string): Promise<JobView> {
+    const job = this.#existing(id);
+    if (isFinished(job.state)) throw new HisteqError('CONFLICT', `Job ${id} has already ended.`);
+    job.state = 'cancelled';
+    job.msg = 'cancelled';
+    return job;
+  }
+
+  async retry(id: string, options?: JobOptions): Promise<{ id: string }> {
+    const job = this.#existing(id);
+    if (!isFinished(job.state)) throw new HisteqError('CONFLICT', `Job ${id} is still running.`);
+    const again = await this.submit({
+      path: '',
+      originalName: job.name,
+      options: options ?? job.options,
+      retryOf: id,
+    });
+    this.jobs.get(again.id)!.retryOf = id;
+    return again;
+  }
+
+  async remove(id: string): Promise<void> {
+    this.#existing(id);
+    this.jobs.delete(id);
+  }
+
+  #existing(id: string): JobView {
+    const job = this.jobs.get(id);
+    if (!job) throw new HisteqError('NOT_FOUND', `There is no job with id ${id}.`);
+    return job;
   }
 
   latest(): JobStatusEvent[] {

@@ -16,7 +16,6 @@ function figures(pixels: number, taskSum: number, tasks: number, delay = 1): Pod
     rssBytes: 1,
     heapUsedBytes: 1,
     zk: { state: 'connected', roundTripMs: 1 },
-    tasksPerJob: null,
   };
 }
 

@@ -18,7 +18,8 @@ import { checkHistograms, checkResult, reopenOps, type StripProblem } from './re
 import type { TaskBoards } from '../shared-boards.js';
 import { readHistogram, readLut } from '../task-files.js';
 import { writeHashedFileAtomic } from '../../pool/strip-io.js';
-import type { JobPhase, JobRecord, JobState } from '../types.js';
+import { isFinished, type JobPhase, type JobRecord, type JobState } from '../types.js';
+import { removeResults } from './retention.js';
 
 export interface JobRunnerDeps {
   session: ZkSession;
@@ -70,6 +71,7 @@ export class JobRunner {
         switch (job.state) {
           case 'done':
           case 'failed':
+          case 'cancelled':
             await this.#cleanup(job);
             return;
           case 'queued':
@@ -264,14 +266,14 @@ export class JobRunner {
         const now = new Date();
         const phaseMs = { ...r.phaseMs };
         const started = r.phaseStartedAt[r.state];
-        if (started && r.state !== 'done' && r.state !== 'failed') {
+        if (started && !isFinished(r.state)) {
           phaseMs[r.state as JobPhase] = now.getTime() - Date.parse(started);
         }
         return {
           ...r,
           ...patch,
           state: to,
-          phase: to === 'done' || to === 'failed' ? r.phase : to,
+          phase: isFinished(to) ? r.phase : (to as JobPhase),
           done: 0,
           phaseMs,
           phaseStartedAt: { ...r.phaseStartedAt, [to]: now.toISOString() },
@@ -329,6 +331,8 @@ export class JobRunner {
     for (const name of results.filter((n) => n.startsWith(`${job.id}.`) && n.endsWith('.tmp'))) {
       await rm(`${this.#d.shared.results}/${name}`, { force: true });
     }
+    // A cancelled job gets no result, even one published just before the cancel landed.
+    if (job.state === 'cancelled') await removeResults(this.#d.shared.results, job.id);
     this.#log.debug({ path: jobPath(job.id) }, 'job cleaned up');
   }
 }

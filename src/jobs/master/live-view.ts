@@ -16,6 +16,9 @@ export function withLiveAttempts(
     submit: (request) => jobs.submit(request),
     list: () => jobs.list(),
     latest: () => jobs.latest(),
+    cancel: (id) => jobs.cancel(id),
+    retry: (id, options) => jobs.retry(id, options),
+    remove: (id) => jobs.remove(id),
     async get(id) {
       const view = await jobs.get(id);
       if (!view || !ACTIVE_STATES.includes(view.state)) return view;

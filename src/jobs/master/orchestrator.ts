@@ -22,8 +22,11 @@ import { jobFiles } from '../job-files.js';
 import type { TaskBoards } from '../shared-boards.js';
 import { storageFor } from '../storage/job-storage.js';
 import { startRetention } from './retention.js';
+import { cancelJob, removeJob, retryJob, type JobActionsContext } from './job-actions.js';
 import {
   ACTIVE_STATES,
+  isFinished,
+  type JobOptions,
   type JobRecord,
   type JobStatusEvent,
   type JobView,
@@ -77,6 +80,8 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
   readonly #records = new Map<string, JobRecord>();
   readonly #latest = new Map<string, JobStatusEvent>();
   readonly #runners = new Map<string, Promise<void>>();
+  /** One per runner, so a cancel can stop one job without touching the others. */
+  readonly #jobAborts = new Map<string, AbortController>();
   #abort: AbortController | null = null;
   readonly #admission: Admission;
 
@@ -176,6 +181,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
         phaseMs: {},
         attempts: [],
         masters: [this.#o.pod],
+        ...(request.retryOf ? { retryOf: request.retryOf } : {}),
       };
       // The upload is answered once the job is recorded. Making its source readable (a full
       // decode when staged) is the runner's first step, under MAX_ACTIVE_JOBS: a small file
@@ -225,6 +231,41 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     return [...this.#latest.values()];
   }
 
+  async cancel(id: string): Promise<JobView> {
+    return this.#view(await cancelJob(this.#actions(), id));
+  }
+
+  retry(id: string, options?: JobOptions): Promise<{ id: string }> {
+    return retryJob(this.#actions(), id, options);
+  }
+
+  remove(id: string): Promise<void> {
+    return removeJob(this.#actions(), id);
+  }
+
+  #actions(): JobActionsContext {
+    const signal = this.#abort?.signal;
+    if (!signal)
+      throw new HisteqError('NOT_MASTER', 'This pod is no longer the master; please retry.');
+    return {
+      store: this.#o.store,
+      shared: this.#o.shared,
+      stopAndCleanUp: async (id) => {
+        this.#jobAborts.get(id)?.abort(new HisteqError('CANCELLED', `job ${id} cancelled`));
+        await this.#runners.get(id);
+        if (signal.aborted) return;
+        this.#startRunner(id, signal, false, null);
+        await this.#runners.get(id);
+      },
+      remember: (record, msg) => this.#remember(record, msg),
+      forget: (id) => {
+        this.#records.delete(id);
+        this.#latest.delete(id);
+      },
+      submit: (request) => this.submit(request),
+    };
+  }
+
   /** A waiting job's view says how many jobs are ahead of it. */
   #view(record: JobRecord): JobView {
     const view = viewOf(record);
@@ -233,8 +274,11 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
   }
 
   /** `order` set: an unfinished job, run when MAX_ACTIVE_JOBS allows; null: a cleanup, now. */
-  #startRunner(id: string, signal: AbortSignal, announce: boolean, order: string | null): void {
+  #startRunner(id: string, master: AbortSignal, announce: boolean, order: string | null): void {
     if (this.#runners.has(id)) return;
+    const own = new AbortController();
+    this.#jobAborts.set(id, own);
+    const signal = AbortSignal.any([master, own.signal]);
     const log = this.#o.logger.child({ job: id });
     const run = async () => {
       if (announce)
@@ -269,13 +313,16 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
         this.#admission.release(id);
       }
     };
-    const promise = gated().finally(() => this.#runners.delete(id));
+    const promise = gated().finally(() => {
+      this.#runners.delete(id);
+      if (this.#jobAborts.get(id) === own) this.#jobAborts.delete(id);
+    });
     this.#runners.set(id, promise);
   }
 
   async #giveUp(id: string, error: string): Promise<void> {
     const record = await this.#o.store.update(id, (r) =>
-      r.state === 'done' || r.state === 'failed'
+      isFinished(r.state)
         ? null
         : { ...r, state: 'failed', error: `The job could not continue: ${error}` },
     );
@@ -310,6 +357,6 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
 
 function addMaster(record: JobRecord, pod: string): JobRecord | null {
   if (record.masters.at(-1) === pod) return null;
-  if (record.state === 'done' || record.state === 'failed') return null;
+  if (isFinished(record.state)) return null;
   return { ...record, masters: [...record.masters, pod] };
 }

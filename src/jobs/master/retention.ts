@@ -5,6 +5,7 @@ import type { Logger } from '../../common/log.js';
 import type { ZkSession } from '../../coordination/index.js';
 import type { JobStore } from '../job-store.js';
 import { TASK_KINDS, tasksPath, type SharedLayout } from '../paths.js';
+import { isFinished, type JobRecord } from '../types.js';
 import { removePhaseTasks } from './phase-tasks.js';
 
 export interface RetentionOptions {
@@ -30,7 +31,7 @@ const ORPHAN_MIN_AGE_MS = 60 * 60_000;
 
 /**
  * The master's retention: results (file, previews, stats), uploads and records of jobs that
- * finished (done or failed) more than the TTL ago. Runs at activation and then on an unref'd
+ * finished (done, failed or cancelled) more than the TTL ago. Runs at activation and then on an unref'd
  * timer until `signal` aborts (leadership lost). Record deletes are fenced by the JobStore, so
  * a deposed master cannot prune. Unfinished jobs are never touched.
  */
@@ -64,8 +65,7 @@ export async function pruneOnce(
   const pruned: string[] = [];
   for (const r of records) {
     if (signal.aborted) return;
-    const finished = r.state === 'done' || r.state === 'failed';
-    if (!finished || o.busy(r.id) || now - Date.parse(r.updatedAt) < o.ttlMs) {
+    if (!isFinished(r.state) || o.busy(r.id) || now - Date.parse(r.updatedAt) < o.ttlMs) {
       keptUploads.add(o.shared.abs(r.upload));
       continue;
     }
@@ -75,9 +75,7 @@ export async function pruneOnce(
     // The record goes first: if this master is deposed now, nothing is half-pruned that the
     // next one cannot find again (files without a record are swept below and by age).
     await o.store.removeFinished(r.id, current.version);
-    await rm(o.shared.abs(r.upload), { force: true });
-    await rm(o.shared.abs(o.shared.workRel(r.id)), { recursive: true, force: true });
-    await removeResults(o.shared.results, r.id);
+    await removeJobFiles(o.shared, r);
     o.pruned(r.id);
     pruned.push(r.id);
   }
@@ -87,8 +85,15 @@ export async function pruneOnce(
   }
 }
 
+/** Everything a job put on the shared volume: its upload, work folder, result and previews. */
+export async function removeJobFiles(shared: SharedLayout, job: JobRecord): Promise<void> {
+  await rm(shared.abs(job.upload), { force: true });
+  await rm(shared.abs(shared.workRel(job.id)), { recursive: true, force: true });
+  await removeResults(shared.results, job.id);
+}
+
 /** `<id>.<ext>`, `<id>.in.png`, `<id>.out.png`, `<id>.stats.json` and leftovers. */
-async function removeResults(dir: string, id: string): Promise<void> {
+export async function removeResults(dir: string, id: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.startsWith(`${id}.`))) {
     await rm(join(dir, name), { force: true });

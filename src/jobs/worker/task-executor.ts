@@ -28,26 +28,32 @@ export class TaskExecutor {
     this.#faults = faults;
   }
 
-  /** `attempt` is the claim's attempt number (fault injection picks attempts by it). */
-  async run(task: TaskPayload, attempt: number): Promise<TaskResult> {
+  /**
+   * `attempt` is the claim's attempt number (fault injection picks attempts by it); `signal`
+   * aborting (the job was cancelled) stops the pixel work at its next chunk.
+   */
+  async run(task: TaskPayload, attempt: number, signal?: AbortSignal): Promise<TaskResult> {
     const source = { ...task.source, path: this.#shared.abs(task.source.path) };
     const output = this.#shared.abs(task.output);
     if (task.kind === 'histogram') {
-      const histogram = await this.#pool.histogram(source, task.mode, task.clahe);
+      const histogram = await this.#pool.histogram(source, task.mode, task.clahe, signal);
       const bytes = new Uint8Array(histogram.buffer, histogram.byteOffset, histogram.byteLength);
       const checksum = await writeHashedFileAtomic(output, bytes);
       return { pointer: task.output, checksum };
     }
     const lut = await this.#lut(task.lut as string, task.source.layout);
     const inPlace = task.outputOffset !== undefined ? { outOffset: task.outputOffset } : {};
-    const { sha256: checksum } = await this.#pool.equalize({
-      source,
-      mode: task.mode,
-      lut: this.#faults.lutFor(task.kind, task.index, attempt, lut),
-      outPath: output,
-      ...inPlace,
-      ...(task.clahe ? { clahe: task.clahe } : {}),
-    });
+    const { sha256: checksum } = await this.#pool.equalize(
+      {
+        source,
+        mode: task.mode,
+        lut: this.#faults.lutFor(task.kind, task.index, attempt, lut),
+        outPath: output,
+        ...inPlace,
+        ...(task.clahe ? { clahe: task.clahe } : {}),
+      },
+      signal,
+    );
     if (this.#faults.tearsOutput(task.kind, task.index, attempt)) {
       await tear(output, task.outputOffset ?? 0);
     }

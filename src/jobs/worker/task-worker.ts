@@ -52,6 +52,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly #boards = new Map<string, BoardHandle>(); // key: <job>/<kind>
   readonly #jobWatches = new Map<string, StopWatching>();
   readonly #running = new Map<string, Claim>(); // key: task path
+  readonly #stops = new Map<string, AbortController>(); // key: task path; aborted on cancel
   readonly #tried = new Set<string>(); // claims lost in this round; cleared on any change
   // Tasks that failed here recently: other pods get the first go at the retry.
   readonly #failedHere = new Map<string, number>();
@@ -152,6 +153,9 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     const key = `${job}/${kind}`;
     this.#boards.get(key)?.close();
     this.#boards.delete(key);
+    // The phase's tasks are gone (the job was cancelled or removed): stop ours between chunks.
+    const folder = `${tasksPath(job, kind)}/`;
+    for (const [path, stop] of this.#stops) if (path.startsWith(folder)) stop.abort();
   }
 
   /** Claims free tasks until full; re-runs itself if woken while running. */
@@ -276,16 +280,25 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       return;
     }
     log.info('task started');
+    const stop = new AbortController();
+    this.#stops.set(task.path, stop);
     try {
       await this.#o.faults?.beforeTask(task.kind, task.index, claim.attempt);
       const payload = parsePayload(claim.spec);
-      const result = await this.#o.executor.run(payload, claim.attempt);
+      const result = await this.#o.executor.run(payload, claim.attempt, stop.signal);
       this.#o.faults?.afterOutput(task.kind, task.index, claim.attempt);
       await this.#o.claims.complete(claim, result);
       const ms = performance.now() - started;
       log.info({ ms: Math.round(ms) }, 'task done');
       this.emit('task', task.kind, 'done', ms / 1000, pixelsOf(payload));
     } catch (err) {
+      // Stopped by the cancel (CANCELLED), or tripped by the job's files going away with it.
+      if (stop.signal.aborted) {
+        log.info({ ms: Math.round(performance.now() - started) }, 'task stopped: job cancelled');
+        // Its znodes went with the job; should they still exist, the claim goes back cleanly.
+        await this.#o.claims.release(claim).catch(() => false);
+        return;
+      }
       const message = errorMessage(err);
       const final = counted >= this.#o.maxAttempts;
       const outcome = errorCode(err) === 'LOST_CLAIM' ? 'lost' : 'failed';
@@ -301,6 +314,8 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
         log.warn({ err: errorMessage(e) }, 'could not release task');
         this.#scheduleReap();
       });
+    } finally {
+      this.#stops.delete(task.path);
     }
   }
 }

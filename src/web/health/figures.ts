@@ -25,8 +25,6 @@ export const podFiguresSchema = z.object({
   heapUsedBytes: z.number().min(0),
   /** The session's state, and one ZooKeeper round trip at reading time (null: no answer). */
   zk: z.object({ state: z.string().max(32), roundTripMs: z.number().min(0).nullable() }),
-  /** The `tasks_per_job` the pod has applied from /config/mapreduce_params (null: unset). */
-  tasksPerJob: z.number().int().min(1).nullable(),
 });
 
 export type PodFigures = z.infer<typeof podFiguresSchema>;
