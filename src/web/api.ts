@@ -1,12 +1,10 @@
 import { Router } from 'express';
+import { JOB_ID } from '../jobs/paths.js';
 import type { WebDeps } from './deps.js';
 import { artifactPresence } from './artifact-presence.js';
 import { clusterView } from './cluster-view.js';
 import { HttpError } from './http-errors.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
-
-/** Job ids are server-made; anything longer or odder is not worth a ZooKeeper read. */
-const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 /** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
 export function apiRouter(deps: WebDeps): Router {

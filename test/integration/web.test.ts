@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { HisteqError } from '../../src/common/errors.js';
+import { JOB_ID, newJobId } from '../../src/jobs/paths.js';
 import type { JobStatusEvent } from '../../src/jobs/types.js';
 import type { ClusterSnapshot } from '../../src/web/deps.js';
 import { clusterSnapshot, startWebHarness, type WebHarness } from '../support/web-harness.js';
@@ -179,7 +180,10 @@ describe('web server', () => {
         { name: 'page', value: '2' },
       ]);
       assert.equal(res.status, 200, res.body);
-      assert.deepEqual(JSON.parse(res.body), { job_id: 'job-1' });
+      const { job_id: id, ...rest } = JSON.parse(res.body) as { job_id: string };
+      assert.deepEqual(rest, {});
+      assert.match(id, JOB_ID);
+      assert.ok(h.jobs.jobs.has(id), 'the id the job service made');
       const [request] = h.jobs.submitted;
       assert.ok(request);
       assert.equal(join(request.path, '..'), join(h.sharedDir, 'uploads'));
@@ -358,17 +362,20 @@ describe('web server', () => {
 
   describe('API and UI', () => {
     it('lists and reads jobs; an unknown id is a 404 sentence', async () => {
+      const [id] = h.jobs.jobs.keys();
+      assert.ok(id);
       const jobs = (await (await fetch(`${h.url}/api/jobs`)).json()) as { id: string }[];
-      assert.ok(jobs.some((j) => j.id === 'job-1'));
-      const res = await fetch(`${h.url}/api/jobs/job-1`);
+      assert.ok(jobs.some((j) => j.id === id));
+      const res = await fetch(`${h.url}/api/jobs/${id}`);
       assert.equal(res.status, 200);
       const job = (await res.json()) as Record<string, unknown>;
       for (const key of ['id', 'state', 'phase', 'done', 'total']) assert.ok(key in job, key);
-      const missing = await fetch(`${h.url}/api/jobs/job-404`);
+      const unknown = newJobId();
+      const missing = await fetch(`${h.url}/api/jobs/${unknown}`);
       assert.equal(missing.status, 404);
       assert.equal(
         ((await missing.json()) as { error: string }).error,
-        'There is no job with id "job-404".',
+        `There is no job with id "${unknown}".`,
       );
     });
 
@@ -449,15 +456,16 @@ describe('web server', () => {
       );
 
       const live = next<JobStatusEvent>(socket, 'job_status');
+      const done = newJobId();
       const event: JobStatusEvent = {
-        id: 'job-1',
+        id: done,
         name: 'a.png',
         state: 'done',
         phase: 'stitching',
         done: 4,
         total: 4,
         msg: 'done',
-        url: '/download/job-1.png',
+        url: `/download/${done}.png`,
       };
       h.events.emit('job_status', event);
       assert.deepEqual(await live, event);

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../src/common/log.js';
+import { newJobId } from '../../src/jobs/paths.js';
 import type { JobStatusEvent, JobView, SubmitRequest } from '../../src/jobs/types.js';
 import type { JobsApi } from '../../src/jobs/types.js';
 import type { ClusterSnapshot, RoleView, WebDeps, WebEvents } from '../../src/web/deps.js';
@@ -18,7 +19,6 @@ export class MemoryJobs implements JobsApi {
   readonly jobs = new Map<string, JobView>();
   /** Thrown (once) by the next submit, like the real service's validation would. */
   rejectNext: Error | null = null;
-  #next = 1;
 
   async submit(request: SubmitRequest): Promise<{ id: string }> {
     this.submitted.push(request);
@@ -27,7 +27,7 @@ export class MemoryJobs implements JobsApi {
       this.rejectNext = null;
       throw err;
     }
-    const id = `job-${this.#next++}`;
+    const id = newJobId();
     const now = new Date().toISOString();
     this.jobs.set(id, {
       id,
