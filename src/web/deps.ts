@@ -1,7 +1,7 @@
 import type { JobsApi } from '../jobs/types.js';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
-import type { JobStatusEvent } from '../jobs/types.js';
+import type { JobAttemptsEvent, JobStatusEvent } from '../jobs/types.js';
 
 /** One pod as the cluster view shows it (from `/nodes/<pod>` plus what the master knows). */
 export interface PodView {
@@ -37,6 +37,7 @@ export interface NodeLogEvent {
 /** Events the web layer forwards to browsers (docs/architecture.md, Interfaces). */
 export interface WebEvents {
   job_status: [JobStatusEvent];
+  job_attempts: [JobAttemptsEvent];
   cluster: [ClusterSnapshot];
   cluster_alert: [ClusterAlert];
   node_log: [NodeLogEvent];
@@ -78,4 +79,6 @@ export interface WebDeps {
   metrics(): Promise<{ contentType: string; body: string }>;
   /** Recent `node_log` lines (master only), replayed to a browser that connects late. */
   recentLogs?(): NodeLogEvent[];
+  /** The running jobs' latest `job_attempts` (master only), replayed like `recentLogs`. */
+  liveAttempts?(): JobAttemptsEvent[];
 }

@@ -22,6 +22,8 @@ export interface WebServerOptions {
   publicDir?: string;
   /** Bound on waiting for in-flight requests when closing; default 5 s. */
   closeTimeoutMs?: number;
+  /** A server already bound by `bindHttp` (a pod's url, hence its port, comes first). */
+  server?: Server;
 }
 
 /**
@@ -31,10 +33,26 @@ export interface WebServerOptions {
  */
 const REQUEST_TIMEOUT_MS = 60 * 60_000;
 
+/**
+ * Binds the port before anything else of a pod exists, because the pod's url (the port, with
+ * port 0) is part of its identity in membership and in the master label. Until
+ * `createWebServer` takes the server over, every request is answered 503.
+ */
+export async function bindHttp(port: number, host: string): Promise<Server> {
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (_req, res) => {
+    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
+    res.end('starting\n');
+  });
+  await listenOn(server, port, host);
+  return server;
+}
+
 /** Express and Socket.IO on one http server, so both sit behind the same Service port. */
 export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): WebServer {
   const app = createApp(deps, options.publicDir ?? PUBLIC_DIR);
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
+  const server = options.server ?? createServer({ requestTimeout: REQUEST_TIMEOUT_MS });
+  server.removeAllListeners('request');
+  server.on('request', app);
   const hub = createSocketHub(server, deps);
   // Socket.IO answers its own paths (the client script, polling, handshakes) before express
   // sees them; a listener put first gives those responses the security headers too.
@@ -45,15 +63,11 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
 
   return {
     server,
+    /** A server bound by `bindHttp` stays where it is (`port` is ignored). */
     async listen(port, host) {
-      const bound = await new Promise<number>((resolve, reject) => {
-        const onError = (err: Error) => reject(err);
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+      const bound = server.listening
+        ? (server.address() as AddressInfo).port
+        : await listenOn(server, port, host);
       if (!metrics || deps.metricsPort === undefined) return { port: bound };
       return { port: bound, metricsPort: (await metrics.listen(deps.metricsPort, host)).port };
     },
@@ -72,4 +86,15 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
       return closing;
     },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
