@@ -181,3 +181,11 @@ export async function startWebHarness(
     },
   };
 }
+
+/** Before each test: this pod is the ready master again, with no submissions or refusal queued. */
+export function resetHarness(h: WebHarness): void {
+  Object.assign(h.role, { isMaster: true, masterPod: 'pod-1', masterUrl: 'http://127.0.0.1:1111' });
+  h.ready.ready = true;
+  h.jobs.submitted.length = 0;
+  h.jobs.rejectNext = null;
+}
