@@ -64,6 +64,7 @@ function connect() {
     if (!socket.active) retryLater();
   });
   socket.on('job_status', (status) => upsertJob(status));
+  socket.on('job_attempts', ({ id, attempts }) => jobData(id) && upsertJob({ id, attempts }));
   socket.on('cluster', renderCluster);
   socket.on('cluster_alert', (alert) => showAlert(alert));
   socket.on('node_log', appendLog);

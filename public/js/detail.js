@@ -1,6 +1,8 @@
 // The selected job: facts, error and a link of its own, drawn from the page's job state on
-// every change (so it always agrees with the list), plus what only GET /api/jobs/<id> has:
-// the task attempts (read live while the job runs) and which results exist yet.
+// every change (so it always agrees with the list), plus what only GET /api/jobs/<id> has
+// (phase durations, masters, which results exist yet), read when the job is chosen, when its
+// state changes and, after the LUT, until its previews exist. Its task attempts arrive as
+// job_attempts events: they are never polled for.
 import { apiFetch } from './auth.js';
 import { $, el, formatBytes, formatDuration, isActive, PHASE_LABELS } from './dom.js';
 import { showResults } from './results.js';
@@ -10,39 +12,47 @@ import { renderAttempts } from './attempts-table.js';
 import { renderTimeline } from './timeline.js';
 
 let fetching = false;
-let lastFetch = 0;
 let again = false;
 /** True while a fetched view is merged: that change must not trigger another fetch. */
 let merging = false;
+/** The selected job's state when its view was last asked for: a new state asks again. */
+let askedIn = null;
 
 export function initDetail() {
   onSelect((id) => {
     $('detail-empty').hidden = Boolean(id);
     $('detail-body').hidden = !id;
     render(jobData(id), id);
-    void refresh(true);
+    askedIn = jobData(id)?.state ?? null;
+    void refresh();
   });
   onJobChange((data) => {
     if (data.id !== selectedJob()) return;
     render(data, data.id);
-    // Re-read the details at most about once a second; at once when the job has ended.
-    if (!merging) void refresh(!isActive(data.state));
+    // A phase ended (new durations) or the job did (results, final attempts): read again.
+    if (merging || data.state === askedIn) return;
+    const known = askedIn !== null;
+    askedIn = data.state;
+    // The first state heard of a job chosen unseen: the read made on choosing is as new.
+    if (known) void refresh();
   });
-  // Timelines and elapsed times of running jobs move even between events.
+  // The one thing read on a timer: previews and histograms, made once the LUT exists, until
+  // the view says they are there.
   window.setInterval(() => {
     const d = jobData(selectedJob());
-    if (d && isActive(d.state)) void refresh();
+    if (d && awaitsArtifacts(d)) void refresh();
   }, 2000);
+  // Timelines and elapsed times of running jobs move even between events.
   window.setInterval(() => {
     const d = jobData(selectedJob());
     if (d && isActive(d.state)) render(d, d.id);
   }, 1000);
 }
 
-async function refresh(force = false) {
+async function refresh() {
   const id = selectedJob();
   if (!id) return;
-  if (fetching || (!force && Date.now() - lastFetch < 800)) {
+  if (fetching) {
     again = true;
     return;
   }
@@ -64,15 +74,19 @@ async function refresh(force = false) {
       $('detail-error').textContent = `There is no job ${id} (it may have been pruned).`;
     }
   } catch {
-    // The master is changing: the next event or tick retries.
+    // The master is changing: the reconnect reads the list again, the next state this view.
   } finally {
     fetching = false;
-    lastFetch = Date.now();
     if (again) {
       again = false;
-      window.setTimeout(() => void refresh(), 800);
+      void refresh();
     }
   }
+}
+
+function awaitsArtifacts(d) {
+  const afterLut = isActive(d.state) && d.state !== 'queued' && d.state !== 'mapping';
+  return afterLut && !(d.artifacts?.previews && d.artifacts?.stats);
 }
 
 function render(d, id) {

@@ -43,6 +43,12 @@ export function upsertJob(fields) {
     fields = { ...fields };
     for (const key of ['state', 'phase', 'done', 'total', 'msg']) delete fields[key];
   }
+  // A running job's attempts only grow: a listed record (it gets them only at the end) or an
+  // earlier read must not hide attempts already pushed.
+  if (isActive(data.state ?? 'queued') && fewerAttempts(fields, data)) {
+    fields = { ...fields };
+    delete fields.attempts;
+  }
   // A job_status event has no updatedAt: stamp the moment a job is seen to finish.
   if (
     !fields.updatedAt &&
@@ -56,6 +62,14 @@ export function upsertJob(fields) {
   if (phaseMsState) data.phaseMsState = phaseMsState;
   for (const listener of listeners) listener(data, isNew);
   return data;
+}
+
+function fewerAttempts(next, known) {
+  return (
+    Array.isArray(next.attempts) &&
+    Array.isArray(known.attempts) &&
+    next.attempts.length < known.attempts.length
+  );
 }
 
 function isOlder(next, known) {

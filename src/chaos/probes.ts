@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readLocalMaster } from '../cluster/local-labeler.js';
-import { isZkError, type ZkSession } from '../coordination/index.js';
+import { unlessMissing, type ZkSession } from '../coordination/index.js';
 import { jobPath, tasksPath, taskPath, type TaskKind } from '../jobs/paths.js';
 import type { JobRecord, JobState } from '../jobs/types.js';
 
@@ -46,13 +46,8 @@ export async function upload(url: string, bytes: Uint8Array, name: string): Prom
 }
 
 export async function readJob(admin: ZkSession, id: string): Promise<JobRecord | null> {
-  try {
-    const { data } = await admin.getData(jobPath(id));
-    return JSON.parse(data.toString('utf8')) as JobRecord;
-  } catch (err) {
-    if (isZkError(err, 'NO_NODE')) return null;
-    throw err;
-  }
+  const found = await unlessMissing(admin.getData(jobPath(id)), null);
+  return found && (JSON.parse(found.data.toString('utf8')) as JobRecord);
 }
 
 export function waitForState(
@@ -77,13 +72,7 @@ export async function lockHolders(
   id: string,
   kind: TaskKind,
 ): Promise<{ index: number; pod: string }[]> {
-  let names: string[];
-  try {
-    names = await admin.getChildren(tasksPath(id, kind));
-  } catch (err) {
-    if (isZkError(err, 'NO_NODE')) return [];
-    throw err;
-  }
+  const names = await unlessMissing(admin.getChildren(tasksPath(id, kind)), []);
   const held = await Promise.all(
     names.map(async (name) => {
       const index = Number(name.slice('task_'.length));

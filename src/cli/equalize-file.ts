@@ -1,17 +1,16 @@
-import { atomically } from '../common/atomic-file.js';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hasRawPixels, probeImage, type ImageInfo } from '../imaging/codec.js';
-import { createTiffContainer } from '../imaging/raw-tiff.js';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { DoneRecord } from '../coordination/index.js';
+import { probeImage, type ImageInfo } from '../imaging/codec.js';
 import type { ColourMode, Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
-import { checkClaheParams, type ClaheBand, type ClaheParams } from '../imaging/clahe/grid.js';
-import { planStrips } from '../imaging/strips.js';
-import { sharedLayout } from '../jobs/paths.js';
+import { sharedLayout, type SharedLayout } from '../jobs/paths.js';
 import { jobFiles } from '../jobs/job-files.js';
 import { stripRefs } from '../jobs/plan.js';
+import { storageFor } from '../jobs/storage/job-storage.js';
+import { checkClaheParams, type ClaheBand, type ClaheParams } from '../imaging/clahe/grid.js';
+import { planStrips } from '../imaging/strips.js';
 
 export interface EqualizeFileOptions {
   mode: ColourMode;
@@ -33,10 +32,14 @@ export interface EqualizeFileResult {
   seconds: number;
 }
 
+/** The job id of the CLI's one job in its private SHARED_DIR. */
+const JOB = 'cli';
+
 /**
  * The single-process pipeline: split → histogram → reduce → equalize → stitch, each step in the
- * pool, exactly what the cluster distributes (same plan, same files, same kernels). The output
- * is written atomically, so a failure leaves no output file behind.
+ * pool, exactly what the cluster distributes: the same storage strategy (chosen from the probe),
+ * plan, files and kernels, in a private SHARED_DIR. Strategies publish their result atomically,
+ * so a failure leaves no output file behind.
  */
 export async function equalizeFile(
   input: string,
@@ -47,88 +50,63 @@ export async function equalizeFile(
   const info =
     options.info ?? (await probeImage(input, { page: options.page, maxPixels: options.maxPixels }));
   if (options.clahe) checkClaheParams(options.clahe, info.layout, options.mode);
-  const tasks = hasRawPixels(info)
-    ? await equalizeInPlace(input, output, info, options)
-    : await equalizeDecoded(input, output, info, options);
-  return { info, tasks, seconds: (performance.now() - started) / 1000 };
+  // Beside the output: a strategy may finish with a rename, which cannot cross file systems.
+  const workDir = await mkdtemp(join(dirname(resolve(output)), '.histeq-'));
+  try {
+    const tasks = await equalizeIn(sharedLayout(workDir), input, resolve(output), info, options);
+    return { info, tasks, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
 }
 
-/** A raw TIFF: strips read from the input and written into the output container, in place. */
-async function equalizeInPlace(
-  input: string,
-  output: string,
-  info: ImageInfo & { rawOffset: number },
-  options: EqualizeFileOptions,
-): Promise<number> {
-  const sources = stripRefs(input, info.layout, options.tasks, info.rawOffset);
-  const step = progress(options, 2 + 2 * sources.length);
-  await atomically(output, async (tmp) => {
-    const lut = await globalLut(sources, info, options, step);
-    const pixelOffset = await createTiffContainer(tmp, info.layout);
-    const targets = stripRefs(tmp, info.layout, options.tasks, pixelOffset);
-    await Promise.all(
-      sources.map((source, i) =>
-        options.pool
-          .equalize({
-            source,
-            mode: options.mode,
-            lut,
-            outPath: tmp,
-            outOffset: targets[i].offset,
-            ...bandOf(info, options, i),
-          })
-          .finally(() => step('equalize')),
-      ),
-    );
-  });
-  step('stitch');
-  return sources.length;
-}
-
-/** Any other image: decoded once into a raw file, equalized strip files, encoded like the input. */
-async function equalizeDecoded(
+async function equalizeIn(
+  shared: SharedLayout,
   input: string,
   output: string,
   info: ImageInfo,
   options: EqualizeFileOptions,
 ): Promise<number> {
-  const workDir = await mkdtemp(join(tmpdir(), 'histeq-'));
-  try {
-    // The cluster's own file plan, in a private SHARED_DIR: the same files the pods would use.
-    const shared = sharedLayout(workDir);
-    const plan = jobFiles(shared, 'cli');
-    await mkdir(shared.abs(plan.dir), { recursive: true });
-    const raw = shared.abs(plan.raw);
-    const strip = (i: number) => shared.abs(plan.strip(i));
-    const sources = stripRefs(raw, info.layout, options.tasks);
-    const step = progress(options, 3 + 2 * sources.length);
+  // The input is the job's upload, linked rather than copied.
+  const upload = 'uploads/cli.upload';
+  await mkdir(shared.uploads, { recursive: true });
+  await symlink(resolve(input), shared.abs(upload));
+  await mkdir(shared.abs(jobFiles(shared, JOB).dir), { recursive: true });
+  const storage = storageFor(shared, JOB, upload, info);
+  const strips = stripRefs(storage.source.path, info.layout, options.tasks, storage.source.offset);
+  const sources = strips.map((ref) => ({ ...ref, path: shared.abs(ref.path) }));
+  const step = progress(options, 3 + 2 * strips.length);
 
-    await options.pool.stage(input, info, raw);
-    step('split');
-    const lut = await globalLut(sources, info, options, step);
-    await Promise.all(
-      sources.map((source, i) =>
-        options.pool
-          .equalize({
-            source,
-            mode: options.mode,
-            lut,
-            outPath: strip(i),
-            ...bandOf(info, options, i),
-          })
-          .finally(() => step('equalize')),
-      ),
-    );
-    await options.pool.stitch(
-      sources.map((_, i) => strip(i)),
-      info,
-      output,
-    );
-    step('stitch');
-    return sources.length;
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
+  await storage.prepareSource(options.pool);
+  step('split');
+  const lut = await globalLut(sources, info, options, step);
+  const outputs = await storage.prepareOutputs(strips);
+  const dones = await Promise.all(
+    sources.map(async (source, i): Promise<DoneRecord> => {
+      const out = outputs[i];
+      const { sha256 } = await options.pool.equalize({
+        source,
+        mode: options.mode,
+        lut,
+        outPath: shared.abs(out.path),
+        ...(out.offset !== undefined ? { outOffset: out.offset } : {}),
+        ...bandOf(info, options, i),
+      });
+      step('equalize');
+      // What a task's `done` would record; the CLI is its only pod and never retries.
+      return {
+        pointer: out.path,
+        checksum: sha256,
+        ...(out.offset !== undefined ? { offset: out.offset } : {}),
+        pod: JOB,
+        attempt: 1,
+        completedAt: new Date().toISOString(),
+      };
+    }),
+  );
+  await storage.finish(options.pool, dones, output);
+  step('stitch');
+  return strips.length;
 }
 
 /**

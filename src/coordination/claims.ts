@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { isAmbiguous, isZkError } from './zk-errors.js';
+import { isAmbiguous, isZkError, unlessMissing } from './zk-errors.js';
 import type { ZkSession } from './zk-session.js';
 import { statLongToNumber } from './zk-stat.js';
 
@@ -85,22 +85,12 @@ export class TaskClaims {
   /** Claims the task in one multi-op; null if it is taken, done, gone or changed meanwhile. */
   async claim(taskPath: string): Promise<Claim | null> {
     const session = this.#session;
-    let read;
-    try {
-      read = await session.getData(taskPath);
-    } catch (err) {
-      if (isZkError(err, 'NO_NODE')) return null;
-      throw err;
-    }
+    const read = await unlessMissing(session.getData(taskPath), null);
+    if (!read) return null;
     // Read after the version we fence on: done and failed are terminal (nobody claims such a
     // task again), and a lock means another claim holds it (the multi would fail anyway).
-    let children: string[];
-    try {
-      children = await session.getChildren(taskPath);
-    } catch (err) {
-      if (isZkError(err, 'NO_NODE')) return null;
-      throw err;
-    }
+    const children = await unlessMissing(session.getChildren(taskPath), null);
+    if (!children) return null;
     if (children.some((c) => c === 'done' || c === 'failed' || c === 'lock')) return null;
     const spec = parseJson<TaskSpec>(read.data, taskPath, 'spec');
     const record: ClaimRecord = {
@@ -233,8 +223,8 @@ export class TaskClaims {
     try {
       const task = await session.getData(taskPath);
       const [lock, done] = await Promise.all([
-        session.getData(`${taskPath}/lock`).catch(absentAsNull),
-        session.getData(`${taskPath}/done`).catch(absentAsNull),
+        unlessMissing(session.getData(`${taskPath}/lock`), null),
+        unlessMissing(session.getData(`${taskPath}/done`), null),
       ]);
       return {
         spec: parseJson<TaskSpec>(task.data, taskPath, 'spec'),
@@ -253,13 +243,8 @@ export class TaskClaims {
 
   /** A task's done record alone (one read); null while it has none or the task is gone. */
   async readDone(taskPath: string): Promise<DoneRecord | null> {
-    try {
-      const { data } = await this.#session.getData(`${taskPath}/done`);
-      return parseJson<DoneRecord>(data, `${taskPath}/done`, 'done');
-    } catch (err) {
-      if (isZkError(err, 'NO_NODE')) return null;
-      throw err;
-    }
+    const found = await unlessMissing(this.#session.getData(`${taskPath}/done`), null);
+    return found && parseJson<DoneRecord>(found.data, `${taskPath}/done`, 'done');
   }
 
   async #ownDone(claim: Claim): Promise<DoneRecord | null> {
@@ -274,11 +259,6 @@ function lostClaim(claim: Claim, why: string, cause?: unknown): HisteqError {
     `claim of ${claim.taskPath} (attempt ${claim.attempt} by ${claim.pod}) is no longer held: ${why}`,
     { cause },
   );
-}
-
-function absentAsNull(err: unknown): null {
-  if (isZkError(err, 'NO_NODE')) return null;
-  throw err;
 }
 
 const claimRecordSchema = z.looseObject({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { isAmbiguous, isZkError } from './zk-errors.js';
+import { isAmbiguous, isZkError, unlessMissing } from './zk-errors.js';
 import type { ZkOp } from './zk-multi.js';
 import type { ZkSession, ZkSessionState } from './zk-session.js';
 
@@ -52,7 +52,7 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
   #checking = false;
   #recheck = false;
   #retryTimer: NodeJS.Timeout | null = null;
-  readonly #removeHook: () => void;
+  #removeHook: () => void = () => {};
   readonly #onState = (state: ZkSessionState, previous: ZkSessionState, why: string): void => {
     if (state === 'suspended') this.#demote(`ZooKeeper unreachable, session suspended (${why})`);
     if (state === 'expired') {
@@ -63,26 +63,36 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     if (state === 'connected' && previous === 'suspended') this.#schedule();
   };
 
-  private constructor(options: LeaderElectionOptions) {
+  /** Not a candidate yet (never leads, `fence()` refuses) until `join()`. */
+  constructor(options: LeaderElectionOptions) {
     super();
     this.#session = options.session;
     this.#log = options.logger;
     this.#pod = options.pod;
     this.#base = options.basePath ?? '/election';
-    this.#session.on('state', this.#onState);
-    this.#removeHook = this.#session.onSessionRenewed(() => this.#enterAndCheck());
   }
 
-  /** Enters the election; resolves once our candidate exists and the first check has run. */
+  /** A joined election (see `join()`). */
   static async create(options: LeaderElectionOptions): Promise<LeaderElection> {
     const election = new LeaderElection(options);
+    await election.join();
+    return election;
+  }
+
+  /**
+   * Enters the election; resolves once our candidate exists and the first check has run (a
+   * listener of `elected` already heard it if we lead). Closes the election if entering fails.
+   */
+  async join(): Promise<void> {
+    if (this.#closed) return;
+    this.#session.on('state', this.#onState);
+    this.#removeHook = this.#session.onSessionRenewed(() => this.#enterAndCheck());
     try {
-      await election.#enterAndCheck();
+      await this.#enterAndCheck();
     } catch (err) {
-      await election.close();
+      await this.close();
       throw err;
     }
-    return election;
   }
 
   get isLeader(): boolean {
@@ -108,15 +118,10 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
   /** Who leads now, by the lowest candidate; null if there are no candidates. */
   async currentLeader(): Promise<(CandidateInfo & { path: string }) | null> {
     for (const name of sortCandidates(await this.#session.getChildren(this.#base))) {
-      try {
-        const { data } = await this.#session.getData(`${this.#base}/${name}`);
-        return {
-          ...(JSON.parse(data.toString('utf8')) as CandidateInfo),
-          path: `${this.#base}/${name}`,
-        };
-      } catch (err) {
-        if (!isZkError(err, 'NO_NODE')) throw err; // gone meanwhile: the next one leads
-      }
+      const path = `${this.#base}/${name}`;
+      const found = await unlessMissing(this.#session.getData(path), null);
+      if (!found) continue; // gone meanwhile: the next one leads
+      return { ...(JSON.parse(found.data.toString('utf8')) as CandidateInfo), path };
     }
     return null;
   }

@@ -13,6 +13,7 @@ export {
   maxDataBytes,
   isAmbiguous,
   isZkError,
+  unlessMissing,
   type ZkErrorCode,
   type ZkFailedOp,
 } from './zk-errors.js';

@@ -123,6 +123,19 @@ export function isZkError(err: unknown, ...codes: ZkErrorCode[]): err is ZkError
 }
 
 /**
+ * A node that is not there is an answer, not a failure, wherever the caller says so: `op`'s
+ * result, or `missing` when the node (or a parent) does not exist. Other errors pass on.
+ */
+export async function unlessMissing<T, M>(op: Promise<T>, missing: M): Promise<T | M> {
+  try {
+    return await op;
+  } catch (err) {
+    if (isZkError(err, 'NO_NODE')) return missing;
+    throw err;
+  }
+}
+
+/**
  * Failures after which a write may or may not have happened: the request can still be in the
  * library's queue and reach the server later. Creates must be protected against these.
  */

@@ -1,7 +1,14 @@
 import { Event } from 'node-zookeeper-client';
 import type { ACL, Client, Event as LibEvent } from 'node-zookeeper-client';
 import { describeAcl, digestId, onlyOurs } from './zk-acl.js';
-import { checkRequestSize, isZkError, requestBytes, toZkError, ZkError } from './zk-errors.js';
+import {
+  checkRequestSize,
+  isZkError,
+  requestBytes,
+  toZkError,
+  unlessMissing,
+  ZkError,
+} from './zk-errors.js';
 import {
   buildTransaction,
   commitTransaction,
@@ -178,13 +185,8 @@ export class ZkSession extends ZkSessionLifecycle {
    */
   async removeTree(path: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      let children: string[];
-      try {
-        children = await this.getChildren(path);
-      } catch (err) {
-        if (isZkError(err, 'NO_NODE')) return;
-        throw err;
-      }
+      const children = await unlessMissing(this.getChildren(path), null);
+      if (!children) return;
       const prefix = path === '/' ? '/' : path + '/';
       for (let i = 0; i < children.length; i += 32) {
         await Promise.all(children.slice(i, i + 32).map((c) => this.removeTree(prefix + c)));

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isZkError, type StopWatching, type ZkSession } from '../coordination/index.js';
+import {
+  isZkError,
+  unlessMissing,
+  type StopWatching,
+  type ZkSession,
+} from '../coordination/index.js';
 import { round } from './narration.js';
 import type { Narrator } from './narration.js';
 
@@ -74,13 +79,9 @@ export class BackupDaemon {
   async #persist(txn: string): Promise<void> {
     const { session, root, narrator, name } = this.#o;
     const path = `${root}/${txn}`;
-    let data: Buffer;
-    try {
-      data = (await session.getData(path)).data;
-    } catch (err) {
-      if (isZkError(err, 'NO_NODE')) return; // rolled back before we got to it
-      throw err;
-    }
+    const found = await unlessMissing(session.getData(path), null);
+    if (!found) return; // rolled back before we got to it
+    const { data } = found;
     const file = this.#file(txn);
     const startedAt = performance.now();
     await writeDurably(file, data);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { HisteqError } from '../common/errors.js';
-import { isZkError, type ZkDataSnapshot, type ZkSession } from '../coordination/index.js';
+import { isZkError, unlessMissing, type ZkSession } from '../coordination/index.js';
 import type { MapReduceParams } from '../jobs/mapreduce-params.js';
 import { PARAMS_PATH } from '../jobs/paths.js';
 import {
@@ -179,13 +179,8 @@ interface Previous {
 }
 
 async function readPrevious(writer: ZkSession): Promise<Previous> {
-  let snapshot: ZkDataSnapshot;
-  try {
-    snapshot = await writer.getData(PARAMS_PATH);
-  } catch (err) {
-    if (!isZkError(err, 'NO_NODE')) throw err;
-    return { existed: false, version: null, data: null, raw: null, params: {} };
-  }
+  const snapshot = await unlessMissing(writer.getData(PARAMS_PATH), null);
+  if (!snapshot) return { existed: false, version: null, data: null, raw: null, params: {} };
   const check = checkParams(snapshot.data);
   return {
     existed: true,

@@ -1,4 +1,4 @@
-import { isZkError, type ZkSession } from '../coordination/index.js';
+import { unlessMissing, type ZkSession } from '../coordination/index.js';
 
 /** A replica's stored value: Gifford's version number plus the data. */
 export interface Versioned {
@@ -82,11 +82,7 @@ export class Replica {
   async abort(): Promise<void> {
     this.#prepared = null;
     this.#preparedAt = null;
-    try {
-      await this.#session.remove(`${this.path}/pending`);
-    } catch (err) {
-      if (!isZkError(err, 'NO_NODE')) throw err;
-    }
+    await unlessMissing(this.#session.remove(`${this.path}/pending`), undefined);
   }
 
   /** Answers a read with the stored value (a down replica's closed session rejects). */

@@ -54,13 +54,17 @@ export function planesFor(layout: PixelLayout, mode: ColourMode): 1 | 3 {
   return mode === 'per-channel' ? colourChannels(layout) : 1;
 }
 
-/** Views raw bytes as samples of the layout's depth (copying only if misaligned for 16-bit). */
+/**
+ * Views raw bytes as samples of the layout's depth (whole 16-bit samples only; a trailing odd
+ * byte is not a sample). A 16-bit view must start at an even address, so bytes at an odd
+ * offset are copied: then the samples are equal but edits to them do not reach `bytes` (write
+ * `bytesOf(samples)` back). Our readers' buffers start at offset 0, so this is the rare case.
+ */
 export function samplesOf(bytes: Uint8Array, layout: PixelLayout): Samples {
   if (layout.depth === 8) return bytes;
-  if (bytes.byteOffset % 2 === 0) {
-    return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1);
-  }
-  return new Uint16Array(bytes.slice().buffer);
+  const count = bytes.byteLength >> 1;
+  if (bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+  return new Uint16Array(bytes.slice(0, 2 * count).buffer);
 }
 
 /** The bytes under a sample view, without copying. */

@@ -1,5 +1,5 @@
 import { errorCode, errorMessage, HisteqError } from '../common/errors.js';
-import { isZkError, type ZkOp, type ZkSession } from '../coordination/index.js';
+import { isZkError, unlessMissing, type ZkOp, type ZkSession } from '../coordination/index.js';
 import { JOBS_PATH, jobPath } from './paths.js';
 import { parseJobRecord } from './records.js';
 import type { JobRecord } from './types.js';
@@ -64,23 +64,13 @@ export class JobStore {
   }
 
   async read(id: string): Promise<{ record: JobRecord; version: number } | null> {
-    try {
-      const { data, stat } = await this.#session.getData(jobPath(id));
-      return { record: parseJobRecord(data, jobPath(id)), version: stat.version };
-    } catch (err) {
-      if (isZkError(err, 'NO_NODE')) return null;
-      throw err;
-    }
+    const found = await unlessMissing(this.#session.getData(jobPath(id)), null);
+    if (!found) return null;
+    return { record: parseJobRecord(found.data, jobPath(id)), version: found.stat.version };
   }
 
   async list(): Promise<JobRecord[]> {
-    let ids: string[];
-    try {
-      ids = await this.#session.getChildren(JOBS_PATH);
-    } catch (err) {
-      if (isZkError(err, 'NO_NODE')) return [];
-      throw err;
-    }
+    const ids = await unlessMissing(this.#session.getChildren(JOBS_PATH), []);
     // One malformed record must not hide every other job: it is left out, with a warning.
     const records = await Promise.all(
       ids.map((id) =>

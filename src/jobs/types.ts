@@ -104,6 +104,15 @@ export interface JobStatusEvent {
   error?: string;
 }
 
+/**
+ * The Socket.IO `job_attempts` event: every attempt so far of a running job's tasks, pushed by
+ * the master whenever its task boards see a claim, a release or a result (the timeline's data).
+ */
+export interface JobAttemptsEvent {
+  id: string;
+  attempts: TaskAttempt[];
+}
+
 /** What `GET /api/jobs/<id>` returns: the status plus the record's details for the UI. */
 export interface JobView extends JobStatusEvent {
   createdAt: string;

@@ -10,7 +10,8 @@ import { FrontDoor } from './front-door.js';
 import { REPO_ROOT } from './local-config.js';
 import { perlAvailable } from './own-group.js';
 import { DEFAULT_BACKOFF, PodProcess, type RestartBackoff } from './pod-process.js';
-import { ZookeeperServer, freePort } from './zookeeper-server.js';
+import { freePort } from './free-port.js';
+import { ZookeeperServer } from './zookeeper-server.js';
 
 export interface LocalClusterOptions {
   pods: number;

@@ -1,33 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HisteqError } from '../common/errors.js';
-
-/** Where Debian's `zookeeper` package (via libzookeeper-java) puts the server jar. */
-const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
-/**
- * The Debian jar's manifest Class-Path pulls in its dependencies, but slf4j has no binding
- * there, so the server would log nothing at all. slf4j-simple sends its log to stderr, which
- * we keep so a failed start can say why.
- */
-const SLF4J_SIMPLE_JAR = '/usr/share/java/slf4j-simple.jar';
-
-export const ZOOKEEPER_MISSING_MESSAGE =
-  `ZooKeeper server jars not found at ${ZOOKEEPER_JAR}: ` +
-  "install Debian's zookeeper package: apt-get install zookeeper";
-
-/**
- * Four-letter words the server answers: only `srvr` (readiness) and `ruok` (liveness), as in
- * the Kubernetes manifests. The others (`dump`, `cons`, `wchc`, `conf`…) list every session,
- * client address and watched path to anyone who can reach the port; tests that inspect watches
- * ask for `wchc` explicitly.
- */
-export const DEFAULT_FOUR_LETTER_WORDS: readonly string[] = ['srvr', 'ruok'];
+import { DEFAULT_FOUR_LETTER_WORDS, fourLetterWord } from './four-letter-words.js';
+import { freePort } from './free-port.js';
+import {
+  ZOOKEEPER_MISSING_MESSAGE,
+  zookeeperClasspath,
+  zookeeperJarsAvailable,
+} from './zookeeper-jars.js';
 
 const LOG_TAIL_LINES = 200;
 
@@ -51,16 +35,6 @@ export interface ZookeeperServerOptions {
   javaPath?: string;
   /** 4lw.commands.whitelist; default DEFAULT_FOUR_LETTER_WORDS. */
   fourLetterWords?: readonly string[];
-}
-
-/** True when Debian's ZooKeeper server jars are installed. */
-export function zookeeperJarsAvailable(): boolean {
-  return existsSync(ZOOKEEPER_JAR);
-}
-
-export function zookeeperClasspath(): string {
-  if (!zookeeperJarsAvailable()) throw new HisteqError('BAD_CONFIG', ZOOKEEPER_MISSING_MESSAGE);
-  return [ZOOKEEPER_JAR, ...(existsSync(SLF4J_SIMPLE_JAR) ? [SLF4J_SIMPLE_JAR] : [])].join(':');
 }
 
 /** A real standalone ZooKeeper server run as a child java process, for local mode and tests. */
@@ -319,46 +293,4 @@ export class ZookeeperServer {
     this.#log.push(line);
     if (this.#log.length > LOG_TAIL_LINES) this.#log.splice(0, this.#log.length - LOG_TAIL_LINES);
   }
-}
-
-/** Sends a four-letter word to a ZooKeeper server and resolves with its whole answer. */
-export function fourLetterWord(
-  host: string,
-  port: number,
-  word: string,
-  timeoutMs = 2_000,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    let answer = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new HisteqError('ZK_TIMEOUT', `no answer to '${word}' from ${host}:${port}`));
-    }, timeoutMs);
-    socket.setEncoding('utf8');
-    socket.on('connect', () => socket.end(word));
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(answer);
-    });
-  });
-}
-
-/** Asks the kernel for a free port by binding port 0, then releases it. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -22,10 +22,18 @@ export class ClusterState {
   readonly #o: ClusterStateOptions;
   #alerts = new Map<string, ClusterAlert>();
 
+  readonly #refresh = (): void => this.refresh();
+
   constructor(options: ClusterStateOptions) {
     this.#o = options;
-    options.membership.on('change', () => this.refresh());
-    options.session.on('state', () => this.refresh());
+    options.membership.on('change', this.#refresh);
+    options.session.on('state', this.#refresh);
+  }
+
+  /** Stops following membership and the session (they outlive us in tests). */
+  close(): void {
+    this.#o.membership.off('change', this.#refresh);
+    this.#o.session.off('state', this.#refresh);
   }
 
   snapshot(): ClusterSnapshot {

@@ -1,6 +1,7 @@
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { LeaderElection, Membership } from '../coordination/index.js';
+import type { LiveAttempts } from '../jobs/master/live-view.js';
 import type { JobOrchestrator } from '../jobs/master/orchestrator.js';
 import type { TaskWorker } from '../jobs/worker/task-worker.js';
 import type { MasterLabel } from './master-label.js';
@@ -11,6 +12,8 @@ export interface MasterDutiesParts {
   membership: Membership;
   masterLabel: MasterLabel;
   orchestrator: JobOrchestrator;
+  /** The running jobs' attempts for the browsers, fed by the orchestrator's job_status. */
+  liveAttempts: LiveAttempts;
   worker: TaskWorker;
   /** Null when there is no log source. */
   podLogs: PodLogs | null;
@@ -21,7 +24,7 @@ export interface MasterDutiesParts {
 
 /**
  * What a pod does only while it leads, started when it is elected and stopped when it is
- * demoted: the orchestrator, the master role in membership, the role=master label, and reading
+ * demoted: the orchestrator (and the live attempts it feeds), the master role in membership, the role=master label, and reading
  * every pod's log for the browsers. Each step re-checks leadership, because a demotion can land
  * between any two of them.
  */
@@ -58,6 +61,7 @@ export class MasterDuties {
     logger.warn({ reason }, 'no longer master');
     this.#p.podLogs?.stop();
     await orchestrator.deactivate();
+    this.#p.liveAttempts.close();
     worker.setPaused(false);
     // A failed removal keeps readiness false and is retried until the label is gone.
     await Promise.allSettled([masterLabel.remove(), membership.update({ role: 'worker' })]);

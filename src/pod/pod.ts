@@ -1,6 +1,7 @@
 import { MasterDuties } from './master-duties.js';
 import { TaskBoards } from '../jobs/shared-boards.js';
 import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '../common/log.js';
 import type { RoleLabeler } from '../cluster/role-labeler.js';
 import type { Config } from '../config.js';
@@ -11,7 +12,7 @@ import { liveSettings } from '../jobs/live-settings.js';
 import { ParamsWatcher } from '../jobs/mapreduce-params.js';
 import { ParamsReporter } from '../jobs/params-report.js';
 import { readPodFigures } from './pod-figures.js';
-import { withLiveAttempts } from '../jobs/master/live-view.js';
+import { LiveAttempts, withLiveAttempts } from '../jobs/master/live-view.js';
 import { JobOrchestrator } from '../jobs/master/orchestrator.js';
 import { JOBS_PATH, PARAMS_PATH, sharedLayout } from '../jobs/paths.js';
 import { TaskExecutor } from '../jobs/worker/task-executor.js';
@@ -19,7 +20,7 @@ import { TaskWorker } from '../jobs/worker/task-worker.js';
 import { loadSharp } from '../imaging/codec.js';
 import { ImagePool } from '../pool/image-pool.js';
 import type { WebEvents } from '../web/deps.js';
-import { createWebServer, type WebServer } from '../web/server.js';
+import { bindHttp, createWebServer, type WebServer } from '../web/server.js';
 import { ClusterState } from './cluster-state.js';
 import { createLogSource } from './log-source-factory.js';
 import { PodMetrics } from './metrics.js';
@@ -41,6 +42,8 @@ export class Pod {
     private readonly config: Config,
     private readonly log: Logger,
     private readonly parts: {
+      /** Aborted when stop() begins: readiness turns false at once. */
+      shutdown: AbortController;
       pool: ImagePool;
       session: ZkSession;
       web: WebServer;
@@ -48,6 +51,7 @@ export class Pod {
       election: LeaderElection;
       labeler: RoleLabeler;
       masterLabel: MasterLabel;
+      cluster: ClusterState;
       worker: TaskWorker;
       orchestrator: JobOrchestrator;
       params: ParamsWatcher;
@@ -57,7 +61,13 @@ export class Pod {
     readonly url: string,
   ) {}
 
+  /**
+   * Builds the parts in the order they depend on each other. The port is bound first (the
+   * url is the pod's identity) and the election joined last, once everything a master needs
+   * exists and listens for `elected`.
+   */
   static async start(config: Config, log: Logger): Promise<Pod> {
+    const shutdown = new AbortController();
     // libvips loads synchronously (~170 ms): now, before there is a session to starve, rather
     // than on a master's first upload probe or preview.
     await loadSharp();
@@ -79,11 +89,9 @@ export class Pod {
     const events = new EventEmitter<WebEvents>();
     const claims = new TaskClaims({ session, logger: log, pod: config.pod });
     const params = new ParamsWatcher(session, log, new ParamsReporter(session, config.pod, log));
-    let election: LeaderElection | null = null;
-    const store = new JobStore(session, () => {
-      if (!election) throw new Error('not elected');
-      return election.fence();
-    });
+    // Not a candidate until joined at the end; until then fence() refuses every master write.
+    const election = new LeaderElection({ session, logger: log, pod: config.pod });
+    const store = new JobStore(session, () => election.fence());
     // Test-only hooks; inert (FaultInjector.none) unless FAULT_INJECTION is set.
     const faults = config.faultInjection
       ? new FaultInjector(config.faultInjection, log.child({ component: 'faults' }))
@@ -100,11 +108,35 @@ export class Pod {
       concurrency: config.poolThreads,
       maxAttempts: config.maxTaskAttempts,
     });
-    let membership: Membership | null = null;
-    let cluster: ClusterState | null = null;
-    let masterLabel: MasterLabel | null = null;
-    let self: Pod | null = null;
-    let podLogs: PodLogs | null = null;
+
+    const http = await bindHttp(config.port, config.host);
+    const { port } = http.address() as AddressInfo;
+    const url =
+      config.podUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    const membership = await Membership.create({
+      session,
+      logger: log,
+      self: { pod: config.pod, url, pid: process.pid, role: 'worker', version: VERSION },
+    });
+    const labeler = await createRoleLabeler(config, url, log.child({ component: 'labeler' }));
+    const masterLabel = new MasterLabel({
+      labeler,
+      isLeader: () => election.isLeader,
+      logger: log.child({ component: 'labeler' }),
+    });
+    // A container restarted in a pod that led keeps the pod's role=master label: drop it
+    // before anything can route to this process as the master (retried in the background).
+    await masterLabel.remove();
+    const cluster = new ClusterState({
+      session,
+      membership,
+      zkHosts: config.zkHosts,
+      minPods: config.minPods,
+      isLeader: () => election.isLeader,
+      tasksOf: (pod) => (pod === config.pod ? worker.runningTasks : undefined),
+      events,
+    });
+    worker.on('busy', () => cluster.refresh());
     const orchestrator = new JobOrchestrator({
       faults,
       session,
@@ -122,141 +154,71 @@ export class Pod {
       maxActiveJobs: config.maxActiveJobs,
       storageReserveBytes: config.storageReserveBytes,
       taskTimeoutMs: config.taskTimeoutMs,
-      taskPods: () => (membership?.members.length ?? 1) - (config.masterTakesTasks ? 0 : 1),
-      degraded: () => cluster?.degraded() ?? null,
+      taskPods: () => membership.members.length - (config.masterTakesTasks ? 0 : 1),
+      degraded: () => cluster.degraded(),
     });
     orchestrator.on('job_status', (s) => events.emit('job_status', s));
-    const metrics = new PodMetrics(config.pod, {
-      isLeader: () => election?.isLeader ?? false,
-      zkState: () => session.state,
-      pool: () => pool.stats,
-      jobsByState: () => orchestrator.stateCounts(),
-      zkOperations: () => session.operations,
-      tasksRunning: () => worker.runningTasks,
-    });
-    session.on('state', (state) => {
-      if (state === 'expired') metrics.sessionsExpired.inc();
-    });
-    worker.on('task', (kind, outcome, seconds, pixels) => {
-      metrics.tasks.inc({ kind, outcome });
-      if (outcome !== 'done') return;
-      metrics.taskSeconds.observe({ kind }, seconds);
-      metrics.taskPixels.inc({ kind }, pixels);
-    });
+    const liveAttempts = new LiveAttempts({ boards, claims, store, logger: log });
+    orchestrator.on('job_status', (s) => liveAttempts.track(s.id, s.state));
+    liveAttempts.on('job_attempts', (a) => events.emit('job_attempts', a));
+    const metrics = podMetrics(config, { session, pool, election, orchestrator, worker });
+    const podLogs = await createPodLogs(config, log, membership, events);
+    const leading = () => orchestrator.active && election.isLeader;
 
-    const web = createWebServer({
-      logger: log,
-      pod: config.pod,
-      sharedDir: shared.root,
-      maxUploadBytes: config.maxUploadBytes,
-      uploadRatePerMinute: config.uploadRatePerMinute,
-      uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
-      trustProxy: config.trustProxy,
-      metricsPort: config.metricsPort,
-      allowedOrigins: config.allowedOrigins,
-      storageReserveBytes: config.storageReserveBytes,
-      apiToken: config.apiToken,
-      role: () => {
-        const snap = cluster?.snapshot();
-        return {
-          isMaster: orchestrator.active && (election?.isLeader ?? false),
-          masterPod: snap?.master ?? null,
-          masterUrl: snap?.masterUrl ?? null,
-        };
-      },
-      jobs: withLiveAttempts(orchestrator, { store, claims }),
-      cluster: () => cluster!.snapshot(),
-      events,
-      readiness: () =>
-        podReadiness({
-          zkState: session.state,
-          leading: orchestrator.active && (election?.isLeader ?? false),
-          mayCarryMasterLabel: masterLabel?.mayCarry ?? true,
-          stopping: self !== null && self.#stopping !== null,
-        }),
-      metrics: () => metrics.render(),
-      recentLogs: () => podLogs?.recent() ?? [],
-      figures: () =>
-        readPodFigures(config.pod, {
-          metrics,
-          zkState: () => session.state,
-          zkRoundTrip: async () => {
-            const started = performance.now();
-            await session.exists('/');
-            return performance.now() - started;
-          },
-        }),
-      healthSampleMs: config.healthSampleMs,
-      settings: liveSettings(session, () => cluster?.snapshot().pods.map((p) => p.pod) ?? []),
-    });
-    const { port } = await web.listen(config.port, config.host);
-    const url =
-      config.podUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-
-    membership = await Membership.create({
-      session,
-      logger: log,
-      self: { pod: config.pod, url, pid: process.pid, role: 'worker', version: VERSION },
-    });
-    const labeler = await createRoleLabeler(config, url, log.child({ component: 'labeler' }));
-    masterLabel = new MasterLabel({
-      labeler,
-      isLeader: () => election?.isLeader ?? false,
-      logger: log.child({ component: 'labeler' }),
-    });
-    // A container restarted in a pod that led keeps the pod's role=master label: drop it
-    // before anything can route to this process as the master (retried in the background).
-    await masterLabel.remove();
-    cluster = new ClusterState({
-      session,
-      membership,
-      zkHosts: config.zkHosts,
-      minPods: config.minPods,
-      isLeader: () => election?.isLeader ?? false,
-      tasksOf: (pod) => (pod === config.pod ? worker.runningTasks : undefined),
-      events,
-    });
-    worker.on('busy', () => cluster?.refresh());
-    const logSource = await createLogSource(config, log.child({ component: 'pod-logs' }));
-    if (logSource) {
-      const members = membership;
-      podLogs = new PodLogs({
-        source: logSource,
-        members: () => members.members,
-        onMembersChange: (listener) => {
-          members.on('change', listener);
-          return () => members.off('change', listener);
+    const web = createWebServer(
+      {
+        logger: log,
+        pod: config.pod,
+        sharedDir: shared.root,
+        maxUploadBytes: config.maxUploadBytes,
+        uploadRatePerMinute: config.uploadRatePerMinute,
+        uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
+        trustProxy: config.trustProxy,
+        metricsPort: config.metricsPort,
+        allowedOrigins: config.allowedOrigins,
+        storageReserveBytes: config.storageReserveBytes,
+        apiToken: config.apiToken,
+        role: () => {
+          const snap = cluster.snapshot();
+          return { isMaster: leading(), masterPod: snap.master, masterUrl: snap.masterUrl };
         },
+        jobs: withLiveAttempts(orchestrator, { live: liveAttempts, store, claims }),
+        cluster: () => cluster.snapshot(),
         events,
-      });
-    }
+        readiness: () =>
+          podReadiness({
+            zkState: session.state,
+            leading: leading(),
+            mayCarryMasterLabel: masterLabel.mayCarry,
+            stopping: shutdown.signal.aborted,
+          }),
+        metrics: () => metrics.render(),
+        recentLogs: () => podLogs?.recent() ?? [],
+        liveAttempts: () => liveAttempts.latest(),
+        figures: () =>
+          readPodFigures(config.pod, {
+            metrics,
+            zkState: () => session.state,
+            zkRoundTrip: async () => {
+              const started = performance.now();
+              await session.exists('/');
+              return performance.now() - started;
+            },
+          }),
+        healthSampleMs: config.healthSampleMs,
+        settings: liveSettings(session, () => cluster.snapshot().pods.map((p) => p.pod)),
+      },
+      { server: http },
+    );
+    await web.listen(port, config.host); // the metrics port, when set
     worker.start();
 
-    election = await LeaderElection.create({ session, logger: log, pod: config.pod });
-    const pod = new Pod(
-      config,
-      log,
-      {
-        pool,
-        session,
-        web,
-        membership,
-        election,
-        labeler,
-        masterLabel,
-        worker,
-        orchestrator,
-        params,
-        podLogs,
-      },
-      url,
-    );
-    self = pod;
     const duties = new MasterDuties({
       election,
       membership,
       masterLabel,
       orchestrator,
+      liveAttempts,
       worker,
       podLogs,
       masterTakesTasks: config.masterTakesTasks,
@@ -264,7 +226,14 @@ export class Pod {
     });
     election.on('elected', () => void duties.start());
     election.on('demoted', (reason) => void duties.stop(reason));
-    if (election.isLeader) void duties.start();
+    const parts = { shutdown, pool, session, web, membership, election, labeler, masterLabel };
+    const pod = new Pod(
+      config,
+      log,
+      { ...parts, cluster, worker, orchestrator, params, podLogs },
+      url,
+    );
+    await election.join();
     log.info({ url, threads: config.poolThreads, version: VERSION }, 'pod started');
     return pod;
   }
@@ -276,7 +245,8 @@ export class Pod {
   stop(graceMs: number): Promise<void> {
     this.#stopping ??= (async () => {
       const { election, labeler, masterLabel, membership, orchestrator, worker } = this.parts;
-      const { web, session, pool, params } = this.parts;
+      const { web, session, pool, params, cluster } = this.parts;
+      this.parts.shutdown.abort();
       this.log.info({ graceMs }, 'stopping');
       this.parts.podLogs?.stop();
       const wasLeader = election.isLeader;
@@ -287,6 +257,7 @@ export class Pod {
       await worker.drain(graceMs);
       params.close();
       await web.close();
+      cluster.close();
       await membership.close().catch(() => {});
       await labeler.close().catch(() => {});
       await session.close();
@@ -295,4 +266,55 @@ export class Pod {
     })();
     return this.#stopping;
   }
+}
+
+/** The pod's Prometheus metrics, fed by the parts that count. */
+function podMetrics(
+  config: Config,
+  p: {
+    session: ZkSession;
+    pool: ImagePool;
+    election: LeaderElection;
+    orchestrator: JobOrchestrator;
+    worker: TaskWorker;
+  },
+): PodMetrics {
+  const metrics = new PodMetrics(config.pod, {
+    isLeader: () => p.election.isLeader,
+    zkState: () => p.session.state,
+    pool: () => p.pool.stats,
+    jobsByState: () => p.orchestrator.stateCounts(),
+    zkOperations: () => p.session.operations,
+    tasksRunning: () => p.worker.runningTasks,
+  });
+  p.session.on('state', (state) => {
+    if (state === 'expired') metrics.sessionsExpired.inc();
+  });
+  p.worker.on('task', (kind, outcome, seconds, pixels) => {
+    metrics.tasks.inc({ kind, outcome });
+    if (outcome !== 'done') return;
+    metrics.taskSeconds.observe({ kind }, seconds);
+    metrics.taskPixels.inc({ kind }, pixels);
+  });
+  return metrics;
+}
+
+/** Every pod's log for the browsers (started by the master's duties); null without a source. */
+async function createPodLogs(
+  config: Config,
+  log: Logger,
+  membership: Membership,
+  events: EventEmitter<WebEvents>,
+): Promise<PodLogs | null> {
+  const source = await createLogSource(config, log.child({ component: 'pod-logs' }));
+  if (!source) return null;
+  return new PodLogs({
+    source,
+    members: () => membership.members,
+    onMembersChange: (listener) => {
+      membership.on('change', listener);
+      return () => membership.off('change', listener);
+    },
+    events,
+  });
 }

@@ -1,11 +1,12 @@
 import { Router } from 'express';
+import { JOB_ID } from '../jobs/paths.js';
 import type { WebDeps } from './deps.js';
 import { artifactPresence } from './artifact-presence.js';
 import { clusterView } from './cluster-view.js';
 import type { ClusterHistory } from './health/cluster-history.js';
 import { healthRouter } from './health/health-routes.js';
 import { HttpError } from './http-errors.js';
-import { jobActionsRouter, JOB_ID } from './job-actions.js';
+import { jobActionsRouter } from './job-actions.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
 import { listPage, parseJobListQuery, wantsPage } from './job-list.js';
 import { settingsRouter } from './settings.js';

@@ -2,7 +2,7 @@ import type { JobsApi } from '../jobs/types.js';
 import type { LiveSettings } from '../jobs/live-settings.js';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
-import type { JobStatusEvent } from '../jobs/types.js';
+import type { JobAttemptsEvent, JobStatusEvent } from '../jobs/types.js';
 import type { PodFigures } from './health/figures.js';
 
 /** One pod as the cluster view shows it (from `/nodes/<pod>` plus what the master knows). */
@@ -39,6 +39,7 @@ export interface NodeLogEvent {
 /** Events the web layer forwards to browsers (docs/architecture.md, Interfaces). */
 export interface WebEvents {
   job_status: [JobStatusEvent];
+  job_attempts: [JobAttemptsEvent];
   cluster: [ClusterSnapshot];
   cluster_alert: [ClusterAlert];
   node_log: [NodeLogEvent];
@@ -86,4 +87,6 @@ export interface WebDeps {
   figures?(): Promise<PodFigures>;
   /** HEALTH_SAMPLE_MS: how often the master samples the pods' figures. Default 5 s. */
   healthSampleMs?: number;
+  /** The running jobs' latest `job_attempts` (master only), replayed like `recentLogs`. */
+  liveAttempts?(): JobAttemptsEvent[];
 }

@@ -2,11 +2,10 @@ import express, { Router } from 'express';
 import type { WebDeps } from './deps.js';
 import { HttpError } from './http-errors.js';
 import { parseJobOptions } from './upload.js';
+import { JOB_ID } from '../jobs/paths.js';
 import type { JobOptions } from '../jobs/types.js';
 
-/** Job ids are server-made; anything longer or odder is not worth a ZooKeeper read. */
-export const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
+/** Job ids are server-made: anything else is not worth a ZooKeeper read. */
 export function checkJobId(id: string): string {
   if (!JOB_ID.test(id)) throw new HttpError(404, `There is no job with id ${JSON.stringify(id)}.`);
   return id;

@@ -23,6 +23,8 @@ export interface WebServerOptions {
   publicDir?: string;
   /** Bound on waiting for in-flight requests when closing; default 5 s. */
   closeTimeoutMs?: number;
+  /** A server already bound by `bindHttp` (a pod's url, hence its port, comes first). */
+  server?: Server;
 }
 
 /**
@@ -31,6 +33,20 @@ export interface WebServerOptions {
  * dropped much sooner (UPLOAD_IDLE_TIMEOUT_MS, web/multipart.ts).
  */
 const REQUEST_TIMEOUT_MS = 60 * 60_000;
+
+/**
+ * Binds the port before anything else of a pod exists, because the pod's url (the port, with
+ * port 0) is part of its identity in membership and in the master label. Until
+ * `createWebServer` takes the server over, every request is answered 503.
+ */
+export async function bindHttp(port: number, host: string): Promise<Server> {
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (_req, res) => {
+    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
+    res.end('starting\n');
+  });
+  await listenOn(server, port, host);
+  return server;
+}
 
 /** Express and Socket.IO on one http server, so both sit behind the same Service port. */
 export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): WebServer {
@@ -43,7 +59,9 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
     sampleMs: deps.healthSampleMs ?? 5_000,
   });
   const app = createApp(deps, history, options.publicDir ?? PUBLIC_DIR);
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
+  const server = options.server ?? createServer({ requestTimeout: REQUEST_TIMEOUT_MS });
+  server.removeAllListeners('request');
+  server.on('request', app);
   const hub = createSocketHub(server, deps);
   // Socket.IO answers its own paths (the client script, polling, handshakes) before express
   // sees them; a listener put first gives those responses the security headers too.
@@ -54,15 +72,11 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
 
   return {
     server,
+    /** A server bound by `bindHttp` stays where it is (`port` is ignored). */
     async listen(port, host) {
-      const bound = await new Promise<number>((resolve, reject) => {
-        const onError = (err: Error) => reject(err);
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+      const bound = server.listening
+        ? (server.address() as AddressInfo).port
+        : await listenOn(server, port, host);
       history.start();
       if (!metrics || deps.metricsPort === undefined) return { port: bound };
       return { port: bound, metricsPort: (await metrics.listen(deps.metricsPort, host)).port };
@@ -83,4 +97,15 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
       return closing;
     },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }

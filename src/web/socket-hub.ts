@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { JobStatusEvent } from '../jobs/types.js';
+import type { JobAttemptsEvent, JobStatusEvent } from '../jobs/types.js';
 import type { ClusterAlert, ClusterSnapshot, NodeLogEvent, WebDeps, WebEvents } from './deps.js';
 import { socketTokenCheck } from './auth.js';
 import { notMasterMessage } from './master-gate.js';
@@ -8,6 +8,7 @@ import { notMasterMessage } from './master-gate.js';
 /** What the server sends to browsers; the browser sends nothing (no client events). */
 export interface ServerToClientEvents {
   job_status: (event: JobStatusEvent) => void;
+  job_attempts: (event: JobAttemptsEvent) => void;
   cluster: (snapshot: ClusterSnapshot) => void;
   cluster_alert: (alert: ClusterAlert) => void;
   node_log: (event: NodeLogEvent) => void;
@@ -18,7 +19,7 @@ export interface SocketHub {
   close(): Promise<void>;
 }
 
-const FORWARDED = ['job_status', 'cluster', 'cluster_alert', 'node_log'] as const;
+const FORWARDED = ['job_status', 'job_attempts', 'cluster', 'cluster_alert', 'node_log'] as const;
 
 /**
  * Socket.IO on the web server's http server: forwards the pod's events to every browser and
@@ -60,6 +61,7 @@ export function createSocketHub(httpServer: HttpServer, deps: WebDeps): SocketHu
     logger.debug({ socket: socket.id }, 'browser connected');
     socket.emit('cluster', deps.cluster());
     for (const status of deps.jobs.latest()) socket.emit('job_status', status);
+    for (const attempts of deps.liveAttempts?.() ?? []) socket.emit('job_attempts', attempts);
     for (const line of deps.recentLogs?.() ?? []) socket.emit('node_log', line);
   });
 

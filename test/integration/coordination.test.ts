@@ -8,7 +8,8 @@ import {
   type ZkDataSnapshot,
   type ZkSession,
 } from '../../src/coordination/index.js';
-import { ZookeeperServer, zookeeperJarsAvailable } from '../../src/local/zookeeper-server.js';
+import { zookeeperJarsAvailable } from '../../src/local/zookeeper-jars.js';
+import { ZookeeperServer } from '../../src/local/zookeeper-server.js';
 import { Cleanup, openSession, startServer, waitUntil } from '../support/zk.js';
 
 const LOG = 'coordination';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Server as SocketServer } from 'socket.io';
 import { io as connectClient, type Socket } from 'socket.io-client';
-import { freePort } from '../../src/local/zookeeper-server.js';
+import { freePort } from '../../src/local/free-port.js';
 import { FrontDoor } from '../../src/local/front-door.js';
 import { testLogger } from '../support/zk.js';
 

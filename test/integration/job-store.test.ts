@@ -2,40 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ZkOp, ZkSession } from '../../src/coordination/index.js';
 import { JobStore } from '../../src/jobs/job-store.js';
-import type { JobRecord } from '../../src/jobs/types.js';
+import { jobRecord as record } from '../support/records.js';
 import { Cleanup, openSession, startServer } from '../support/zk.js';
 
 const LOG = 'job-store';
 const FENCE: ZkOp = { op: 'check', path: '/fence', version: 0 };
-
-/** A complete record (the store checks every record it reads). */
-function record(id: string, fields: Partial<JobRecord> = {}): JobRecord {
-  const now = new Date().toISOString();
-  return {
-    id,
-    state: 'mapping',
-    phase: 'mapping',
-    name: `${id}.tif`,
-    upload: `uploads/${id}.upload`,
-    info: {
-      format: 'tiff',
-      layout: { width: 4, height: 4, channels: 1, depth: 8 },
-      page: 0,
-      pages: 1,
-      fileBytes: 100,
-    },
-    options: { mode: 'luma', page: 0 },
-    tasks: 2,
-    done: 0,
-    createdAt: now,
-    updatedAt: now,
-    phaseStartedAt: {},
-    phaseMs: {},
-    attempts: [],
-    masters: [],
-    ...fields,
-  };
-}
 
 const reads = (zk: ZkSession) => zk.operations.getData ?? 0;
 

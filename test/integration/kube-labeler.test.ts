@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../src/common/log.js';
-import { loadKubeConfig } from '../../src/cluster/kube-config.js';
 import { KubeApiError, KubeRoleLabeler } from '../../src/cluster/kube-labeler.js';
-import { LocalRoleLabeler, readLocalMaster } from '../../src/cluster/local-labeler.js';
 import { FakeKubeApi, kubeConfigFor } from '../support/fake-kube-api.js';
 import { captureLogger } from '../support/capture-logger.js';
 
 const NS = 'demo';
 const APP = 'histeq';
 const FAST_RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 };
-
-function restoreEnv(key: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[key];
-  else process.env[key] = value;
-}
 
 describe('KubeRoleLabeler against a fake API server', () => {
   let api: FakeKubeApi;
@@ -220,163 +210,5 @@ describe('KubeRoleLabeler against a fake API server', () => {
       return true;
     });
     assert.equal(api.requests.at(-1)?.contentType, 'application/json-patch+json');
-  });
-});
-
-describe('loadKubeConfig', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'histeq-kubeconfig-'));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
-
-  it('loads a kubeconfig file that the labeler can use', async () => {
-    const api = await FakeKubeApi.start();
-    try {
-      api.addPod(NS, 'web-0', { app: APP });
-      const file = path.join(dir, 'config');
-      // JSON is valid YAML, so this is a real kubeconfig file.
-      await writeFile(
-        file,
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [{ name: 'c', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
-          users: [{ name: 'u', user: { token: api.token } }],
-          contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: NS } }],
-          'current-context': 'x',
-        }),
-      );
-      const kc = loadKubeConfig({ inCluster: false, kubeconfigPath: file });
-      const { logger } = captureLogger();
-      const l = new KubeRoleLabeler({
-        kubeConfig: kc,
-        namespace: NS,
-        podName: 'web-0',
-        appLabel: APP,
-        logger,
-      });
-      await l.becomeMaster();
-      assert.equal(api.labelsOf(NS, 'web-0')?.role, 'master');
-    } finally {
-      await api.close();
-    }
-  });
-
-  it('refuses a missing kubeconfig instead of falling back to localhost:8080', () => {
-    assert.throws(
-      () => loadKubeConfig({ inCluster: false, kubeconfigPath: path.join(dir, 'nope') }),
-      {
-        code: 'BAD_CONFIG',
-        message: /no kubeconfig at .*nope/,
-      },
-    );
-  });
-
-  it('uses the ServiceAccount mount in a cluster and explains a missing token', async () => {
-    assert.throws(() => loadKubeConfig({ inCluster: true, serviceAccountPathPrefix: dir }), {
-      code: 'BAD_CONFIG',
-      message: /ServiceAccount token .* is missing/,
-    });
-    const sa = path.join(dir, 'var/run/secrets/kubernetes.io/serviceaccount');
-    await mkdir(sa, { recursive: true });
-    await writeFile(path.join(sa, 'token'), 'tok');
-    await writeFile(path.join(sa, 'namespace'), NS);
-    // client-node reads the service address from the environment itself (as in a real pod).
-    const saved = [process.env.KUBERNETES_SERVICE_HOST, process.env.KUBERNETES_SERVICE_PORT];
-    try {
-      process.env.KUBERNETES_SERVICE_HOST = '10.0.0.1';
-      process.env.KUBERNETES_SERVICE_PORT = '443';
-      const kc = loadKubeConfig({ inCluster: true, serviceAccountPathPrefix: dir });
-      assert.equal(kc.getCurrentCluster()?.server, 'https://10.0.0.1:443');
-      assert.equal(kc.getContextObject(kc.getCurrentContext())?.namespace, NS);
-      delete process.env.KUBERNETES_SERVICE_PORT;
-      assert.throws(() => loadKubeConfig({ inCluster: true, serviceAccountPathPrefix: dir }), {
-        code: 'BAD_CONFIG',
-        message: /KUBERNETES_SERVICE_PORT/,
-      });
-    } finally {
-      restoreEnv('KUBERNETES_SERVICE_HOST', saved[0]);
-      restoreEnv('KUBERNETES_SERVICE_PORT', saved[1]);
-    }
-  });
-});
-
-describe('LocalRoleLabeler', () => {
-  let root: string;
-  let registry: string;
-  let n = 0;
-  before(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'histeq-registry-'));
-  });
-  beforeEach(() => {
-    registry = path.join(root, `case-${++n}`, 'master.json'); // parent created by the labeler
-  });
-  after(() => rm(root, { recursive: true, force: true }));
-
-  const local = (pod: string, pid: number) =>
-    new LocalRoleLabeler({
-      registryPath: registry,
-      pod,
-      url: `http://127.0.0.1:${pid}`,
-      pid,
-      logger: captureLogger().logger,
-    });
-
-  it('writes, reads and steps down, never removing a newer master', async () => {
-    assert.equal(await readLocalMaster(registry), null);
-    const a = local('pod-a', 1001);
-    const b = local('pod-b', 1002);
-    await a.becomeMaster();
-    const first = await readLocalMaster(registry);
-    assert.equal(first?.pod, 'pod-a');
-    assert.equal(first?.url, 'http://127.0.0.1:1001');
-    assert.equal(first?.pid, 1001);
-    assert.ok(!Number.isNaN(Date.parse(first?.since ?? '')));
-
-    await a.becomeMaster(); // idempotent: `since` says when it took over
-    assert.equal((await readLocalMaster(registry))?.since, first?.since);
-
-    await b.becomeMaster();
-    await a.stepDown(); // stale master stepping down late must not clear pod-b
-    assert.equal((await readLocalMaster(registry))?.pod, 'pod-b');
-    await b.stepDown();
-    await b.stepDown();
-    assert.equal(await readLocalMaster(registry), null);
-    assert.deepEqual(await readdir(path.dirname(registry)), [], 'no temp files left');
-  });
-
-  it('treats a corrupt registry as no master', async () => {
-    await mkdir(path.dirname(registry), { recursive: true });
-    await writeFile(registry, '{"pod": "x", "url":');
-    assert.equal(await readLocalMaster(registry), null);
-    await writeFile(registry, JSON.stringify({ pod: 'x', url: 'u', pid: 'nope', since: 's' }));
-    assert.equal(await readLocalMaster(registry), null);
-  });
-
-  it('readers never see a half-written registry while masters change', async () => {
-    const a = local('pod-a', 2001);
-    const b = local('pod-b', 2002);
-    await a.becomeMaster();
-    let writing = true;
-    let reads = 0;
-    const reader = (async () => {
-      while (writing) {
-        const text = await readFile(registry, 'utf8').catch(() => null);
-        if (text !== null) {
-          const parsed = JSON.parse(text) as { pod: string };
-          assert.ok(parsed.pod === 'pod-a' || parsed.pod === 'pod-b');
-          reads++;
-        }
-        await new Promise((r) => setImmediate(r));
-      }
-    })();
-    for (let i = 0; i < 100; i++) await (i % 2 ? a : b).becomeMaster();
-    writing = false;
-    await reader;
-    assert.ok(reads > 0);
-    await a.close();
-    await b.close();
-    assert.equal(await readLocalMaster(registry), null);
   });
 });

@@ -11,6 +11,7 @@ import {
   type JobView,
   type SubmitRequest,
 } from '../../src/jobs/types.js';
+import { newJobId } from '../../src/jobs/paths.js';
 import type { JobsApi } from '../../src/jobs/types.js';
 import type { ClusterSnapshot, RoleView, WebDeps, WebEvents } from '../../src/web/deps.js';
 import { createWebServer, type WebServer } from '../../src/web/server.js';
@@ -25,7 +26,6 @@ export class MemoryJobs implements JobsApi {
   readonly jobs = new Map<string, JobView>();
   /** Thrown (once) by the next submit, like the real service's validation would. */
   rejectNext: Error | null = null;
-  #next = 1;
 
   async submit(request: SubmitRequest): Promise<{ id: string }> {
     this.submitted.push(request);
@@ -34,7 +34,7 @@ export class MemoryJobs implements JobsApi {
       this.rejectNext = null;
       throw err;
     }
-    const id = `job-${this.#next++}`;
+    const id = newJobId();
     const now = new Date().toISOString();
     this.jobs.set(id, {
       id,
@@ -220,4 +220,12 @@ export async function startWebHarness(
       await rm(tempDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Before each test: this pod is the ready master again, with no submissions or refusal queued. */
+export function resetHarness(h: WebHarness): void {
+  Object.assign(h.role, { isMaster: true, masterPod: 'pod-1', masterUrl: 'http://127.0.0.1:1111' });
+  h.ready.ready = true;
+  h.jobs.submitted.length = 0;
+  h.jobs.rejectNext = null;
 }

@@ -83,6 +83,8 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
   /** One per runner, so a cancel can stop one job without touching the others. */
   readonly #jobAborts = new Map<string, AbortController>();
   #abort: AbortController | null = null;
+  /** The runners of the last deactivation settling: every caller of deactivate() waits for them. */
+  #stopped: Promise<unknown> = Promise.resolve();
   readonly #admission: Admission;
 
   constructor(options: OrchestratorOptions) {
@@ -128,10 +130,12 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
   /** Lost leadership: stop every runner now (their writes are fenced anyway). */
   async deactivate(): Promise<void> {
     const abort = this.#abort;
-    if (!abort) return;
-    this.#abort = null;
-    abort.abort(new HisteqError('NOT_MASTER', 'leadership lost'));
-    await Promise.allSettled([...this.#runners.values()]);
+    if (abort) {
+      this.#abort = null;
+      abort.abort(new HisteqError('NOT_MASTER', 'leadership lost'));
+      this.#stopped = Promise.allSettled([...this.#runners.values()]);
+    }
+    await this.#stopped;
   }
 
   async submit(request: SubmitRequest): Promise<{ id: string }> {

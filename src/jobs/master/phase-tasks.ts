@@ -1,4 +1,4 @@
-import { isZkError, type ZkOp, type ZkSession } from '../../coordination/index.js';
+import { isZkError, unlessMissing, type ZkOp, type ZkSession } from '../../coordination/index.js';
 import type { StripRef } from '../../pool/protocol.js';
 import { claheBandOf } from '../clahe-job.js';
 import { jobFiles } from '../job-files.js';
@@ -52,13 +52,8 @@ export function jobStrips(shared: SharedLayout, job: JobRecord): StripRef[] {
  * run it for a finished job); with the task and its `done` removed together it cannot.
  */
 export async function removePhaseTasks(session: ZkSession, folder: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await session.getChildren(folder);
-  } catch (err) {
-    if (isZkError(err, 'NO_NODE')) return;
-    throw err;
-  }
+  const names = await unlessMissing(session.getChildren(folder), null);
+  if (!names) return;
   for (const name of names) {
     const task = `${folder}/${name}`;
     for (let attempt = 1; ; attempt++) {

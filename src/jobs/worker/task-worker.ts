@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { failClaim } from '../../coordination/claim-failure.js';
-import type { Claim, StopWatching, TaskClaims, ZkSession } from '../../coordination/index.js';
+import type {
+  Claim,
+  StopWatching,
+  TaskClaims,
+  ZkSession,
+  ZkSessionState,
+} from '../../coordination/index.js';
 import type { FaultInjector } from '../fault-injection.js';
 import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from '../paths.js';
 import type { BoardHandle, TaskBoards } from '../shared-boards.js';
@@ -70,13 +76,15 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     this.#o = options;
   }
 
+  // Back from an outage with the same session: requests in flight when it began may have
+  // left locks of ours behind (see orphan-locks.ts).
+  readonly #onState = (state: ZkSessionState, previous: ZkSessionState): void => {
+    if (state === 'connected' && previous === 'suspended') this.#scheduleReap();
+  };
+
   start(): void {
     this.#stopJobs = this.#o.session.watchChildren(JOBS_PATH, (ids) => this.#onJobs(ids ?? []));
-    // Back from an outage with the same session: requests in flight when it began may have
-    // left locks of ours behind (see orphan-locks.ts).
-    this.#o.session.on('state', (state, previous) => {
-      if (state === 'connected' && previous === 'suspended') this.#scheduleReap();
-    });
+    this.#o.session.on('state', this.#onState);
   }
 
   /** The master may keep its threads for itself (MASTER_TAKES_TASKS=false). */
@@ -110,6 +118,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     if (this.#reapTimer) clearTimeout(this.#reapTimer);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#stopJobs();
+    this.#o.session.off('state', this.#onState);
     for (const stop of this.#jobWatches.values()) stop();
     for (const board of this.#boards.values()) board.close();
     this.#jobWatches.clear();
