@@ -1,8 +1,10 @@
 import { atomically } from '../common/atomic-file.js';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hasRawPixels, probeImage, type ImageInfo } from '../imaging/codec.js';
+import { join, resolve } from 'node:path';
+import { hasCodecPage, hasRawPixels, probeImage, type ImageInfo } from '../imaging/codec.js';
+import type { ChunkGeometry } from '../imaging/tiff-codec/geometry.js';
+import { absoluteRef, storageFor } from '../jobs/storage/job-storage.js';
 import { createTiffContainer } from '../imaging/raw-tiff.js';
 import type { ColourMode, Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
@@ -44,7 +46,9 @@ export async function equalizeFile(
     options.info ?? (await probeImage(input, { page: options.page, maxPixels: options.maxPixels }));
   const tasks = hasRawPixels(info)
     ? await equalizeInPlace(input, output, info, options)
-    : await equalizeDecoded(input, output, info, options);
+    : hasCodecPage(info)
+      ? await equalizeChunked(input, output, info, options)
+      : await equalizeDecoded(input, output, info, options);
   return { info, tasks, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -106,6 +110,51 @@ async function equalizeDecoded(
       info,
       output,
     );
+    step('stitch');
+    return sources.length;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A chunked TIFF page: the cluster's codec storage in a private SHARED_DIR (the input linked
+ * into it), so the bands are decoded, encoded and assembled exactly as the pods would.
+ */
+async function equalizeChunked(
+  input: string,
+  output: string,
+  info: ImageInfo & { codec: ChunkGeometry },
+  options: EqualizeFileOptions,
+): Promise<number> {
+  const workDir = await mkdtemp(join(tmpdir(), 'histeq-'));
+  try {
+    const shared = sharedLayout(workDir);
+    await symlink(resolve(input), join(workDir, 'input'));
+    const storage = storageFor(shared, 'cli', 'input', info);
+    await mkdir(shared.abs(jobFiles(shared, 'cli').dir), { recursive: true });
+    await storage.prepareSource(options.pool);
+    const strips = storage.strips(options.tasks);
+    const sources = strips.map((s) => absoluteRef(shared, s));
+    const step = progress(options, 2 + 2 * sources.length);
+    const lut = await globalLut(sources, info, options, step);
+    const outputs = await storage.prepareOutputs(strips);
+    const dones = await Promise.all(
+      sources.map(async (source, i) => {
+        const pointer = outputs[i]!.path;
+        const { sha256 } = await options.pool
+          .equalize({
+            source,
+            mode: options.mode,
+            lut,
+            outPath: shared.abs(pointer),
+            encoded: true,
+          })
+          .finally(() => step('equalize'));
+        return { pointer, checksum: sha256, pod: 'cli', attempt: 1, completedAt: '' };
+      }),
+    );
+    await storage.finish(options.pool, dones, resolve(output));
     step('stitch');
     return sources.length;
   } finally {

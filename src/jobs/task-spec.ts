@@ -1,4 +1,5 @@
-import type { ColourMode, PixelLayout } from '../imaging/types.js';
+import type { ColourMode } from '../imaging/types.js';
+import type { StripRef } from '../pool/protocol.js';
 import type { TaskKind } from './paths.js';
 
 /**
@@ -9,8 +10,11 @@ export interface TaskPayload {
   kind: TaskKind;
   job: string;
   index: number;
-  /** The strip: rows of the staged raw image starting at byte `offset`. */
-  source: { path: string; offset: number; layout: PixelLayout };
+  /**
+   * The strip: rows of a raw image starting at byte `offset`, or a band of a chunked TIFF page
+   * (its chunk table is a shared file: a task znode stays small whatever the image).
+   */
+  source: StripRef;
   mode: ColourMode;
   /** Where the task's output goes (histogram counts, or equalized strip samples). */
   output: string;
@@ -18,6 +22,10 @@ export interface TaskPayload {
   outputOffset?: number;
   /** Equalize tasks: the LUT file written by the reduce step. */
   lut?: string;
+  /** Equalize tasks: encode the band like the input's chunks (see EqualizeRequest.encoded). */
+  encoded?: boolean;
+  /** Histogram tasks: where the band's preview rows go (see HistogramRequest.preview). */
+  preview?: string;
 }
 
 export function parsePayload(spec: Record<string, unknown>): TaskPayload {

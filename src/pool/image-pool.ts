@@ -3,8 +3,11 @@ import { HisteqError, type ErrorCode } from '../common/errors.js';
 import type { ImageInfo } from '../imaging/codec.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
 import type {
+  AssembleRequest,
+  AssembleResult,
   EqualizeRequest,
   EqualizeResult,
+  HistogramRequest,
   HistogramResult,
   LutResult,
   PoolError,
@@ -68,8 +71,12 @@ export class ImagePool {
     return this.#run({ kind: 'stage', inputPath, info, outPath });
   }
 
-  histogram(source: StripRef, mode: ColourMode): Promise<HistogramResult> {
-    return this.#run({ kind: 'histogram', source, mode });
+  histogram(
+    source: StripRef,
+    mode: ColourMode,
+    preview?: HistogramRequest['preview'],
+  ): Promise<HistogramResult> {
+    return this.#run({ kind: 'histogram', source, mode, ...(preview ? { preview } : {}) });
   }
 
   /** Histograms are moved to the worker: the caller must not use them afterwards. */
@@ -89,6 +96,11 @@ export class ImagePool {
     checksums?: string[],
   ): Promise<StitchResult> {
     return this.#run({ kind: 'stitch', strips, info, outPath, checksums });
+  }
+
+  /** The result TIFF of a chunked page, from its equalized bands (see AssembleRequest). */
+  assemble(request: Omit<AssembleRequest, 'kind'>): Promise<AssembleResult> {
+    return this.#run({ kind: 'assemble', ...request });
   }
 
   /** Preview samples of a whole image (about a thousand rows read), before and after the LUT. */

@@ -1,5 +1,7 @@
 import type { ImageInfo } from '../imaging/codec.js';
 import type { PreviewPlan } from '../imaging/preview.js';
+import type { CodecBand } from '../imaging/tiff-codec/band.js';
+import type { EncodedBandFile } from '../imaging/tiff-codec/assemble.js';
 import type { ColourMode, Lut, PixelLayout } from '../imaging/types.js';
 
 /**
@@ -8,12 +10,16 @@ import type { ColourMode, Lut, PixelLayout } from '../imaging/types.js';
  * transferred (moved), not copied.
  */
 
-/** A strip of a raw (decoded, interleaved) image file: `rows` whole rows starting at byte `offset`. */
+/**
+ * A strip of an image: `rows` whole rows of a raw (decoded, interleaved) file starting at byte
+ * `offset`, or, with `codec`, a band of a chunked TIFF page decoded as it is read.
+ */
 export interface StripRef {
   path: string;
   offset: number;
   /** The strip's own layout: the image width and channels, `rows` as its height. */
   layout: PixelLayout;
+  codec?: CodecBand;
 }
 
 /** Decode an uploaded image once into a raw file every task can read its strip from. */
@@ -31,6 +37,11 @@ export interface HistogramRequest {
   kind: 'histogram';
   source: StripRef;
   mode: ColourMode;
+  /**
+   * Set: also write the strip's rows of the image's preview plan (planPreview of the whole
+   * image at `maxSide`) to `path`, so the master's previews need no decode of a chunked page.
+   */
+  preview?: { path: string; maxSide: number };
 }
 /** The result of a histogram request is the bare (transferred) Uint32Array. */
 export type HistogramResult = Uint32Array;
@@ -59,6 +70,11 @@ export interface EqualizeRequest {
    * of a raw TIFF, see raw-tiff.ts) instead of into a strip file of its own.
    */
   outOffset?: number;
+  /**
+   * Set (a band of a chunked TIFF page): encode the strip like the input's chunks into a band
+   * file (tiff-codec/band-sink.ts) instead of writing its samples.
+   */
+  encoded?: boolean;
 }
 export interface EqualizeResult {
   bytes: number;
@@ -79,10 +95,25 @@ export interface StitchResult {
   bytes: number;
 }
 
+/** Write the result TIFF of a chunked page from its equalized band files (no pixel work). */
+export interface AssembleRequest {
+  kind: 'assemble';
+  /** The upload and its page, for the page's tags. */
+  upload: string;
+  page: number;
+  bands: EncodedBandFile[];
+  outPath: string;
+}
+export interface AssembleResult {
+  bytes: number;
+}
+
 /** Sample the preview's pixels from the whole image, and the same through the LUT. */
 export interface PreviewRequest {
   kind: 'preview';
   source: StripRef;
+  /** Set: the planned rows were written by the histogram tasks to these files, in order. */
+  parts?: string[];
   plan: PreviewPlan;
   mode: ColourMode;
   lut: Lut;
@@ -121,6 +152,7 @@ export type PoolRequest =
   | LutRequest
   | EqualizeRequest
   | StitchRequest
+  | AssembleRequest
   | PreviewRequest
   | VerifyRequest;
 
@@ -130,6 +162,7 @@ export interface PoolResults {
   lut: LutResult;
   equalize: EqualizeResult;
   stitch: StitchResult;
+  assemble: AssembleResult;
   preview: PreviewResult;
   verify: VerifyResult;
 }

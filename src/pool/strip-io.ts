@@ -5,6 +5,7 @@ import { temporaryName, writeFileAtomic } from '../common/atomic-file.js';
 import { sampleRow, type PreviewPlan } from '../imaging/preview.js';
 import { stripOffsets } from '../imaging/strips.js';
 import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
+import { forEachDecodedChunk } from '../imaging/tiff-codec/band-reader.js';
 import type { StripRef } from './protocol.js';
 
 /**
@@ -49,12 +50,14 @@ function scratchBuffer(bytes: number): Uint8Array {
 
 /**
  * Visits a strip chunk by chunk (whole rows, so no pixel is split), each read into the thread's
- * reused buffer; `at` is the chunk's byte offset inside the strip.
+ * reused buffer; `at` is the chunk's byte offset inside the strip. A band of a chunked TIFF page
+ * is decoded as it is visited (tiff-codec/band-reader.ts): the kernels never know which it was.
  */
 export async function forEachChunk(
   ref: StripRef,
   visit: (bytes: Uint8Array, layout: PixelLayout, at: number) => Promise<void> | void,
 ): Promise<void> {
+  if (ref.codec) return forEachDecodedChunk({ ...ref, codec: ref.codec }, visit);
   const row = rowBytes(ref.layout);
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / row));
   const file = await open(ref.path, 'r');

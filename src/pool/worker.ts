@@ -10,7 +10,12 @@ import { applyLuts } from '../imaging/equalize.js';
 import { addToHistogram, emptyHistogram, sumHistograms } from '../imaging/histogram.js';
 import { buildLuts } from '../imaging/lut.js';
 import { imageBytes, samplesOf } from '../imaging/types.js';
+import { assembleTiff } from '../imaging/tiff-codec/assemble.js';
+import { encodedBandSink } from '../imaging/tiff-codec/band-sink.js';
+import { outputGeometry } from '../imaging/tiff-codec/geometry.js';
+import { joinPreviewParts, PreviewRowsOfBand } from './preview-rows.js';
 import type {
+  AssembleRequest,
   EqualizeRequest,
   EqualizeResult,
   HistogramRequest,
@@ -53,9 +58,12 @@ export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
 
 export const histogram = guard(async (req: HistogramRequest) => {
   const hist = emptyHistogram(req.source.layout, req.mode);
-  await forEachChunk(req.source, (bytes, layout) =>
-    addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist),
-  );
+  const preview = req.preview && new PreviewRowsOfBand(req.source, req.preview.maxSide);
+  await forEachChunk(req.source, (bytes, layout, at) => {
+    addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist);
+    preview?.take(bytes, at);
+  });
+  if (preview && req.preview) await writeHashedFileAtomic(req.preview.path, preview.rows);
   // piscina transfers only a transferable returned at top level, so the histogram is returned bare.
   return move(hist) as Uint32Array;
 });
@@ -67,10 +75,18 @@ export const lut = guard(async (req: LutRequest): Promise<LutResult> => {
 });
 
 export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResult> => {
+  const { codec } = req.source;
   const sink =
-    req.outOffset !== undefined
-      ? await inPlaceSink(req.outPath, req.outOffset)
-      : await atomicFileSink(req.outPath);
+    req.encoded && codec
+      ? encodedBandSink(
+          req.outPath,
+          outputGeometry(codec.geometry),
+          codec.top,
+          req.source.layout.height,
+        )
+      : req.outOffset !== undefined
+        ? await inPlaceSink(req.outPath, req.outOffset)
+        : await atomicFileSink(req.outPath);
   try {
     await forEachChunk(req.source, async (bytes, layout, at) => {
       applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
@@ -84,7 +100,9 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
 });
 
 export const preview = guard(async (req: PreviewRequest): Promise<PreviewResult> => {
-  const input = readPreviewRows(req.source, req.plan);
+  const input = req.parts
+    ? await joinPreviewParts(req.parts, req.plan)
+    : readPreviewRows(req.source, req.plan);
   const output = input.slice();
   applyLuts(samplesOf(output, req.plan.layout), req.plan.layout, req.mode, req.lut);
   return { input, output };
@@ -95,6 +113,10 @@ export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> =>
   await encodeImage(pixels, req.info, req.outPath);
   return { bytes: pixels.byteLength };
 });
+
+export const assemble = guard((req: AssembleRequest) =>
+  assembleTiff(req.upload, req.page, req.bands, req.outPath),
+);
 
 export const verify = guard(verifyStrip);
 

@@ -2,10 +2,9 @@ import type { DoneRecord, TaskSpec, ZkOp, ZkSession } from '../../coordination/i
 import { seededRandom } from '../../common/random.js';
 import type { Lut } from '../../imaging/types.js';
 import type { ImagePool } from '../../pool/image-pool.js';
-import type { StripRef } from '../../pool/protocol.js';
 import { taskPath, tasksPath, type SharedLayout, type TaskKind } from '../paths.js';
-import { jobStrips } from './phase-tasks.js';
-import { stripRefs } from '../plan.js';
+import { planBands } from '../plan.js';
+import { absoluteRef, storageFor } from '../storage/job-storage.js';
 import { RERUN_PREFIX } from '../task-board.js';
 import type { JobRecord } from '../types.js';
 
@@ -31,15 +30,12 @@ export async function checkResult(
   dones: readonly DoneRecord[],
   lut: Lut,
 ): Promise<StripProblem[]> {
-  const sources = jobStrips(shared, job).map((s) => ({ ...s, path: shared.abs(s.path) }));
+  const storage = storageFor(shared, job.id, job.upload, job.info);
+  const sources = storage.strips(job.tasks).map((s) => absoluteRef(shared, s));
   const checks = await Promise.all(
     sources.map(async (source, index) => {
       const done = dones[index]!;
-      const result: StripRef = {
-        path: shared.abs(done.pointer),
-        offset: typeof done.offset === 'number' ? done.offset : 0,
-        layout: source.layout,
-      };
+      const result = await storage.written(done, source);
       const { problem } = await pool.verify({
         result,
         source,
@@ -79,10 +75,11 @@ export function checkHistograms(
   job: JobRecord,
   histograms: readonly Uint32Array[],
 ): StripProblem[] {
-  const strips = stripRefs('', job.info.layout, job.tasks);
+  const strips = planBands(job.info, job.tasks);
   const bins = job.info.layout.depth === 16 ? 65536 : 256;
+  const { width } = job.info.layout;
   return histograms.flatMap((h, index): StripProblem[] => {
-    const { width, height } = strips[index]!.layout;
+    const height = strips[index]!.rows;
     const expected = width * height * (h.length / bins);
     const counted = h.reduce((a, b) => a + b, 0);
     return counted === expected

@@ -7,6 +7,8 @@ import { readLut } from '../task-files.js';
 import { FaultInjector } from '../fault-injection.js';
 import type { SharedLayout } from '../paths.js';
 import type { TaskPayload } from '../task-spec.js';
+import { PREVIEW_MAX_SIDE } from '../../imaging/preview.js';
+import { absoluteRef } from '../storage/job-storage.js';
 
 const LUT_CACHE_SIZE = 4;
 
@@ -30,22 +32,27 @@ export class TaskExecutor {
 
   /** `attempt` is the claim's attempt number (fault injection picks attempts by it). */
   async run(task: TaskPayload, attempt: number): Promise<TaskResult> {
-    const source = { ...task.source, path: this.#shared.abs(task.source.path) };
+    const source = absoluteRef(this.#shared, task.source);
     const output = this.#shared.abs(task.output);
     if (task.kind === 'histogram') {
-      const histogram = await this.#pool.histogram(source, task.mode);
+      const preview = task.preview
+        ? { path: this.#shared.abs(task.preview), maxSide: PREVIEW_MAX_SIDE }
+        : undefined;
+      const histogram = await this.#pool.histogram(source, task.mode, preview);
       const bytes = new Uint8Array(histogram.buffer, histogram.byteOffset, histogram.byteLength);
       const checksum = await writeHashedFileAtomic(output, bytes);
       return { pointer: task.output, checksum };
     }
     const lut = await this.#lut(task.lut as string, task.source.layout);
     const inPlace = task.outputOffset !== undefined ? { outOffset: task.outputOffset } : {};
+    const encoded = task.encoded ? { encoded: true } : {};
     const { sha256: checksum } = await this.#pool.equalize({
       source,
       mode: task.mode,
       lut: this.#faults.lutFor(task.kind, task.index, attempt, lut),
       outPath: output,
       ...inPlace,
+      ...encoded,
     });
     if (this.#faults.tearsOutput(task.kind, task.index, attempt)) {
       await tear(output, task.outputOffset ?? 0);

@@ -1,0 +1,152 @@
+/**
+ * TIFF's LZW (compression 5): codes of 9 to 12 bits packed most significant bit first, Clear
+ * 256, end of information 257, and libtiff's "early change": the code width grows one code
+ * before the table needs it. Both directions match libtiff, so any TIFF reader decodes what we
+ * write and we decode what libtiff writes.
+ */
+
+const CLEAR = 256;
+const EOI = 257;
+const FIRST = 258;
+const MAX_CODES = 4096;
+
+// Per thread, reused: a decoded code is a substring of what was already written, so the table
+// only remembers where each code's bytes start and how many there are.
+const codeStart = new Int32Array(MAX_CODES);
+const codeLength = new Int32Array(MAX_CODES);
+
+/**
+ * Decodes `src` into `dst` and returns the bytes written (at most `dst.length`; a stream that
+ * holds more is cut there, as libtiff does). Throws on a code that cannot occur.
+ */
+export function decodeLzw(src: Uint8Array, dst: Uint8Array): number {
+  const bits = src.length * 8;
+  let bitPos = 0;
+  let width = 9;
+  let next = FIRST;
+  let out = 0;
+  let prevStart = -1;
+  let prevLength = 0;
+  const limit = dst.length;
+  while (bitPos + width <= bits && out < limit) {
+    const byte = bitPos >>> 3;
+    const window = (src[byte] << 16) | ((src[byte + 1] ?? 0) << 8) | (src[byte + 2] ?? 0);
+    const code = (window >>> (24 - (bitPos & 7) - width)) & ((1 << width) - 1);
+    bitPos += width;
+    if (code === EOI) break;
+    if (code === CLEAR) {
+      width = 9;
+      next = FIRST;
+      prevStart = -1;
+      continue;
+    }
+    const start = out;
+    let length: number;
+    if (code < 256) {
+      dst[out] = code;
+      length = 1;
+    } else if (code < next && prevStart >= 0) {
+      length = codeLength[code];
+      copy(dst, codeStart[code], out, length);
+    } else if (code === next && prevStart >= 0) {
+      // The string being defined: the previous one plus its own first byte.
+      length = prevLength + 1;
+      copy(dst, prevStart, out, prevLength);
+      if (out + prevLength < limit) dst[out + prevLength] = dst[prevStart];
+    } else {
+      throw new Error(`LZW data is corrupt (code ${code} where at most ${next} can occur)`);
+    }
+    if (prevStart >= 0 && next < MAX_CODES) {
+      // The previous string plus this one's first byte lies right where the previous one began.
+      codeStart[next] = prevStart;
+      codeLength[next] = prevLength + 1;
+      next++;
+      if (next + 1 >= 1 << width && width < 12) width++;
+    }
+    prevStart = start;
+    prevLength = length;
+    out = Math.min(limit, out + length);
+  }
+  return out;
+}
+
+function copy(dst: Uint8Array, from: number, to: number, length: number): void {
+  const end = Math.min(from + length, from + dst.length - to);
+  if (length <= 8) {
+    for (let i = from, j = to; i < end; i++, j++) dst[j] = dst[i];
+  } else {
+    dst.copyWithin(to, from, end);
+  }
+}
+
+// The encoder's table as a trie: child of (code, byte) at code * 256 + byte, stamped with the
+// generation of the table (a Clear starts a new one) so the trie is never wiped.
+const trie = new Uint32Array(MAX_CODES * 256);
+let generation = 0;
+let output = new Uint8Array(0);
+
+/**
+ * Encodes `src` as libtiff does (a Clear first, a Clear whenever the table fills, EOI last).
+ * The result is a view of a per-thread buffer, valid until the next call.
+ */
+export function encodeLzw(src: Uint8Array): Uint8Array {
+  const needed = Math.ceil(src.length * 1.5) + 64;
+  if (output.length < needed) output = new Uint8Array(needed);
+  const out = output;
+  let op = 0;
+  let acc = 0;
+  let accBits = 0;
+  let width = 9;
+  let next = FIRST;
+  const put = (code: number) => {
+    acc = (acc << width) | code;
+    accBits += width;
+    while (accBits >= 8) {
+      accBits -= 8;
+      out[op++] = (acc >>> accBits) & 0xff;
+    }
+    acc &= (1 << accBits) - 1;
+  };
+  const newTable = () => {
+    generation++;
+    if (generation >= 1 << 19) {
+      trie.fill(0);
+      generation = 1;
+    }
+  };
+  // libtiff widens after assigning the code one past the widest; at 4094 it clears instead.
+  const grow = () => {
+    next++;
+    if (next === MAX_CODES - 2) {
+      put(CLEAR);
+      width = 9;
+      next = FIRST;
+      newTable();
+    } else if (next > (1 << width) - 1) {
+      width++;
+    }
+  };
+  newTable();
+  put(CLEAR);
+  if (src.length > 0) {
+    let w = src[0];
+    for (let i = 1; i < src.length; i++) {
+      const k = src[i];
+      const slot = w * 256 + k;
+      const entry = trie[slot];
+      if (entry !== 0 && entry >>> 12 === generation) {
+        w = entry & 0xfff;
+        continue;
+      }
+      put(w);
+      trie[slot] = ((generation << 12) | next) >>> 0;
+      grow();
+      w = k;
+    }
+    put(w);
+    grow();
+  }
+  put(EOI);
+  if (accBits > 0) out[op++] = (acc << (8 - accBits)) & 0xff;
+  return out.subarray(0, op);
+}
