@@ -2,6 +2,7 @@
 transcription of the documented formulas (README, Image math) for 16-bit and for the luma colour mode. Never imports project code.
 
 usage: oracle.py OP IN.raw OUT.raw WIDTH HEIGHT CHANNELS DEPTH
+       oracle.py decode IN.tif OUT.raw   (prints WIDTH HEIGHT CHANNELS DEPTH)
 """
 import sys
 
@@ -34,7 +35,23 @@ def luma(img):
     return (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b + 32768) >> 16
 
 
+def decode(src, dst):
+    """Decodes a TIFF with OpenCV (its own libtiff build), RGB order, and prints its shape."""
+    img = cv2.imread(src, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise SystemExit('OpenCV cannot read ' + src)
+    if img.ndim == 3 and img.shape[2] == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    elif img.ndim == 3 and img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    np.ascontiguousarray(img).tofile(dst)
+    print(img.shape[1], img.shape[0], 1 if img.ndim == 2 else img.shape[2], img.dtype.itemsize * 8)
+
+
 def main():
+    if sys.argv[1] == 'decode':
+        decode(sys.argv[2], sys.argv[3])
+        return
     op, src, dst = sys.argv[1:4]
     width, height, channels, depth = map(int, sys.argv[4:8])
     dtype = np.uint8 if depth == 8 else np.uint16
