@@ -11,7 +11,7 @@ import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
 import { sharedLayout } from '../jobs/paths.js';
 import { jobFiles } from '../jobs/job-files.js';
-import { stripRefs } from '../jobs/plan.js';
+import { stripRefs, taskCountFor } from '../jobs/plan.js';
 
 export interface EqualizeFileOptions {
   mode: ColourMode;
@@ -44,11 +44,12 @@ export async function equalizeFile(
   const started = performance.now();
   const info =
     options.info ?? (await probeImage(input, { page: options.page, maxPixels: options.maxPixels }));
+  const planned = { ...options, tasks: taskCountFor(info, options.tasks) };
   const tasks = hasRawPixels(info)
-    ? await equalizeInPlace(input, output, info, options)
+    ? await equalizeInPlace(input, output, info, planned)
     : hasCodecPage(info)
-      ? await equalizeChunked(input, output, info, options)
-      : await equalizeDecoded(input, output, info, options);
+      ? await equalizeChunked(input, output, info, planned)
+      : await equalizeDecoded(input, output, info, planned);
   return { info, tasks, seconds: (performance.now() - started) / 1000 };
 }
 

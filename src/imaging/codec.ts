@@ -50,7 +50,8 @@ export interface ProbeOptions {
   /** Refuse images with more pixels than this, from the header alone (pixel bombs). */
   maxPixels: number;
   /**
-   * Refuse an image that must be decoded (PNG, JPEG, compressed TIFF) when its decoded samples
+   * Refuse an image that must be staged (PNG, JPEG, a TIFF page the tasks cannot read band by
+   * band) when its decoded samples
    * would take more bytes than this, from the header alone: a small file can claim a large
    * 16-bit RGBA page within the pixel limit. Default DEFAULT_MAX_DECODED_BYTES.
    */

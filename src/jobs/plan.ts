@@ -31,6 +31,20 @@ export function maxTasksFor(info: ImageInfo): number {
   return info.codec ? chunkRowCount(info.codec) : info.layout.height;
 }
 
+/** Pixels per strip stay below this, so a strip's 32-bit histogram counts cannot overflow. */
+const MAX_STRIP_PIXELS = 2 ** 31;
+
+/**
+ * The task count for `wanted` tasks: at most one per row (or chunk row), and enough that no
+ * strip reaches 2^31 pixels (strips differ by at most one row or chunk row in height).
+ */
+export function taskCountFor(info: ImageInfo, wanted: number): number {
+  const { width, height } = info.layout;
+  const unit = info.codec ? info.codec.chunkHeight : 1;
+  const fewest = Math.ceil((width * height) / (MAX_STRIP_PIXELS - width * unit)) || 1;
+  return Math.min(maxTasksFor(info), Math.max(wanted, fewest));
+}
+
 /**
  * The job's strips as row ranges. A chunked TIFF page is split at chunk rows (whole strips or
  * rows of tiles), so each chunk is decoded and encoded by exactly one task.

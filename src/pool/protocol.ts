@@ -55,8 +55,8 @@ export interface LutRequest {
 }
 export interface LutResult {
   lut: Lut;
-  /** The global histogram, kept for the UI and for the job's record. */
-  histogram: Uint32Array;
+  /** The global histogram (exact sums past 2^32 pixels), kept for the UI and the job's record. */
+  histogram: Float64Array;
 }
 
 export interface EqualizeRequest {
