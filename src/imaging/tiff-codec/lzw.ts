@@ -30,7 +30,10 @@ export function decodeLzw(src: Uint8Array, dst: Uint8Array): number {
   const limit = dst.length;
   while (bitPos + width <= bits && out < limit) {
     const byte = bitPos >>> 3;
-    const window = (src[byte] << 16) | ((src[byte + 1] ?? 0) << 8) | (src[byte + 2] ?? 0);
+    const window =
+      byte + 2 < src.length
+        ? (src[byte] << 16) | (src[byte + 1] << 8) | src[byte + 2]
+        : (src[byte] << 16) | ((src[byte + 1] ?? 0) << 8);
     const code = (window >>> (24 - (bitPos & 7) - width)) & ((1 << width) - 1);
     bitPos += width;
     if (code === EOI) break;
@@ -72,17 +75,20 @@ export function decodeLzw(src: Uint8Array, dst: Uint8Array): number {
 
 function copy(dst: Uint8Array, from: number, to: number, length: number): void {
   const end = Math.min(from + length, from + dst.length - to);
-  if (length <= 8) {
+  if (end - from <= 64) {
+    // Most strings are short: a loop beats the call into copyWithin.
     for (let i = from, j = to; i < end; i++, j++) dst[j] = dst[i];
   } else {
     dst.copyWithin(to, from, end);
   }
 }
 
-// The encoder's table as a trie: child of (code, byte) at code * 256 + byte, stamped with the
-// generation of the table (a Clear starts a new one) so the trie is never wiped.
-const trie = new Uint32Array(MAX_CODES * 256);
-let generation = 0;
+// The encoder's table, as libtiff keeps it: open addressing over a prime number of slots
+// (small enough to stay in the CPU cache), keyed by (byte << 12) + prefix code.
+const HASH_SIZE = 9001;
+const HASH_SHIFT = 5;
+const hashKeys = new Int32Array(HASH_SIZE);
+const hashCodes = new Uint16Array(HASH_SIZE);
 let output = new Uint8Array(0);
 
 /**
@@ -93,60 +99,100 @@ export function encodeLzw(src: Uint8Array): Uint8Array {
   const needed = Math.ceil(src.length * 1.5) + 64;
   if (output.length < needed) output = new Uint8Array(needed);
   const out = output;
+  const keys = hashKeys;
+  const codes = hashCodes;
   let op = 0;
   let acc = 0;
   let accBits = 0;
   let width = 9;
   let next = FIRST;
-  const put = (code: number) => {
-    acc = (acc << width) | code;
+  let limit = (1 << width) - 1;
+  keys.fill(-1);
+  // Code 256 (Clear) first.
+  acc = CLEAR;
+  accBits = 9;
+  if (src.length > 0) {
+    let w = src[0];
+    for (let i = 1; i < src.length; i++) {
+      const k = src[i];
+      const key = (k << 12) + w;
+      let h = (k << HASH_SHIFT) ^ w;
+      let found = -1;
+      if (keys[h] === key) {
+        found = codes[h];
+      } else if (keys[h] >= 0) {
+        const step = h === 0 ? 1 : HASH_SIZE - h;
+        do {
+          h -= step;
+          if (h < 0) h += HASH_SIZE;
+          if (keys[h] === key) {
+            found = codes[h];
+            break;
+          }
+        } while (keys[h] >= 0);
+      }
+      if (found >= 0) {
+        w = found;
+        continue;
+      }
+      // Emit w.
+      acc = (acc << width) | w;
+      accBits += width;
+      while (accBits >= 8) {
+        accBits -= 8;
+        out[op++] = (acc >>> accBits) & 0xff;
+      }
+      acc &= (1 << accBits) - 1;
+      keys[h] = key;
+      codes[h] = next;
+      // libtiff widens after assigning the code one past the widest; at 4094 it clears instead.
+      next++;
+      if (next === MAX_CODES - 2) {
+        acc = (acc << width) | CLEAR;
+        accBits += width;
+        while (accBits >= 8) {
+          accBits -= 8;
+          out[op++] = (acc >>> accBits) & 0xff;
+        }
+        acc &= (1 << accBits) - 1;
+        width = 9;
+        limit = (1 << width) - 1;
+        next = FIRST;
+        keys.fill(-1);
+      } else if (next > limit) {
+        width++;
+        limit = (1 << width) - 1;
+      }
+      w = k;
+    }
+    acc = (acc << width) | w;
     accBits += width;
     while (accBits >= 8) {
       accBits -= 8;
       out[op++] = (acc >>> accBits) & 0xff;
     }
     acc &= (1 << accBits) - 1;
-  };
-  const newTable = () => {
-    generation++;
-    if (generation >= 1 << 19) {
-      trie.fill(0);
-      generation = 1;
-    }
-  };
-  // libtiff widens after assigning the code one past the widest; at 4094 it clears instead.
-  const grow = () => {
     next++;
     if (next === MAX_CODES - 2) {
-      put(CLEAR);
+      // The table would be full: libtiff clears here too, then ends.
+      acc = (acc << width) | CLEAR;
+      accBits += width;
+      while (accBits >= 8) {
+        accBits -= 8;
+        out[op++] = (acc >>> accBits) & 0xff;
+      }
+      acc &= (1 << accBits) - 1;
       width = 9;
-      next = FIRST;
-      newTable();
-    } else if (next > (1 << width) - 1) {
+    } else if (next > limit) {
       width++;
     }
-  };
-  newTable();
-  put(CLEAR);
-  if (src.length > 0) {
-    let w = src[0];
-    for (let i = 1; i < src.length; i++) {
-      const k = src[i];
-      const slot = w * 256 + k;
-      const entry = trie[slot];
-      if (entry !== 0 && entry >>> 12 === generation) {
-        w = entry & 0xfff;
-        continue;
-      }
-      put(w);
-      trie[slot] = ((generation << 12) | next) >>> 0;
-      grow();
-      w = k;
-    }
-    put(w);
-    grow();
   }
-  put(EOI);
+  acc = (acc << width) | EOI;
+  accBits += width;
+  while (accBits >= 8) {
+    accBits -= 8;
+    out[op++] = (acc >>> accBits) & 0xff;
+  }
   if (accBits > 0) out[op++] = (acc << (8 - accBits)) & 0xff;
   return out.subarray(0, op);
 }
