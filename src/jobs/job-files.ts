@@ -13,6 +13,7 @@ export function jobFiles(shared: SharedLayout, id: string) {
     chunks: `${dir}/chunks.bin`,
     band: (i: number) => `${dir}/band_${i}.bin`,
     previewRows: (i: number) => `${dir}/preview_${i}.bin`,
+    decoded: (i: number) => `${dir}/decoded_${i}.raw`,
     /** Raw TIFFs: the result, equalized in place by the tasks, renamed into results/ at the end. */
     container: `${dir}/result.tif`,
   };

@@ -26,6 +26,8 @@ export interface TaskPayload {
   encoded?: boolean;
   /** Histogram tasks: where the band's preview rows go (see HistogramRequest.preview). */
   preview?: string;
+  /** Both phases: the decoded band the histogram task keeps and the equalize task reads. */
+  decoded?: string;
 }
 
 export function parsePayload(spec: Record<string, unknown>): TaskPayload {

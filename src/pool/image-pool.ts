@@ -75,8 +75,15 @@ export class ImagePool {
     source: StripRef,
     mode: ColourMode,
     preview?: HistogramRequest['preview'],
+    keepDecoded?: string,
   ): Promise<HistogramResult> {
-    return this.#run({ kind: 'histogram', source, mode, ...(preview ? { preview } : {}) });
+    return this.#run({
+      kind: 'histogram',
+      source,
+      mode,
+      ...(preview ? { preview } : {}),
+      ...(keepDecoded ? { keepDecoded } : {}),
+    });
   }
 
   /** Histograms are moved to the worker: the caller must not use them afterwards. */

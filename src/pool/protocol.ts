@@ -42,6 +42,11 @@ export interface HistogramRequest {
    * image at `maxSide`) to `path`, so the master's previews need no decode of a chunked page.
    */
   preview?: { path: string; maxSide: number };
+  /**
+   * Set: also keep the decoded strip in this raw file (and its SHA-256 next to it) for the
+   * equalize task, which then reads it instead of decoding the band again.
+   */
+  keepDecoded?: string;
 }
 /** The result of a histogram request is the bare (transferred) Uint32Array. */
 export type HistogramResult = Uint32Array;
@@ -75,6 +80,8 @@ export interface EqualizeRequest {
    * file (tiff-codec/band-sink.ts) instead of writing its samples.
    */
   encoded?: boolean;
+  /** Set: the strip's samples as its histogram task kept them (see keepDecoded), if there. */
+  decoded?: string;
 }
 export interface EqualizeResult {
   bytes: number;

@@ -14,6 +14,7 @@ import { assembleTiff } from '../imaging/tiff-codec/assemble.js';
 import { encodedBandSink } from '../imaging/tiff-codec/band-sink.js';
 import { outputGeometry } from '../imaging/tiff-codec/geometry.js';
 import { joinPreviewParts, PreviewRowsOfBand } from './preview-rows.js';
+import { keptBand, keptBandSink } from './kept-band.js';
 import type {
   AssembleRequest,
   EqualizeRequest,
@@ -59,10 +60,18 @@ export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
 export const histogram = guard(async (req: HistogramRequest) => {
   const hist = emptyHistogram(req.source.layout, req.mode);
   const preview = req.preview && new PreviewRowsOfBand(req.source, req.preview.maxSide);
-  await forEachChunk(req.source, (bytes, layout, at) => {
-    addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist);
-    preview?.take(bytes, at);
-  });
+  const keep = req.keepDecoded ? await keptBandSink(req.keepDecoded) : undefined;
+  try {
+    await forEachChunk(req.source, async (bytes, layout, at) => {
+      addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist);
+      preview?.take(bytes, at);
+      await keep?.write(bytes, at);
+    });
+    await keep?.finish();
+  } catch (err) {
+    await keep?.discard();
+    throw err;
+  }
   if (preview && req.preview) await writeHashedFileAtomic(req.preview.path, preview.rows);
   // piscina transfers only a transferable returned at top level, so the histogram is returned bare.
   return move(hist) as Uint32Array;
@@ -88,10 +97,13 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
         ? await inPlaceSink(req.outPath, req.outOffset)
         : await atomicFileSink(req.outPath);
   try {
-    await forEachChunk(req.source, async (bytes, layout, at) => {
+    const kept = req.decoded ? await keptBand(req.decoded, req.source) : null;
+    await forEachChunk(kept?.ref ?? req.source, async (bytes, layout, at) => {
+      kept?.hash.update(bytes);
       applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
       await sink.write(bytes, at);
     });
+    await kept?.check();
     return { bytes: imageBytes(req.source.layout), sha256: await sink.finish() };
   } catch (err) {
     await sink.discard();

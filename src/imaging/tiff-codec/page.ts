@@ -9,6 +9,11 @@ import {
 } from './geometry.js';
 
 const COMPRESSIONS = new Set<number>(Object.values(TASK_COMPRESSIONS));
+/**
+ * A task holds one decoded chunk row at a time (the check holds two): a page whose strips or
+ * tile rows are larger (one strip for the whole image, say) is staged instead.
+ */
+export const MAX_CHUNK_ROW_BYTES = 256 << 20;
 
 /**
  * The chunk geometry of a TIFF page the tasks can decode and encode band by band, or null
@@ -50,6 +55,8 @@ export function codecPageOf(ifd: TiffIfd): ChunkGeometry | null {
   const chunkWidth = tiled ? one(322, 0)! : width;
   const chunkHeight = tiled ? one(323, 0)! : Math.min(height, one(278, height)!);
   if (chunkWidth < 1 || chunkHeight < 1) return null;
+  const across = tiled ? Math.ceil(width / chunkWidth) * chunkWidth : width;
+  if (across * chunkHeight * spp * (depth / 8) > MAX_CHUNK_ROW_BYTES) return null;
   const geometry: ChunkGeometry = {
     layout,
     tiled,

@@ -19,7 +19,15 @@ export function phasePayloads(
   const files = jobFiles(shared, job.id);
   const storage = storageFor(shared, job.id, job.upload, job.info);
   return storage.strips(job.tasks).map((ref, index) => {
-    const base = { kind, job: job.id, index, source: ref, mode: job.options.mode };
+    const decoded = storage.decodedPart?.(index);
+    const base = {
+      kind,
+      job: job.id,
+      index,
+      source: ref,
+      mode: job.options.mode,
+      ...(decoded ? { decoded } : {}),
+    };
     if (kind === 'histogram') {
       const preview = storage.previewPart?.(index);
       return { ...base, output: files.histogram(index), ...(preview ? { preview } : {}) };

@@ -1,6 +1,7 @@
 import type { DoneRecord, TaskSpec, ZkOp, ZkSession } from '../../coordination/index.js';
 import { seededRandom } from '../../common/random.js';
 import type { Lut } from '../../imaging/types.js';
+import type { CodecBand } from '../../imaging/tiff-codec/band.js';
 import type { ImagePool } from '../../pool/image-pool.js';
 import { taskPath, tasksPath, type SharedLayout, type TaskKind } from '../paths.js';
 import { planBands } from '../plan.js';
@@ -40,7 +41,9 @@ export async function checkResult(
         result,
         source,
         checksum: done.checksum,
-        rows: sampledRows(job.id, index, source.layout.height),
+        rows: source.codec
+          ? sampledRowsOfOneChunkRow(job.id, index, source.layout.height, source.codec)
+          : sampledRows(job.id, index, source.layout.height),
         mode: job.options.mode,
         lut,
       });
@@ -61,6 +64,24 @@ export function sampledRows(job: string, strip: number, rows: number): number[] 
     picked.add(Math.floor(random() * rows));
   }
   return [...picked].filter((r) => r >= 0).sort((a, b) => a - b);
+}
+
+/**
+ * A chunked page's rows to recompute all lie in one chunk row (a strip, or a row of tiles),
+ * drawn like sampledRows: the check decodes just that chunk row of the source and of the
+ * result. A write torn anywhere else is caught by the hash of the whole band file.
+ */
+export function sampledRowsOfOneChunkRow(
+  job: string,
+  strip: number,
+  rows: number,
+  band: CodecBand,
+): number[] {
+  const height = band.geometry.chunkHeight;
+  const chunkRows = Math.ceil(rows / height);
+  const random = seededRandom(hashString(`${job}/${strip}/chunk-row`));
+  const top = Math.floor(random() * chunkRows) * height;
+  return sampledRows(job, strip, Math.min(height, rows - top)).map((y) => top + y);
 }
 
 /** FNV-1a: a stable 32-bit seed from a string. */

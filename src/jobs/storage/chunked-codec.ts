@@ -9,6 +9,7 @@ import {
   type ChunkGeometry,
 } from '../../imaging/tiff-codec/geometry.js';
 import { CHUNK_ENTRY_BYTES, chunkTableOf } from '../../imaging/tiff-codec/page.js';
+import { imageBytes } from '../../imaging/types.js';
 import type { ImagePool } from '../../pool/image-pool.js';
 import type { StripRef } from '../../pool/protocol.js';
 import { writeHashedFileAtomic } from '../../pool/strip-io.js';
@@ -40,8 +41,10 @@ export class ChunkedCodec implements JobStorage {
     this.#info = info;
     this.#files = jobFiles(shared, id);
     this.source = this.strips(1)[0]!;
-    // The bands and the result, each about the size of the upload (LZW of noise grows a little).
-    this.extraBytes = Math.ceil(2.5 * info.fileBytes) + this.#tableBytes();
+    // The bands and the result, each about the size of the upload (LZW of noise grows a little),
+    // and the decoded bands kept between the phases.
+    this.extraBytes =
+      Math.ceil(2.5 * info.fileBytes) + imageBytes(info.layout) + this.#tableBytes();
   }
 
   strips(tasks: number): StripRef[] {
@@ -63,6 +66,10 @@ export class ChunkedCodec implements JobStorage {
 
   previewPart(index: number): string {
     return this.#files.previewRows(index);
+  }
+
+  decodedPart(index: number): string {
+    return this.#files.decoded(index);
   }
 
   async beforeCheck(): Promise<void> {}

@@ -32,6 +32,11 @@ export interface JobStorage {
    * SHARED_DIR (a source that cannot be read row by row; the previews are joined from these).
    */
   previewPart?(index: number): string;
+  /**
+   * Set: where task `index` keeps its decoded strip between the phases, relative to SHARED_DIR
+   * (a source that is decoded as it is read: decoding once per job is cheaper than twice).
+   */
+  decodedPart?(index: number): string;
   /** Bytes the job writes to shared storage besides the upload (for the room check). */
   readonly extraBytes: number;
   /** Makes `source` readable: nothing to do in place; one decode to a raw file when staged. */

@@ -38,7 +38,8 @@ export class TaskExecutor {
       const preview = task.preview
         ? { path: this.#shared.abs(task.preview), maxSide: PREVIEW_MAX_SIDE }
         : undefined;
-      const histogram = await this.#pool.histogram(source, task.mode, preview);
+      const keep = task.decoded ? this.#shared.abs(task.decoded) : undefined;
+      const histogram = await this.#pool.histogram(source, task.mode, preview, keep);
       const bytes = new Uint8Array(histogram.buffer, histogram.byteOffset, histogram.byteLength);
       const checksum = await writeHashedFileAtomic(output, bytes);
       return { pointer: task.output, checksum };
@@ -46,6 +47,7 @@ export class TaskExecutor {
     const lut = await this.#lut(task.lut as string, task.source.layout);
     const inPlace = task.outputOffset !== undefined ? { outOffset: task.outputOffset } : {};
     const encoded = task.encoded ? { encoded: true } : {};
+    const decoded = task.decoded ? { decoded: this.#shared.abs(task.decoded) } : {};
     const { sha256: checksum } = await this.#pool.equalize({
       source,
       mode: task.mode,
@@ -53,6 +55,7 @@ export class TaskExecutor {
       outPath: output,
       ...inPlace,
       ...encoded,
+      ...decoded,
     });
     if (this.#faults.tearsOutput(task.kind, task.index, attempt)) {
       await tear(output, task.outputOffset ?? 0);
