@@ -138,7 +138,8 @@ async function equalizeChunked(
     const strips = storage.strips(options.tasks);
     const sources = strips.map((s) => absoluteRef(shared, s));
     const step = progress(options, 2 + 2 * sources.length);
-    const lut = await globalLut(sources, info, options, step);
+    const kept = (i: number) => shared.abs(storage.decodedPart!(i));
+    const lut = await globalLut(sources, info, options, step, kept);
     const outputs = await storage.prepareOutputs(strips);
     const dones = await Promise.all(
       sources.map(async (source, i) => {
@@ -150,6 +151,7 @@ async function equalizeChunked(
             lut,
             outPath: shared.abs(pointer),
             encoded: true,
+            decoded: kept(i),
           })
           .finally(() => step('equalize'));
         return { pointer, checksum: sha256, pod: 'cli', attempt: 1, completedAt: '' };
@@ -169,10 +171,13 @@ async function globalLut(
   info: ImageInfo,
   options: EqualizeFileOptions,
   step: (phase: string) => void,
+  keepDecoded?: (index: number) => string,
 ): Promise<Lut> {
   const histograms = await Promise.all(
-    sources.map((ref) =>
-      options.pool.histogram(ref, options.mode).finally(() => step('histogram')),
+    sources.map((ref, i) =>
+      options.pool
+        .histogram(ref, options.mode, undefined, keepDecoded?.(i))
+        .finally(() => step('histogram')),
     ),
   );
   const { lut } = await options.pool.lut(histograms, info.layout, options.mode);
