@@ -44,9 +44,11 @@ const schema = z.object({
   POOL_THREADS: int(1, 256).optional(),
   POOL_NICE: int(0, 19).default(10),
   CPU_LIMIT: z.coerce.number().positive().optional(),
-  MAX_PIXELS: int(1).default(268_402_689),
+  // 2^32 pixels: a whole-slide scan; chunked TIFFs are streamed, so memory does not grow with it.
+  MAX_PIXELS: int(1).default(2 ** 32),
   MAX_DECODED_BYTES: int(1).default(DEFAULT_MAX_DECODED_BYTES),
-  MAX_UPLOAD_BYTES: int(1).default(512 * 1024 * 1024),
+  // 2 GiB: a 1-gigapixel 8-bit LZW TIFF of a noisy scan (LZW grows noise a little).
+  MAX_UPLOAD_BYTES: int(1).default(2 * 1024 * 1024 * 1024),
   MAX_ACTIVE_JOBS: int(1, 1000).default(4),
   // Fractional hours are allowed (tests use seconds' worth).
   RESULT_TTL_HOURS: z.coerce

@@ -24,7 +24,18 @@ export interface Fixture {
  * A large-enough grey TIFF (default 2000×1500): a gradient with seeded noise, so every strip
  * has a different histogram and a wrong stitch or a lost strip changes the result.
  */
-export async function makeFixture(dir: string, width = 2000, height = 1500): Promise<Fixture> {
+export async function makeFixture(
+  dir: string,
+  width = 2000,
+  height = 1500,
+  tiff: {
+    compression: 'none' | 'lzw' | 'deflate';
+    predictor?: 'none' | 'horizontal';
+    tile?: boolean;
+  } = {
+    compression: 'none',
+  },
+): Promise<Fixture> {
   const pixels = Buffer.alloc(width * height);
   let seed = 0x9e3779b9;
   for (let y = 0; y < height; y++) {
@@ -38,7 +49,7 @@ export async function makeFixture(dir: string, width = 2000, height = 1500): Pro
   const input = join(dir, 'drill.tif');
   await sharp(pixels, { raw: { width, height, channels: 1 } })
     .toColourspace('b-w')
-    .tiff({ compression: 'none' })
+    .tiff({ predictor: 'none', ...tiff })
     .toFile(input);
   const output = join(dir, 'drill.cli.tif');
   await promisify(execFile)(process.execPath, [

@@ -1,16 +1,15 @@
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { DoneRecord } from '../coordination/index.js';
+import { checkClaheParams, type ClaheBand, type ClaheParams } from '../imaging/clahe/grid.js';
 import { probeImage, type ImageInfo } from '../imaging/codec.js';
 import type { ColourMode, Lut } from '../imaging/types.js';
 import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
 import { sharedLayout, type SharedLayout } from '../jobs/paths.js';
 import { jobFiles } from '../jobs/job-files.js';
-import { stripRefs } from '../jobs/plan.js';
-import { storageFor } from '../jobs/storage/job-storage.js';
-import { checkClaheParams, type ClaheBand, type ClaheParams } from '../imaging/clahe/grid.js';
-import { planStrips } from '../imaging/strips.js';
+import { planBands, taskCountFor } from '../jobs/plan.js';
+import { absoluteRef, storageFor } from '../jobs/storage/job-storage.js';
 
 export interface EqualizeFileOptions {
   mode: ColourMode;
@@ -50,10 +49,12 @@ export async function equalizeFile(
   const info =
     options.info ?? (await probeImage(input, { page: options.page, maxPixels: options.maxPixels }));
   if (options.clahe) checkClaheParams(options.clahe, info.layout, options.mode);
+  // The cluster's split: strips under the 32-bit count limit, chunked pages at chunk rows.
+  const planned = { ...options, tasks: taskCountFor(info, options.tasks) };
   // Beside the output: a strategy may finish with a rename, which cannot cross file systems.
   const workDir = await mkdtemp(join(dirname(resolve(output)), '.histeq-'));
   try {
-    const tasks = await equalizeIn(sharedLayout(workDir), input, resolve(output), info, options);
+    const tasks = await equalizeIn(sharedLayout(workDir), input, resolve(output), info, planned);
     return { info, tasks, seconds: (performance.now() - started) / 1000 };
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -73,23 +74,29 @@ async function equalizeIn(
   await symlink(resolve(input), shared.abs(upload));
   await mkdir(shared.abs(jobFiles(shared, JOB).dir), { recursive: true });
   const storage = storageFor(shared, JOB, upload, info);
-  const strips = stripRefs(storage.source.path, info.layout, options.tasks, storage.source.offset);
-  const sources = strips.map((ref) => ({ ...ref, path: shared.abs(ref.path) }));
-  const step = progress(options, 3 + 2 * strips.length);
-
   await storage.prepareSource(options.pool);
+  const strips = storage.strips(options.tasks);
+  const sources = strips.map((ref) => absoluteRef(shared, ref));
+  const step = progress(options, 3 + 2 * strips.length);
   step('split');
-  const lut = await globalLut(sources, info, options, step);
+  const kept = (i: number) => {
+    const part = storage.decodedPart?.(i);
+    return part ? shared.abs(part) : undefined;
+  };
+  const lut = await globalLut(sources, info, options, step, kept);
   const outputs = await storage.prepareOutputs(strips);
   const dones = await Promise.all(
     sources.map(async (source, i): Promise<DoneRecord> => {
-      const out = outputs[i];
+      const out = outputs[i]!;
+      const decoded = kept(i);
       const { sha256 } = await options.pool.equalize({
         source,
         mode: options.mode,
         lut,
         outPath: shared.abs(out.path),
         ...(out.offset !== undefined ? { outOffset: out.offset } : {}),
+        ...(out.encoded ? { encoded: true } : {}),
+        ...(decoded ? { decoded } : {}),
         ...bandOf(info, options, i),
       });
       step('equalize');
@@ -111,30 +118,37 @@ async function equalizeIn(
 
 /**
  * Map and reduce: the histogram of every strip, summed into the LUT of the whole image; for
- * CLAHE, the per-tile histograms of every strip, summed into every tile's table.
+ * CLAHE, the per-tile histograms of every strip, summed into every tile's table. `kept`: where
+ * a chunked page's histogram step keeps the decoded band for the equalize step.
  */
 async function globalLut(
   sources: StripRef[],
   info: ImageInfo,
   options: EqualizeFileOptions,
   step: (phase: string) => void,
+  kept: (index: number) => string | undefined,
 ): Promise<Lut> {
   const histograms = await Promise.all(
-    sources.map((ref, i) =>
-      options.pool
-        .histogram(ref, options.mode, bandOf(info, options, i).clahe)
-        .finally(() => step('histogram')),
-    ),
+    sources.map((ref, i) => {
+      const keepDecoded = kept(i);
+      const clahe = bandOf(info, options, i).clahe;
+      return options.pool
+        .histogram(ref, options.mode, {
+          ...(clahe ? { clahe } : {}),
+          ...(keepDecoded ? { keepDecoded } : {}),
+        })
+        .finally(() => step('histogram'));
+    }),
   );
   const { lut } = await options.pool.lut(histograms, info.layout, options.mode, options.clahe);
   step('reduce');
   return lut;
 }
 
-/** Strip `i`'s CLAHE band (the same plan as stripRefs), or nothing for global equalization. */
+/** Strip `i`'s CLAHE band (the same plan as the strips), or nothing for global equalization. */
 function bandOf(info: ImageInfo, options: EqualizeFileOptions, i: number): { clahe?: ClaheBand } {
   if (!options.clahe) return {};
-  const top = planStrips(info.layout.height, options.tasks)[i]!.top;
+  const top = planBands(info, options.tasks)[i]!.top;
   return { clahe: { params: options.clahe, image: info.layout, top } };
 }
 

@@ -5,6 +5,8 @@ import type { Metadata, Sharp } from 'sharp';
 import { HisteqError } from '../common/errors.js';
 import { rawPixelsOf, tiffDataEnd } from './raw-tiff.js';
 import { readTiffIfd } from './tiff-ifd.js';
+import type { ChunkGeometry } from './tiff-codec/geometry.js';
+import { codecPageOf } from './tiff-codec/page.js';
 import { tiffTagsOf, type TiffTags } from './tiff-tags.js';
 import { endsAfterFile, pngEndsEarly, truncatedFile, truncationOf } from './truncation.js';
 import { imageBytes, type PixelLayout } from './types.js';
@@ -25,7 +27,17 @@ export interface ImageInfo {
    * (raw-tiff.ts). Tasks then read and write strips in place: no staging, no encoding.
    */
   rawOffset?: number;
+  /**
+   * TIFF only: how the page's strips or tiles are compressed, when the tasks can decode and
+   * encode them band by band (tiff-codec/page.ts). Such a page is never staged.
+   */
+  codec?: ChunkGeometry;
   fileBytes: number;
+}
+
+/** True when tasks decode and encode the page's chunks themselves (see ImageInfo.codec). */
+export function hasCodecPage(info: ImageInfo): info is ImageInfo & { codec: ChunkGeometry } {
+  return info.format === 'tiff' && info.codec !== undefined;
 }
 
 /** True when tasks can read and write the page's samples in place (see ImageInfo.rawOffset). */
@@ -38,7 +50,8 @@ export interface ProbeOptions {
   /** Refuse images with more pixels than this, from the header alone (pixel bombs). */
   maxPixels: number;
   /**
-   * Refuse an image that must be decoded (PNG, JPEG, compressed TIFF) when its decoded samples
+   * Refuse an image that must be staged (PNG, JPEG, a TIFF page the tasks cannot read band by
+   * band) when its decoded samples
    * would take more bytes than this, from the header alone: a small file can claim a large
    * 16-bit RGBA page within the pixel limit. Default DEFAULT_MAX_DECODED_BYTES.
    */
@@ -114,6 +127,12 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
       rawOffset: raw.offset,
       fileBytes,
     };
+  }
+  const codec = ifd && codecPageOf(ifd);
+  if (ifd && codec) {
+    checkPixels(codec.layout, options.maxPixels);
+    const { pages } = ifd;
+    return { format, layout: codec.layout, page, pages, tiff: tiffTagsOf(ifd), codec, fileBytes };
   }
   const sharp = await loadSharp();
   const read = async (p: number): Promise<Metadata> => {

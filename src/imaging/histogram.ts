@@ -53,10 +53,16 @@ export function addToHistogram(
   }
 }
 
+/**
+ * Image-wide counts: doubles, exact to 2^53, so an image past 2^32 pixels still sums exactly
+ * (a strip's own counts are 32-bit: the planner keeps every strip under 2^31 pixels).
+ */
+export type GlobalHistogram = Float64Array;
+
 /** Adds histograms of the same shape (the reduce step). */
-export function sumHistograms(histograms: readonly Uint32Array[]): Uint32Array {
+export function sumHistograms(histograms: readonly Uint32Array[]): GlobalHistogram {
   if (histograms.length === 0) throw new RangeError('sumHistograms needs at least one histogram');
-  const total = new Uint32Array(histograms[0].length);
+  const total = new Float64Array(histograms[0].length);
   for (const h of histograms) {
     if (h.length !== total.length) throw new RangeError('histograms differ in size');
     for (let i = 0; i < h.length; i++) total[i] += h[i];

@@ -1,6 +1,9 @@
 import { roundHalfEven } from './rounding.js';
 import { binsFor, planesFor, type ColourMode, type Lut, type PixelLayout } from './types.js';
 
+/** A strip's 32-bit counts or the image's exact sums (histogram.ts). */
+type Counts = Uint32Array | Float64Array;
+
 /**
  * Builds the equalization LUTs from a global histogram (one per plane, see computeHistogram).
  *
@@ -11,7 +14,7 @@ import { binsFor, planesFor, type ColourMode, type Lut, type PixelLayout } from 
  * order of operations (scale first, then multiply) in float64, since float32 cannot hold 16-bit
  * cumulative counts exactly. A constant plane maps to itself.
  */
-export function buildLuts(hist: Uint32Array, layout: PixelLayout, mode: ColourMode): Lut {
+export function buildLuts(hist: Counts, layout: PixelLayout, mode: ColourMode): Lut {
   const bins = binsFor(layout);
   const planes = planesFor(layout, mode);
   if (hist.length !== planes * bins) {
@@ -31,19 +34,19 @@ function fillIdentity(out: Lut): void {
   for (let v = 0; v < out.length; v++) out[v] = v;
 }
 
-function firstPresent(hist: Uint32Array): number {
+function firstPresent(hist: Counts): number {
   let i = 0;
   while (i < hist.length && hist[i] === 0) i++;
   return i;
 }
 
-function totalOf(hist: Uint32Array): number {
+function totalOf(hist: Counts): number {
   let total = 0;
   for (let v = 0; v < hist.length; v++) total += hist[v];
   return total;
 }
 
-function fillLut8(hist: Uint32Array, out: Lut): void {
+function fillLut8(hist: Counts, out: Lut): void {
   // Values below the darkest present one never occur; identity keeps the table well defined.
   fillIdentity(out);
   const first = firstPresent(hist);
@@ -61,7 +64,7 @@ function fillLut8(hist: Uint32Array, out: Lut): void {
   }
 }
 
-function fillLut16(hist: Uint32Array, out: Lut): void {
+function fillLut16(hist: Counts, out: Lut): void {
   fillIdentity(out);
   const first = firstPresent(hist);
   const total = totalOf(hist);

@@ -13,6 +13,9 @@ export interface PreviewPlan {
   columns: number[];
 }
 
+/** Longest side of a preview: enough for a side-by-side view, small enough to load at once. */
+export const PREVIEW_MAX_SIDE = 1024;
+
 export function planPreview(source: PixelLayout, maxSide: number): PreviewPlan {
   const scale = Math.max(1, Math.max(source.width, source.height) / maxSide);
   const width = Math.max(1, Math.min(maxSide, Math.round(source.width / scale)));

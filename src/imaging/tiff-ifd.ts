@@ -9,8 +9,15 @@ export interface TiffIfd {
   bigTiff: boolean;
   /** Pages in the file (IFDs in the chain, walked up to a bound). */
   pages: number;
-  /** Only the tags in TIFF_TAGS_READ; every other tag is skipped without reading its values. */
+  /**
+   * Only the tags in TIFF_TAGS_READ; every other tag is skipped without reading its values. A
+   * RATIONAL is two values (numerator, denominator).
+   */
   fields: Map<number, number[]>;
+  /** The field type of each tag in `fields` (a writer copying a tag keeps its type). */
+  types: Map<number, number>;
+  /** UNDEFINED-typed tags among TIFF_TAGS_READ (the ICC profile), as their bytes. */
+  blobs: Map<number, Buffer>;
 }
 
 /**
@@ -19,7 +26,8 @@ export interface TiffIfd {
  * shared blob, so expanding every tag would let a 1 MB upload allocate gigabytes.
  */
 export const TIFF_TAGS_READ: ReadonlySet<number> = new Set([
-  256, 257, 258, 259, 262, 266, 273, 274, 277, 278, 279, 284, 317, 322, 323, 324, 325, 338, 339,
+  256, 257, 258, 259, 262, 266, 273, 274, 277, 278, 279, 282, 283, 284, 296, 317, 322, 323, 324,
+  325, 338, 339, 34675,
 ]);
 
 const MAX_PAGES_WALKED = 10_000;
@@ -49,8 +57,10 @@ const TYPE_BYTES: Record<number, number> = {
   17: 8, // SLONG8
   18: 8, // IFD8
 };
-/** The unsigned integer types whose values we keep. */
-const KEPT = new Set([1, 3, 4, 13, 16, 18]);
+/** The unsigned integer types whose values we keep (RATIONAL as two LONGs, UNDEFINED as bytes). */
+const KEPT = new Set([1, 3, 4, 5, 7, 13, 16, 18]);
+const RATIONAL = 5;
+const UNDEFINED = 7;
 
 /** Classic TIFF and BigTIFF differ only in the width of counts and offsets. */
 interface Shape {
@@ -132,6 +142,8 @@ async function parse(file: FileHandle, page: number, fileBytes: number): Promise
   const n = uint(await read(at, shape.count, 'image directory'), 0, shape.count);
   const entries = await read(at + shape.count, shape.entry * n, 'image directory');
   const fields = new Map<number, number[]>();
+  const types = new Map<number, number>();
+  const blobs = new Map<number, Buffer>();
   let kept = 0;
   for (let i = 0; i < entries.length; i += shape.entry) {
     const tag = u16(entries, i);
@@ -140,8 +152,8 @@ async function parse(file: FileHandle, page: number, fileBytes: number): Promise
     const size = TYPE_BYTES[type];
     if (size === undefined || count === 0) continue;
     // The first entry of a tag wins, as in libtiff; duplicates cannot make us read twice.
-    const needed = TIFF_TAGS_READ.has(tag) && !fields.has(tag) && KEPT.has(type);
-    if (needed) {
+    const needed = TIFF_TAGS_READ.has(tag) && !fields.has(tag) && !blobs.has(tag) && KEPT.has(type);
+    if (needed && type !== UNDEFINED) {
       kept += count;
       if (kept > MAX_VALUES_PER_IFD) {
         throw tooBig(`more than ${MAX_VALUES_PER_IFD.toLocaleString('en')} values`);
@@ -165,9 +177,16 @@ async function parse(file: FileHandle, page: number, fileBytes: number): Promise
           size * count,
           `image directory (tag ${tag})`,
         );
-    const values: number[] = new Array<number>(count);
-    for (let v = 0; v < count; v++) values[v] = uint(data, size * v, size);
+    if (type === UNDEFINED) {
+      blobs.set(tag, Buffer.from(data.subarray(0, count)));
+      continue;
+    }
+    const width = type === RATIONAL ? 4 : size;
+    const n = type === RATIONAL ? 2 * count : count;
+    const values: number[] = new Array<number>(n);
+    for (let v = 0; v < n; v++) values[v] = uint(data, width * v, width);
     fields.set(tag, values);
+    types.set(tag, type);
   }
-  return { littleEndian: le, bigTiff: big, pages: offsets.length, fields };
+  return { littleEndian: le, bigTiff: big, pages: offsets.length, fields, types, blobs };
 }

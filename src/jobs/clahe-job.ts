@@ -1,16 +1,16 @@
 import { claheGrid, type ClaheBand } from '../imaging/clahe/grid.js';
 import { expectedBandCount } from '../imaging/clahe/tile-histograms.js';
-import { planStrips } from '../imaging/strips.js';
+import { planBands } from './plan.js';
 import type { JobRecord } from './types.js';
 
 /**
- * Strip `index`'s CLAHE band of a job (the same split as its strips: planStrips), as a field to
+ * Strip `index`'s CLAHE band of a job (the same split as its strips: planBands), as a field to
  * spread into a task payload or pool request; nothing for a globally equalized job.
  */
 export function claheBandOf(job: JobRecord, index: number): { clahe?: ClaheBand } {
   const params = job.options.clahe;
   if (!params) return {};
-  const strip = planStrips(job.info.layout.height, job.tasks)[index];
+  const strip = planBands(job.info, job.tasks)[index];
   if (!strip) throw new RangeError(`job ${job.id} has no strip ${index}`);
   return { clahe: { params, image: job.info.layout, top: strip.top } };
 }
@@ -25,7 +25,7 @@ export function checkClaheBands(
   bands: readonly Uint32Array[],
 ): { index: number; problem: string }[] {
   const grid = claheGrid(job.info.layout, job.options.mode, job.options.clahe!);
-  const strips = planStrips(job.info.layout.height, job.tasks);
+  const strips = planBands(job.info, job.tasks);
   return bands.flatMap((band, index) => {
     const strip = strips[index]!;
     const expected = expectedBandCount(grid, strip.top, strip.rows);

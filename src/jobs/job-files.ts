@@ -9,6 +9,11 @@ export function jobFiles(shared: SharedLayout, id: string) {
     lut: `${dir}/lut.bin`,
     histogram: (i: number) => `${dir}/hist_${i}.bin`,
     strip: (i: number) => `${dir}/strip_${i}.raw`,
+    /** Chunked TIFF pages: the page's chunk table, each task's encoded band, preview rows. */
+    chunks: `${dir}/chunks.bin`,
+    band: (i: number) => `${dir}/band_${i}.bin`,
+    previewRows: (i: number) => `${dir}/preview_${i}.bin`,
+    decoded: (i: number) => `${dir}/decoded_${i}.raw`,
     /** Raw TIFFs: the result, equalized in place by the tasks, renamed into results/ at the end. */
     container: `${dir}/result.tif`,
   };

@@ -41,6 +41,17 @@ export const jobRecordSchema = z.looseObject({
     page: z.number().int().min(0),
     pages: z.number().int().min(1),
     rawOffset: z.number().int().min(0).optional(),
+    codec: z
+      .looseObject({
+        layout,
+        tiled: z.boolean(),
+        chunkWidth: z.number().int().positive(),
+        chunkHeight: z.number().int().positive(),
+        compression: z.number().int(),
+        predictor: z.number().int(),
+        littleEndian: z.boolean(),
+      })
+      .optional(),
     fileBytes: z.number().int().min(0),
   }),
   options: z.looseObject({

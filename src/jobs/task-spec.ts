@@ -1,5 +1,6 @@
 import type { ClaheBand } from '../imaging/clahe/grid.js';
-import type { ColourMode, PixelLayout } from '../imaging/types.js';
+import type { ColourMode } from '../imaging/types.js';
+import type { StripRef } from '../pool/protocol.js';
 import type { TaskKind } from './paths.js';
 
 /**
@@ -10,8 +11,11 @@ export interface TaskPayload {
   kind: TaskKind;
   job: string;
   index: number;
-  /** The strip: rows of the staged raw image starting at byte `offset`. */
-  source: { path: string; offset: number; layout: PixelLayout };
+  /**
+   * The strip: rows of a raw image starting at byte `offset`, or a band of a chunked TIFF page
+   * (its chunk table is a shared file: a task znode stays small whatever the image).
+   */
+  source: StripRef;
   mode: ColourMode;
   /** Where the task's output goes (histogram counts, or equalized strip samples). */
   output: string;
@@ -21,6 +25,12 @@ export interface TaskPayload {
   lut?: string;
   /** CLAHE jobs: the grid, the whole image and the strip's first row. */
   clahe?: ClaheBand;
+  /** Equalize tasks: encode the band like the input's chunks (see EqualizeRequest.encoded). */
+  encoded?: boolean;
+  /** Histogram tasks: where the band's preview rows go (see HistogramRequest.preview). */
+  preview?: string;
+  /** Both phases: the decoded band the histogram task keeps and the equalize task reads. */
+  decoded?: string;
 }
 
 export function parsePayload(spec: Record<string, unknown>): TaskPayload {

@@ -11,31 +11,29 @@ import {
   type Lut,
   type PixelLayout,
 } from '../imaging/types.js';
-import type { CancelFlag } from './cancel-flag.js';
 import type { StripRef } from './protocol.js';
-import { forEachChunk } from './strip-io.js';
 
 /**
  * The CLAHE side of the pool's steps. Each works on chunks of whole rows and needs only to know
  * which image rows a chunk holds: `band.top` plus the chunk's row offset inside its strip.
  */
 
-/** The map step: per-tile histograms of the strip's rows, serialized (tile-histograms.ts). */
-export async function claheBandHistogram(
+/**
+ * The map step: per-tile histograms of the strip's rows, fed chunk by chunk (`at` is the chunk's
+ * byte offset inside the strip) and serialized at the end (tile-histograms.ts).
+ */
+export function claheHistogramOf(
   source: StripRef,
   mode: ColourMode,
   band: ClaheBand,
-  cancel?: CancelFlag,
-): Promise<Uint32Array> {
+): { add(bytes: Uint8Array, layout: PixelLayout, at: number): void; result(): Uint32Array } {
   const histograms = new BandTileHistograms(claheGrid(band.image, mode, band.params));
   const row = rowBytes(source.layout);
-  await forEachChunk(
-    source,
-    (bytes, layout, at) =>
+  return {
+    add: (bytes, layout, at) =>
       histograms.addRows(samplesOf(bytes, layout), layout, band.top + at / row, mode),
-    cancel,
-  );
-  return histograms.serialize();
+    result: () => histograms.serialize(),
+  };
 }
 
 /** The reduce step: the bands summed into the tiles' histograms, and every tile's table. */

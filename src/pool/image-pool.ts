@@ -5,8 +5,11 @@ import type { ImageInfo } from '../imaging/codec.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
 import { cancelFlagFor } from './cancel-flag.js';
 import type {
+  AssembleRequest,
+  AssembleResult,
   EqualizeRequest,
   EqualizeResult,
+  HistogramRequest,
   HistogramResult,
   LutResult,
   PoolError,
@@ -37,6 +40,14 @@ export interface PoolStats {
   queued: number;
   /** Threads working on a request now. */
   busy: number;
+}
+
+/** The optional parts of a histogram request, and the signal that cancels it. */
+export interface HistogramOptions {
+  clahe?: ClaheBand;
+  preview?: HistogramRequest['preview'];
+  keepDecoded?: string;
+  signal?: AbortSignal;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
@@ -74,17 +85,26 @@ export class ImagePool {
   }
 
   /**
-   * With `clahe`: the band's per-tile histograms (serialized) instead of one histogram.
-   * `signal` aborting stops the work at its next chunk (CANCELLED).
+   * `clahe`: the band's per-tile histograms (serialized) instead of one histogram. `preview`,
+   * `keepDecoded`: see HistogramRequest. `signal` aborting stops the work at its next chunk
+   * (CANCELLED).
    */
   histogram(
     source: StripRef,
     mode: ColourMode,
-    clahe?: ClaheBand,
-    signal?: AbortSignal,
+    options: HistogramOptions = {},
   ): Promise<HistogramResult> {
+    const { clahe, preview, keepDecoded, signal } = options;
     return this.#cancellable(signal, (cancel) =>
-      this.#run({ kind: 'histogram', source, mode, cancel, ...(clahe ? { clahe } : {}) }),
+      this.#run({
+        kind: 'histogram',
+        source,
+        mode,
+        cancel,
+        ...(clahe ? { clahe } : {}),
+        ...(preview ? { preview } : {}),
+        ...(keepDecoded ? { keepDecoded } : {}),
+      }),
     );
   }
 
@@ -120,6 +140,11 @@ export class ImagePool {
     checksums?: string[],
   ): Promise<StitchResult> {
     return this.#run({ kind: 'stitch', strips, info, outPath, checksums });
+  }
+
+  /** The result TIFF of a chunked page, from its equalized bands (see AssembleRequest). */
+  assemble(request: Omit<AssembleRequest, 'kind'>): Promise<AssembleResult> {
+    return this.#run({ kind: 'assemble', ...request });
   }
 
   /** Preview samples of a whole image (about a thousand rows read), before and after the LUT. */

@@ -1,6 +1,8 @@
 import type { ClaheBand, ClaheParams } from '../imaging/clahe/grid.js';
 import type { ImageInfo } from '../imaging/codec.js';
 import type { PreviewPlan } from '../imaging/preview.js';
+import type { CodecBand } from '../imaging/tiff-codec/band.js';
+import type { EncodedBandFile } from '../imaging/tiff-codec/assemble.js';
 import type { ColourMode, Lut, PixelLayout } from '../imaging/types.js';
 import type { CancelFlag } from './cancel-flag.js';
 
@@ -10,12 +12,16 @@ import type { CancelFlag } from './cancel-flag.js';
  * transferred (moved), not copied.
  */
 
-/** A strip of a raw (decoded, interleaved) image file: `rows` whole rows starting at byte `offset`. */
+/**
+ * A strip of an image: `rows` whole rows of a raw (decoded, interleaved) file starting at byte
+ * `offset`, or, with `codec`, a band of a chunked TIFF page decoded as it is read.
+ */
 export interface StripRef {
   path: string;
   offset: number;
   /** The strip's own layout: the image width and channels, `rows` as its height. */
   layout: PixelLayout;
+  codec?: CodecBand;
 }
 
 /** Decode an uploaded image once into a raw file every task can read its strip from. */
@@ -37,6 +43,16 @@ export interface HistogramRequest {
   clahe?: ClaheBand;
   /** Raised by the pod when the task's job is cancelled (cancel-flag.ts). */
   cancel?: CancelFlag;
+  /**
+   * Set: also write the strip's rows of the image's preview plan (planPreview of the whole
+   * image at `maxSide`) to `path`, so the master's previews need no decode of a chunked page.
+   */
+  preview?: { path: string; maxSide: number };
+  /**
+   * Set: also keep the decoded strip in this raw file (and its SHA-256 next to it) for the
+   * equalize task, which then reads it instead of decoding the band again.
+   */
+  keepDecoded?: string;
 }
 /** The result of a histogram request is the bare (transferred) Uint32Array. */
 export type HistogramResult = Uint32Array;
@@ -52,8 +68,8 @@ export interface LutRequest {
 }
 export interface LutResult {
   lut: Lut;
-  /** The global histogram, kept for the UI and for the job's record (empty for CLAHE). */
-  histogram: Uint32Array;
+  /** The global histogram (exact sums past 2^32 pixels), kept for the UI and the job's record. */
+  histogram: Float64Array;
 }
 
 export interface EqualizeRequest {
@@ -71,6 +87,13 @@ export interface EqualizeRequest {
   clahe?: ClaheBand;
   /** Raised by the pod when the task's job is cancelled (cancel-flag.ts). */
   cancel?: CancelFlag;
+  /**
+   * Set (a band of a chunked TIFF page): encode the strip like the input's chunks into a band
+   * file (tiff-codec/band-sink.ts) instead of writing its samples.
+   */
+  encoded?: boolean;
+  /** Set: the strip's samples as its histogram task kept them (see keepDecoded), if there. */
+  decoded?: string;
 }
 export interface EqualizeResult {
   bytes: number;
@@ -91,10 +114,25 @@ export interface StitchResult {
   bytes: number;
 }
 
+/** Write the result TIFF of a chunked page from its equalized band files (no pixel work). */
+export interface AssembleRequest {
+  kind: 'assemble';
+  /** The upload and its page, for the page's tags. */
+  upload: string;
+  page: number;
+  bands: EncodedBandFile[];
+  outPath: string;
+}
+export interface AssembleResult {
+  bytes: number;
+}
+
 /** Sample the preview's pixels from the whole image, and the same through the LUT. */
 export interface PreviewRequest {
   kind: 'preview';
   source: StripRef;
+  /** Set: the planned rows were written by the histogram tasks to these files, in order. */
+  parts?: string[];
   plan: PreviewPlan;
   mode: ColourMode;
   lut: Lut;
@@ -137,6 +175,7 @@ export type PoolRequest =
   | LutRequest
   | EqualizeRequest
   | StitchRequest
+  | AssembleRequest
   | PreviewRequest
   | VerifyRequest;
 
@@ -146,6 +185,7 @@ export interface PoolResults {
   lut: LutResult;
   equalize: EqualizeResult;
   stitch: StitchResult;
+  assemble: AssembleResult;
   preview: PreviewResult;
   verify: VerifyResult;
 }

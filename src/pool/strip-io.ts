@@ -6,6 +6,7 @@ import { sampleRow, type PreviewPlan } from '../imaging/preview.js';
 import { stripOffsets } from '../imaging/strips.js';
 import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
 import { throwIfCancelled, type CancelFlag } from './cancel-flag.js';
+import { forEachDecodedChunk } from '../imaging/tiff-codec/band-reader.js';
 import type { StripRef } from './protocol.js';
 
 /**
@@ -50,18 +51,25 @@ function scratchBuffer(bytes: number): Uint8Array {
 
 /**
  * Visits a strip chunk by chunk (whole rows, so no pixel is split), each read into the thread's
- * reused buffer; `at` is the chunk's byte offset inside the strip. A raised `cancel` flag stops
- * the visit before the next chunk (CANCELLED).
+ * reused buffer; `at` is the chunk's byte offset inside the strip. A band of a chunked TIFF page
+ * is decoded as it is visited (tiff-codec/band-reader.ts): the kernels never know which it was.
+ * A raised `cancel` flag stops the visit before the next chunk (CANCELLED).
  */
 export async function forEachChunk(
   ref: StripRef,
   visit: (bytes: Uint8Array, layout: PixelLayout, at: number) => Promise<void> | void,
   cancel?: CancelFlag,
 ): Promise<void> {
-  const row = rowBytes(ref.layout);
-  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / row));
   // Cancelled while queued: the job's work files may already be gone.
   throwIfCancelled(cancel);
+  if (ref.codec) {
+    return forEachDecodedChunk({ ...ref, codec: ref.codec }, (bytes, layout, at) => {
+      throwIfCancelled(cancel);
+      return visit(bytes, layout, at);
+    });
+  }
+  const row = rowBytes(ref.layout);
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / row));
   const file = await open(ref.path, 'r');
   try {
     for (let top = 0; top < ref.layout.height; top += rowsPerChunk) {

@@ -5,6 +5,7 @@ import { rowBytes, samplesOf } from '../imaging/types.js';
 import type { VerifyRequest, VerifyResult } from './protocol.js';
 import { claheCheckRow } from './clahe-steps.js';
 import { forEachChunk } from './strip-io.js';
+import { verifyBand } from './verify-band.js';
 
 /**
  * Reads an equalized strip once, hashing it and recomputing its sampled rows from the source:
@@ -12,6 +13,7 @@ import { forEachChunk } from './strip-io.js';
  * (which a checksum of wrong bytes would happily confirm). Returns the first problem found.
  */
 export async function verifyStrip(req: VerifyRequest): Promise<VerifyResult> {
+  if (req.result.codec && req.source.codec) return verifyBand(req);
   const row = rowBytes(req.result.layout);
   const hash = createHash('sha256');
   const expected = new Uint8Array(row);
@@ -54,7 +56,7 @@ function readRow(fd: number, path: string, position: number, into: Uint8Array): 
   }
 }
 
-function firstDifference(a: Uint8Array, b: Uint8Array): number {
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
   return -1;
 }

@@ -10,7 +10,13 @@ import { applyLuts } from '../imaging/equalize.js';
 import { addToHistogram, emptyHistogram, sumHistograms } from '../imaging/histogram.js';
 import { buildLuts } from '../imaging/lut.js';
 import { imageBytes, samplesOf, type PixelLayout } from '../imaging/types.js';
+import { assembleTiff } from '../imaging/tiff-codec/assemble.js';
+import { encodedBandSink } from '../imaging/tiff-codec/band-sink.js';
+import { outputGeometry } from '../imaging/tiff-codec/geometry.js';
+import { joinPreviewParts, PreviewRowsOfBand } from './preview-rows.js';
+import { keptBand, keptBandSink } from './kept-band.js';
 import type {
+  AssembleRequest,
   EqualizeRequest,
   EqualizeResult,
   HistogramRequest,
@@ -35,7 +41,7 @@ import {
 } from './strip-io.js';
 import { verifyStrip } from './verify-strip.js';
 import {
-  claheBandHistogram,
+  claheHistogramOf,
   claheChunkMapper,
   claheSampledPreview,
   claheTables,
@@ -58,23 +64,39 @@ export const stage = guard(async (req: StageRequest): Promise<StageResult> => {
 });
 
 export const histogram = guard(async (req: HistogramRequest) => {
-  if (req.clahe) {
-    return move(await claheBandHistogram(req.source, req.mode, req.clahe, req.cancel));
+  // Global: one histogram of the strip; CLAHE: the per-tile histograms of its rows.
+  const hist = req.clahe ? null : emptyHistogram(req.source.layout, req.mode);
+  const tiles = req.clahe ? claheHistogramOf(req.source, req.mode, req.clahe) : null;
+  const add = (bytes: Uint8Array, layout: PixelLayout, at: number) => {
+    if (hist) addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist);
+    else tiles!.add(bytes, layout, at);
+  };
+  const preview = req.preview && new PreviewRowsOfBand(req.source, req.preview.maxSide);
+  const keep = req.keepDecoded ? await keptBandSink(req.keepDecoded) : undefined;
+  try {
+    await forEachChunk(
+      req.source,
+      async (bytes, layout, at) => {
+        add(bytes, layout, at);
+        preview?.take(bytes, at);
+        await keep?.write(bytes, at);
+      },
+      req.cancel,
+    );
+    await keep?.finish();
+  } catch (err) {
+    await keep?.discard();
+    throw err;
   }
-  const hist = emptyHistogram(req.source.layout, req.mode);
-  await forEachChunk(
-    req.source,
-    (bytes, layout) => addToHistogram(samplesOf(bytes, layout), layout, req.mode, hist),
-    req.cancel,
-  );
+  if (preview && req.preview) await writeHashedFileAtomic(req.preview.path, preview.rows);
   // piscina transfers only a transferable returned at top level, so the histogram is returned bare.
-  return move(hist) as Uint32Array;
+  return move(hist ?? tiles!.result()) as Uint32Array;
 });
 
 export const lut = guard(async (req: LutRequest): Promise<LutResult> => {
   if (req.clahe) {
     const tables = claheTables(req.histograms, req.layout, req.mode, req.clahe);
-    return { lut: tables, histogram: new Uint32Array(0) };
+    return { lut: tables, histogram: new Float64Array(0) };
   }
   const total = sumHistograms(req.histograms);
   // At most 3 × 64 Ki entries: cloning costs less than packing two arrays into one transfer.
@@ -82,23 +104,34 @@ export const lut = guard(async (req: LutRequest): Promise<LutResult> => {
 });
 
 export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResult> => {
+  const { codec } = req.source;
   const sink =
-    req.outOffset !== undefined
-      ? await inPlaceSink(req.outPath, req.outOffset)
-      : await atomicFileSink(req.outPath);
+    req.encoded && codec
+      ? encodedBandSink(
+          req.outPath,
+          outputGeometry(codec.geometry),
+          codec.top,
+          req.source.layout.height,
+        )
+      : req.outOffset !== undefined
+        ? await inPlaceSink(req.outPath, req.outOffset)
+        : await atomicFileSink(req.outPath);
   const map = req.clahe
     ? claheChunkMapper(req.source.layout, req.mode, req.clahe, req.lut)
     : (bytes: Uint8Array, layout: PixelLayout) =>
         applyLuts(samplesOf(bytes, layout), layout, req.mode, req.lut);
   try {
+    const kept = req.decoded ? await keptBand(req.decoded, req.source) : null;
     await forEachChunk(
-      req.source,
+      kept?.ref ?? req.source,
       async (bytes, layout, at) => {
+        kept?.hash.update(bytes);
         map(bytes, layout, at);
         await sink.write(bytes, at);
       },
       req.cancel,
     );
+    await kept?.check();
     return { bytes: imageBytes(req.source.layout), sha256: await sink.finish() };
   } catch (err) {
     await sink.discard();
@@ -107,7 +140,9 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
 });
 
 export const preview = guard(async (req: PreviewRequest): Promise<PreviewResult> => {
-  const input = readPreviewRows(req.source, req.plan);
+  const input = req.parts
+    ? await joinPreviewParts(req.parts, req.plan)
+    : readPreviewRows(req.source, req.plan);
   const output = input.slice();
   if (req.clahe) {
     const { plan, source, mode, clahe, lut } = req;
@@ -121,6 +156,10 @@ export const stitch = guard(async (req: StitchRequest): Promise<StitchResult> =>
   await encodeImage(pixels, req.info, req.outPath);
   return { bytes: pixels.byteLength };
 });
+
+export const assemble = guard((req: AssembleRequest) =>
+  assembleTiff(req.upload, req.page, req.bands, req.outPath),
+);
 
 export const verify = guard(verifyStrip);
 

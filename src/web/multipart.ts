@@ -208,7 +208,10 @@ export async function receiveUpload(
 }
 
 function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, `The file is larger than the limit of ${formatBytes(maxBytes)}.`);
+  return new HttpError(
+    413,
+    `The file is larger than the limit of ${formatBytes(maxBytes)} (MAX_UPLOAD_BYTES).`,
+  );
 }
 
 /** Reads and drops what is left of the body, within bounds (see DRAIN_BYTES). */

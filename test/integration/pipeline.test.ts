@@ -181,8 +181,8 @@ describe('the distributed pipeline on a 5-pod local cluster', () => {
         400,
         /^The TIFF file is truncated/,
       ],
-      // A valid header that claims 20000×20000: refused as content (422), not as a big body.
-      ['bomb.png', pngHeaderOnly(20_000, 20_000), 422, /more than the limit of [\d,]+ pixels/],
+      // A valid header that claims 70000×70000 (past 2^32 pixels): refused as content (422), not as a big body.
+      ['bomb.png', pngHeaderOnly(70_000, 70_000), 422, /more than the limit of [\d,]+ pixels/],
       [
         '../../etc/passwd.png',
         Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'),

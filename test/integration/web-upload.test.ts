@@ -190,7 +190,7 @@ describe('web server: uploads', () => {
         true,
       );
       assert.equal(res.status, 413);
-      assert.equal(errorOf(res), 'The file is larger than the limit of 64 KiB.');
+      assert.equal(errorOf(res), 'The file is larger than the limit of 64 KiB (MAX_UPLOAD_BYTES).');
       assert.deepEqual(await h.uploads(), before);
       assert.equal(h.jobs.submitted.length, 0);
     });

@@ -11,12 +11,12 @@ import { scenario } from '../../src/chaos/scenarios.js';
  * real cluster, failing with the drill's sentence when a guarantee breaks, and printing the
  * recovery time it measured.
  */
-export function drillFixture(): () => Fixture {
+export function drillFixture(tiff?: Parameters<typeof makeFixture>[3]): () => Fixture {
   let dir = '';
   let fixture: Fixture | null = null;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'histeq-faults-'));
-    fixture = await makeFixture(dir);
+    fixture = await makeFixture(dir, undefined, undefined, tiff);
   });
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });

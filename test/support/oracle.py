@@ -3,6 +3,7 @@ transcription of the documented formulas (README, Image math) for 16-bit and for
 
 usage: oracle.py OP IN.raw OUT.raw WIDTH HEIGHT CHANNELS DEPTH [CLIP TILES_X TILES_Y]
        oracle.py batch CALLS.txt   (one call's arguments per line)
+       oracle.py decode IN.tif OUT.raw   (prints WIDTH HEIGHT CHANNELS DEPTH)
 
 With the three extra arguments the plane (grey, luma, or each channel) goes through OpenCV's
 createCLAHE(CLIP, (TILES_X, TILES_Y)).apply instead of equalizeHist.
@@ -40,6 +41,19 @@ def luma(img):
     return (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b + 32768) >> 16
 
 
+def decode(src, dst):
+    """Decodes a TIFF with OpenCV (its own libtiff build), RGB order, and prints its shape."""
+    img = cv2.imread(src, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise SystemExit('OpenCV cannot read ' + src)
+    if img.ndim == 3 and img.shape[2] == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    elif img.ndim == 3 and img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    np.ascontiguousarray(img).tofile(dst)
+    print(img.shape[1], img.shape[0], 1 if img.ndim == 2 else img.shape[2], img.dtype.itemsize * 8)
+
+
 def run(args):
     op, src, dst = args[0:3]
     width, height, channels, depth = map(int, args[3:7])
@@ -67,7 +81,9 @@ def run(args):
 
 
 def main():
-    if sys.argv[1] == 'batch':
+    if sys.argv[1] == 'decode':
+        decode(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == 'batch':
         # One call per line of the file (the arguments above, space-separated): one interpreter
         # start for many cases.
         with open(sys.argv[2]) as lines:

@@ -89,3 +89,23 @@ export async function oracleClaheBatch(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Decodes an image file with OpenCV (an independent TIFF reader), channels in RGB(A) order. */
+export async function oracleDecode(path: string): Promise<RawImage> {
+  const dir = await mkdtemp(join(tmpdir(), 'oracle-'));
+  try {
+    const dst = join(dir, 'out.raw');
+    const { stdout } = await run('/usr/bin/python3', [SCRIPT, 'decode', path, dst]);
+    const [width, height, channels, depth] = stdout.trim().split(' ').map(Number) as [
+      number,
+      number,
+      RawImage['channels'],
+      RawImage['depth'],
+    ];
+    const copy = new Uint8Array(await readFile(dst)).buffer;
+    const data = depth === 8 ? new Uint8Array(copy) : new Uint16Array(copy);
+    return { width, height, channels, depth, data };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

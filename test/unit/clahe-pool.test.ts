@@ -42,7 +42,7 @@ describe('CLAHE through the image pool', () => {
       // Global work between the CLAHE steps: the thread's reused buffers see both.
       const bandHistograms = [];
       for (const [i, source] of sources.entries()) {
-        bandHistograms.push(await pool.histogram(source, 'luma', bands[i]));
+        bandHistograms.push(await pool.histogram(source, 'luma', { clahe: bands[i] }));
         await pool.histogram(otherSource, 'luma');
       }
       const { lut: tables } = await pool.lut(bandHistograms, layout, 'luma', params);

@@ -7,7 +7,8 @@ describe('loadConfig', () => {
     const c = loadConfig({ POD_NAME: 'pod-1' });
     assert.equal(c.pod, 'pod-1');
     assert.equal(c.zkSessionTimeoutMs, 6000);
-    assert.equal(c.maxPixels, 268_402_689);
+    assert.equal(c.maxPixels, 2 ** 32);
+    assert.equal(c.maxUploadBytes, 2 * 1024 ** 3);
     assert.equal(c.labeler, 'local');
     assert.ok(c.poolThreads >= 1);
   });

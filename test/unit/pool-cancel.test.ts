@@ -82,7 +82,7 @@ describe('cancelling pool work', () => {
         // A signal that never aborts changes nothing.
         const kept = new AbortController();
         assert.deepEqual(
-          await pool.histogram(source, 'per-channel', undefined, kept.signal),
+          await pool.histogram(source, 'per-channel', { signal: kept.signal }),
           uncancelled,
         );
       } finally {

@@ -99,6 +99,8 @@ describe('raw TIFF pixels are found where libvips decodes them from', () => {
       bigTiff: false,
       pages: 1,
       fields: fields(extra),
+      types: new Map(),
+      blobs: new Map(),
     });
     assert.deepEqual(rawPixelsOf(ifd(true), 24), {
       layout: { width: 4, height: 2, channels: 1, depth: 16 },

@@ -3,16 +3,13 @@ import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { ClaheParams } from '../../imaging/clahe/grid.js';
 import { encodePreview } from '../../imaging/codec.js';
-import { planPreview, toEightBit } from '../../imaging/preview.js';
+import { planPreview, PREVIEW_MAX_SIDE, toEightBit } from '../../imaging/preview.js';
 import type { ColourMode, Lut } from '../../imaging/types.js';
 import type { ImagePool } from '../../pool/image-pool.js';
 import type { StripRef } from '../../pool/protocol.js';
 import { writeHashedFileAtomic } from '../../pool/strip-io.js';
 import type { JobStats } from './job-stats.js';
 import type { SharedLayout } from '../paths.js';
-
-/** Longest side of a preview: enough for a side-by-side view, small enough to load at once. */
-export const PREVIEW_MAX_SIDE = 1024;
 
 export type PreviewWhich = 'in' | 'out';
 
@@ -28,6 +25,8 @@ export interface PreviewJob {
   mode: ColourMode;
   /** The whole image's raw samples (the raw TIFF itself or the staged decode), absolute path. */
   source: StripRef;
+  /** Set: the preview's source rows as the histogram tasks picked them, absolute, by strip. */
+  parts?: string[];
   lut: Lut;
   /** Set: CLAHE, `lut` holding every tile's table. */
   clahe?: ClaheParams;
@@ -55,11 +54,13 @@ export async function writePreviews(
     await mkdir(shared.results, { recursive: true });
     const plan = planPreview(job.source.layout, PREVIEW_MAX_SIDE);
     const { source, mode, lut, clahe } = job;
+    const parts = job.parts ? { parts: job.parts } : {};
     const { input, output } = await pool.preview({
       source,
       plan,
       mode,
       lut,
+      ...parts,
       ...(clahe ? { clahe } : {}),
     });
     const layout8 = { ...plan.layout, depth: 8 } as const;

@@ -12,7 +12,7 @@ import { writePreviews, writeStats } from './job-previews.js';
 import { jobStats } from './job-stats.js';
 import { jobFiles } from '../job-files.js';
 import { createTaskOps, jobStrips, removePhaseTasks } from './phase-tasks.js';
-import { storageFor, type JobStorage } from '../storage/job-storage.js';
+import { absoluteRef, storageFor, type JobStorage } from '../storage/job-storage.js';
 import { waitForPhase } from './phase-waiter.js';
 import { checkHistograms, checkResult, reopenOps, type StripProblem } from './result-check.js';
 import type { TaskBoards } from '../shared-boards.js';
@@ -220,16 +220,21 @@ export class JobRunner {
   }
 
   #writePreviews(job: JobRecord, lut: Lut): Promise<void> {
-    const source = this.#storage(job).source;
+    const storage = this.#storage(job);
+    const part = storage.previewPart?.bind(storage);
+    const parts = part
+      ? { parts: Array.from({ length: job.tasks }, (_, i) => this.#d.shared.abs(part(i))) }
+      : {};
     return writePreviews(
       this.#d.shared,
       this.#d.pool,
       {
         id: job.id,
         mode: job.options.mode,
-        source: { ...source, path: this.#d.shared.abs(source.path) },
+        source: absoluteRef(this.#d.shared, storage.source),
         lut,
         ...(job.options.clahe ? { clahe: job.options.clahe } : {}),
+        ...parts,
       },
       this.#log,
     );

@@ -27,7 +27,7 @@ export interface JobStats {
  */
 export function jobStats(
   id: string,
-  histogram: Uint32Array,
+  histogram: Uint32Array | Float64Array,
   lut: Lut,
   layout: PixelLayout,
   mode: ColourMode,

@@ -19,6 +19,7 @@ import { statusOf, viewOf } from '../job-view.js';
 import type { ParamsWatcher } from '../mapreduce-params.js';
 import { newJobId, type SharedLayout } from '../paths.js';
 import { jobFiles } from '../job-files.js';
+import { taskCountFor } from '../plan.js';
 import type { TaskBoards } from '../shared-boards.js';
 import { storageFor } from '../storage/job-storage.js';
 import { startRetention } from './retention.js';
@@ -177,7 +178,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
         upload,
         info,
         options: request.options,
-        tasks: Math.min(tasks, info.layout.height),
+        tasks: taskCountFor(info, tasks),
         done: 0,
         createdAt: now,
         updatedAt: now,

@@ -2,7 +2,6 @@ import { isZkError, unlessMissing, type ZkOp, type ZkSession } from '../../coord
 import type { StripRef } from '../../pool/protocol.js';
 import { claheBandOf } from '../clahe-job.js';
 import { jobFiles } from '../job-files.js';
-import { stripRefs } from '../plan.js';
 import { storageFor, type StripOutput } from '../storage/job-storage.js';
 import { tasksPath, taskPath, type SharedLayout, type TaskKind } from '../paths.js';
 import type { TaskPayload } from '../task-spec.js';
@@ -19,7 +18,9 @@ export function phasePayloads(
   outputs?: readonly StripOutput[],
 ): TaskPayload[] {
   const files = jobFiles(shared, job.id);
-  return jobStrips(shared, job).map((ref, index) => {
+  const storage = storageFor(shared, job.id, job.upload, job.info);
+  return storage.strips(job.tasks).map((ref, index) => {
+    const decoded = storage.decodedPart?.(index);
     const base = {
       kind,
       job: job.id,
@@ -27,14 +28,19 @@ export function phasePayloads(
       source: ref,
       mode: job.options.mode,
       ...claheBandOf(job, index),
+      ...(decoded ? { decoded } : {}),
     };
-    if (kind === 'histogram') return { ...base, output: files.histogram(index) };
+    if (kind === 'histogram') {
+      const preview = storage.previewPart?.(index);
+      return { ...base, output: files.histogram(index), ...(preview ? { preview } : {}) };
+    }
     const out = outputs?.[index];
     if (!out) throw new Error(`no output planned for equalize task ${index} of job ${job.id}`);
     return {
       ...base,
       output: out.path,
       ...(out.offset !== undefined ? { outputOffset: out.offset } : {}),
+      ...(out.encoded ? { encoded: true } : {}),
       lut: files.lut,
     };
   });
@@ -42,8 +48,7 @@ export function phasePayloads(
 
 /** The job's strips as references into its source (relative to SHARED_DIR). */
 export function jobStrips(shared: SharedLayout, job: JobRecord): StripRef[] {
-  const image = storageFor(shared, job.id, job.upload, job.info).source;
-  return stripRefs(image.path, job.info.layout, job.tasks, image.offset);
+  return storageFor(shared, job.id, job.upload, job.info).strips(job.tasks);
 }
 
 /**

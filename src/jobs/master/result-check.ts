@@ -1,12 +1,12 @@
 import type { DoneRecord, TaskSpec, ZkOp, ZkSession } from '../../coordination/index.js';
 import { seededRandom } from '../../common/random.js';
 import type { Lut } from '../../imaging/types.js';
+import type { CodecBand } from '../../imaging/tiff-codec/band.js';
 import type { ImagePool } from '../../pool/image-pool.js';
-import type { StripRef } from '../../pool/protocol.js';
 import { taskPath, tasksPath, type SharedLayout, type TaskKind } from '../paths.js';
-import { jobStrips } from './phase-tasks.js';
 import { claheBandOf, checkClaheBands } from '../clahe-job.js';
-import { stripRefs } from '../plan.js';
+import { planBands } from '../plan.js';
+import { absoluteRef, storageFor } from '../storage/job-storage.js';
 import { RERUN_PREFIX } from '../task-board.js';
 import type { JobRecord } from '../types.js';
 
@@ -32,20 +32,19 @@ export async function checkResult(
   dones: readonly DoneRecord[],
   lut: Lut,
 ): Promise<StripProblem[]> {
-  const sources = jobStrips(shared, job).map((s) => ({ ...s, path: shared.abs(s.path) }));
+  const storage = storageFor(shared, job.id, job.upload, job.info);
+  const sources = storage.strips(job.tasks).map((s) => absoluteRef(shared, s));
   const checks = await Promise.all(
     sources.map(async (source, index) => {
       const done = dones[index]!;
-      const result: StripRef = {
-        path: shared.abs(done.pointer),
-        offset: typeof done.offset === 'number' ? done.offset : 0,
-        layout: source.layout,
-      };
+      const result = await storage.written(done, source);
       const { problem } = await pool.verify({
         result,
         source,
         checksum: done.checksum,
-        rows: sampledRows(job.id, index, source.layout.height),
+        rows: source.codec
+          ? sampledRowsOfOneChunkRow(job.id, index, source.layout.height, source.codec)
+          : sampledRows(job.id, index, source.layout.height),
         mode: job.options.mode,
         lut,
         ...claheBandOf(job, index),
@@ -69,6 +68,24 @@ export function sampledRows(job: string, strip: number, rows: number): number[] 
   return [...picked].filter((r) => r >= 0).sort((a, b) => a - b);
 }
 
+/**
+ * A chunked page's rows to recompute all lie in one chunk row (a strip, or a row of tiles),
+ * drawn like sampledRows: the check decodes just that chunk row of the source and of the
+ * result. A write torn anywhere else is caught by the hash of the whole band file.
+ */
+export function sampledRowsOfOneChunkRow(
+  job: string,
+  strip: number,
+  rows: number,
+  band: CodecBand,
+): number[] {
+  const height = band.geometry.chunkHeight;
+  const chunkRows = Math.ceil(rows / height);
+  const random = seededRandom(hashString(`${job}/${strip}/chunk-row`));
+  const top = Math.floor(random() * chunkRows) * height;
+  return sampledRows(job, strip, Math.min(height, rows - top)).map((y) => top + y);
+}
+
 /** FNV-1a: a stable 32-bit seed from a string. */
 function hashString(text: string): number {
   let h = 0x811c9dc5;
@@ -82,10 +99,11 @@ export function checkHistograms(
   histograms: readonly Uint32Array[],
 ): StripProblem[] {
   if (job.options.clahe) return checkClaheBands(job, histograms);
-  const strips = stripRefs('', job.info.layout, job.tasks);
+  const strips = planBands(job.info, job.tasks);
   const bins = job.info.layout.depth === 16 ? 65536 : 256;
+  const { width } = job.info.layout;
   return histograms.flatMap((h, index): StripProblem[] => {
-    const { width, height } = strips[index]!.layout;
+    const height = strips[index]!.rows;
     const expected = width * height * (h.length / bins);
     const counted = h.reduce((a, b) => a + b, 0);
     return counted === expected

@@ -6,6 +6,7 @@ import { imageBytes } from '../../imaging/types.js';
 import type { StripRef } from '../../pool/protocol.js';
 import type { SharedLayout } from '../paths.js';
 import { jobFiles } from '../job-files.js';
+import { stripRefs } from '../plan.js';
 import type { JobStorage, StripOutput } from './job-storage.js';
 
 /**
@@ -33,7 +34,16 @@ export class RawInPlace implements JobStorage {
     this.extraBytes = imageBytes(info.layout); // the result only
   }
 
+  strips(tasks: number): StripRef[] {
+    return stripRefs(this.source.path, this.source.layout, tasks, this.source.offset);
+  }
+
   async prepareSource(): Promise<void> {}
+
+  async written(done: DoneRecord, strip: StripRef): Promise<StripRef> {
+    const offset = typeof done.offset === 'number' ? done.offset : 0;
+    return { path: this.#shared.abs(done.pointer), offset, layout: strip.layout };
+  }
 
   async beforeCheck(resultPath: string): Promise<void> {
     const container = this.#shared.abs(this.#container);

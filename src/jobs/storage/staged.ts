@@ -6,6 +6,7 @@ import type { ImagePool } from '../../pool/image-pool.js';
 import type { StripRef } from '../../pool/protocol.js';
 import type { SharedLayout } from '../paths.js';
 import { jobFiles } from '../job-files.js';
+import { stripRefs } from '../plan.js';
 import type { JobStorage, StripOutput } from './job-storage.js';
 
 /**
@@ -29,6 +30,14 @@ export class Staged implements JobStorage {
     this.#files = jobFiles(shared, id);
     this.source = { path: this.#files.raw, offset: 0, layout: info.layout };
     this.extraBytes = 3 * imageBytes(info.layout); // the raw file, the strips and the result
+  }
+
+  strips(tasks: number): StripRef[] {
+    return stripRefs(this.source.path, this.source.layout, tasks);
+  }
+
+  async written(done: DoneRecord, strip: StripRef): Promise<StripRef> {
+    return { path: this.#shared.abs(done.pointer), offset: 0, layout: strip.layout };
   }
 
   /** Staging writes atomically, so a raw file of the full size is a finished one: decode once. */

@@ -7,6 +7,8 @@ import { readLut } from '../task-files.js';
 import { FaultInjector } from '../fault-injection.js';
 import type { SharedLayout } from '../paths.js';
 import type { TaskPayload } from '../task-spec.js';
+import { PREVIEW_MAX_SIDE } from '../../imaging/preview.js';
+import { absoluteRef } from '../storage/job-storage.js';
 
 const LUT_CACHE_SIZE = 4;
 
@@ -33,16 +35,27 @@ export class TaskExecutor {
    * aborting (the job was cancelled) stops the pixel work at its next chunk.
    */
   async run(task: TaskPayload, attempt: number, signal?: AbortSignal): Promise<TaskResult> {
-    const source = { ...task.source, path: this.#shared.abs(task.source.path) };
+    const source = absoluteRef(this.#shared, task.source);
     const output = this.#shared.abs(task.output);
     if (task.kind === 'histogram') {
-      const histogram = await this.#pool.histogram(source, task.mode, task.clahe, signal);
+      const preview = task.preview
+        ? { path: this.#shared.abs(task.preview), maxSide: PREVIEW_MAX_SIDE }
+        : undefined;
+      const keepDecoded = task.decoded ? this.#shared.abs(task.decoded) : undefined;
+      const histogram = await this.#pool.histogram(source, task.mode, {
+        ...(task.clahe ? { clahe: task.clahe } : {}),
+        ...(preview ? { preview } : {}),
+        ...(keepDecoded ? { keepDecoded } : {}),
+        ...(signal ? { signal } : {}),
+      });
       const bytes = new Uint8Array(histogram.buffer, histogram.byteOffset, histogram.byteLength);
       const checksum = await writeHashedFileAtomic(output, bytes);
       return { pointer: task.output, checksum };
     }
     const lut = await this.#lut(task.lut as string, task.source.layout);
     const inPlace = task.outputOffset !== undefined ? { outOffset: task.outputOffset } : {};
+    const encoded = task.encoded ? { encoded: true } : {};
+    const decoded = task.decoded ? { decoded: this.#shared.abs(task.decoded) } : {};
     const { sha256: checksum } = await this.#pool.equalize(
       {
         source,
@@ -50,6 +63,8 @@ export class TaskExecutor {
         lut: this.#faults.lutFor(task.kind, task.index, attempt, lut),
         outPath: output,
         ...inPlace,
+        ...encoded,
+        ...decoded,
         ...(task.clahe ? { clahe: task.clahe } : {}),
       },
       signal,

@@ -1,0 +1,86 @@
+import { deflateSync, inflateSync } from 'node:zlib';
+import { endianness } from 'node:os';
+import { HisteqError } from '../../common/errors.js';
+import { chunkRowPixels, type ChunkGeometry } from './geometry.js';
+import { decodeLzw, encodeLzw } from './lzw.js';
+import { decodePackBits, encodePackBits } from './packbits.js';
+import { applyHorizontal, swapBytes16, undoHorizontal } from './predictor.js';
+
+const HOST_LITTLE_ENDIAN = endianness() === 'LE';
+/** zlib's default, what libtiff and libvips write unless told otherwise. */
+const DEFLATE_LEVEL = 6;
+
+/**
+ * Decodes one chunk's stored bytes into `dst` (its full decoded size: a whole tile, or the
+ * strip's rows), undoing the predictor and the file's byte order. Pool threads may block, so
+ * zlib's synchronous functions are the cheapest here. A chunk that decodes short is corrupt.
+ */
+export function decodeChunk(g: ChunkGeometry, stored: Uint8Array, dst: Uint8Array): void {
+  let written: number;
+  try {
+    written = decompress(g, stored, dst);
+  } catch (err) {
+    throw corrupt(err instanceof Error ? err.message : String(err));
+  }
+  if (written < dst.length) {
+    throw corrupt(`a chunk holds ${written} of its ${dst.length} bytes`);
+  }
+  const wide = g.layout.depth === 16;
+  if (wide && g.littleEndian !== HOST_LITTLE_ENDIAN) swapBytes16(dst);
+  if (g.predictor === 2) {
+    undoHorizontal(samples(dst, wide), chunkRowPixels(g), g.layout.channels);
+  }
+}
+
+/**
+ * Encodes one chunk (its full decoded size) like `g`, in this host's byte order (the writer
+ * records little-endian). `chunk` is used as scratch when a predictor applies. The result may
+ * be a view of a per-thread buffer, valid until the next call.
+ */
+export function encodeChunk(g: ChunkGeometry, chunk: Uint8Array): Uint8Array {
+  const wide = g.layout.depth === 16;
+  if (g.predictor === 2)
+    applyHorizontal(samples(chunk, wide), chunkRowPixels(g), g.layout.channels);
+  switch (g.compression) {
+    case 1:
+      return chunk;
+    case 5:
+      return encodeLzw(chunk);
+    case 8:
+    case 32946:
+      return deflateSync(chunk, { level: DEFLATE_LEVEL });
+    case 32773:
+      return encodePackBits(chunk, chunkRowPixels(g) * g.layout.channels * (wide ? 2 : 1));
+  }
+}
+
+function decompress(g: ChunkGeometry, stored: Uint8Array, dst: Uint8Array): number {
+  switch (g.compression) {
+    case 1: {
+      const n = Math.min(stored.length, dst.length);
+      dst.set(stored.subarray(0, n));
+      return n;
+    }
+    case 5:
+      return decodeLzw(stored, dst);
+    case 8:
+    case 32946: {
+      const out = inflateSync(stored, { maxOutputLength: Math.max(1, dst.length) });
+      dst.set(out.subarray(0, Math.min(out.length, dst.length)));
+      return out.length;
+    }
+    case 32773:
+      return decodePackBits(stored, dst);
+  }
+}
+
+function samples(bytes: Uint8Array, wide: boolean): Uint8Array | Uint16Array {
+  return wide ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1) : bytes;
+}
+
+function corrupt(why: string): HisteqError {
+  return new HisteqError(
+    'BAD_INPUT',
+    `The TIFF's compressed data is corrupt (${why.slice(0, 120)}); check the file and upload it again.`,
+  );
+}

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { applyLutsScalar } from '../imaging/equalize.js';
+import { BandReader } from '../imaging/tiff-codec/band-reader.js';
+import { growable } from '../imaging/tiff-codec/file-io.js';
+import { rowBytes, samplesOf } from '../imaging/types.js';
+import type { VerifyRequest, VerifyResult } from './protocol.js';
+import { firstDifference } from './verify-strip.js';
+
+const HASH_BYTES = 4 << 20;
+const hashBuffer = growable();
+
+/**
+ * The check of a band file an equalize task encoded: the whole file against the checksum its
+ * task recorded (read, not decoded), and the sampled rows recomputed by decoding only the chunk
+ * rows that hold them, in the source and in the result, through the scalar LUT path.
+ */
+export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
+  if (hashOfFile(req.result.path) !== req.checksum) {
+    return { problem: 'its bytes do not match the checksum its task recorded' };
+  }
+  const source = new BandReader({ ...req.source, codec: req.source.codec! });
+  let result: BandReader | undefined;
+  try {
+    result = new BandReader({ ...req.result, codec: req.result.codec! });
+    const chunkHeight = req.source.codec!.geometry.chunkHeight;
+    const row = rowBytes(req.source.layout);
+    let decoded = -1;
+    let expected = new Uint8Array(0);
+    let got = new Uint8Array(0);
+    for (const y of req.rows) {
+      const r = Math.floor(y / chunkHeight);
+      if (r !== decoded) {
+        const bytes = source.rowsIn(r) * row;
+        if (expected.byteLength < bytes) {
+          expected = new Uint8Array(bytes);
+          got = new Uint8Array(bytes);
+        }
+        source.readChunkRow(r, expected);
+        result.readChunkRow(r, got);
+        decoded = r;
+      }
+      const at = (y - r * chunkHeight) * row;
+      const want = expected.subarray(at, at + row);
+      const one = { ...req.source.layout, height: 1 };
+      applyLutsScalar(samplesOf(want, one), one, req.mode, req.lut);
+      const column = firstDifference(got.subarray(at, at + row), want);
+      if (column >= 0) {
+        return { problem: `row ${y} differs from the source through the LUT at byte ${column}` };
+      }
+    }
+    return { problem: null };
+  } catch (err) {
+    return {
+      problem: `it cannot be decoded (${err instanceof Error ? err.message : String(err)})`,
+    };
+  } finally {
+    source.close();
+    result?.close();
+  }
+}
+
+function hashOfFile(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = hashBuffer(HASH_BYTES);
+    for (let at = 0; ;) {
+      const n = readSync(fd, buffer, 0, buffer.byteLength, at);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}

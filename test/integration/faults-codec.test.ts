@@ -1,0 +1,19 @@
+import { describe, it } from 'node:test';
+import { drillFixture, runDrill } from '../support/drills.js';
+
+// The same drills as for raw TIFFs, on an LZW image with a predictor: the tasks decode and
+// encode its strips and the master only assembles, and each drill still ends with the CLI's
+// exact bytes.
+const fixture = drillFixture({ compression: 'lzw', predictor: 'horizontal' });
+
+describe('fault tolerance: a compressed TIFF', () => {
+  it('worker-kill9', { timeout: 150_000 }, () => runDrill(fixture(), 'worker-kill9'));
+  it('torn-write', { timeout: 150_000 }, () => runDrill(fixture(), 'torn-write'));
+  it('wrong-lut', { timeout: 150_000 }, () => runDrill(fixture(), 'wrong-lut'));
+  it('master-kill9-each-phase', { timeout: 150_000 }, () =>
+    runDrill(fixture(), 'master-kill9-each-phase'),
+  );
+  it('master-kill9-after-publish', { timeout: 150_000 }, () =>
+    runDrill(fixture(), 'master-kill9-after-publish'),
+  );
+});

@@ -1,0 +1,97 @@
+import { writeFile } from 'node:fs/promises';
+import { deflateSync } from 'node:zlib';
+import type { RawImage } from './oracle.js';
+
+/**
+ * A minimal TIFF writer for layouts sharp does not write: BigTIFF, and strips stored in
+ * reverse file order. Deflate comes straight from zlib, not from the project's codecs; every
+ * file it writes is checked to decode (with sharp) to the image it was given.
+ */
+export async function writeOddTiff(
+  image: RawImage,
+  path: string,
+  options: { bigTiff: boolean; reversed: boolean; rowsPerStrip: number; bigEndian?: boolean },
+): Promise<void> {
+  const le = !options.bigEndian;
+  const { width, height, channels, depth } = image;
+  const bytes = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  const row = width * channels * (depth / 8);
+  const strips: Buffer[] = [];
+  for (let top = 0; top < height; top += options.rowsPerStrip) {
+    const raw = Buffer.from(
+      bytes.subarray(top * row, Math.min(height, top + options.rowsPerStrip) * row),
+    );
+    if (depth === 16 && !le) raw.swap16();
+    strips.push(deflateSync(raw));
+  }
+  const big = options.bigTiff;
+  const header = big ? 16 : 8;
+  const order = strips.map((_, i) => i);
+  if (options.reversed) order.reverse();
+  const offsets = new Array<number>(strips.length);
+  let at = header;
+  for (const i of order) {
+    offsets[i] = at;
+    at += strips[i].length;
+  }
+  const ifdAt = at + (at & 1);
+  // tag, type (3 SHORT, 4 LONG, 16 LONG8), values
+  const long = big ? 16 : 4;
+  const entries: [number, number, number[]][] = [
+    [256, 4, [width]],
+    [257, 4, [height]],
+    [258, 3, new Array<number>(channels).fill(depth)],
+    [259, 3, [8]],
+    [262, 3, [channels >= 3 ? 2 : 1]],
+    [273, long, offsets],
+    [277, 3, [channels]],
+    [278, 4, [options.rowsPerStrip]],
+    [279, long, strips.map((s) => s.length)],
+    [284, 3, [1]],
+  ];
+  if (channels === 2 || channels === 4) entries.push([338, 3, [2]]);
+  const size = (type: number) => (type === 3 ? 2 : type === 4 ? 4 : 8);
+  const inline = big ? 8 : 4;
+  const entryBytes = big ? 20 : 12;
+  const ifdBytes = (big ? 8 : 2) + entries.length * entryBytes + (big ? 8 : 4);
+  const external = entries.reduce(
+    (n, [, t, v]) => n + (size(t) * v.length > inline ? size(t) * v.length : 0),
+    0,
+  );
+  const out = Buffer.alloc(ifdAt + ifdBytes + external);
+  const u16 = (v: number, o: number) => (le ? out.writeUInt16LE(v, o) : out.writeUInt16BE(v, o));
+  const u32 = (v: number, o: number) => (le ? out.writeUInt32LE(v, o) : out.writeUInt32BE(v, o));
+  const u64 = (v: number, o: number) =>
+    le ? out.writeBigUInt64LE(BigInt(v), o) : out.writeBigUInt64BE(BigInt(v), o);
+  const uint = (v: number, o: number, bytes: number) =>
+    bytes === 2 ? u16(v, o) : bytes === 4 ? u32(v, o) : u64(v, o);
+  out.write(le ? 'II' : 'MM', 0, 'latin1');
+  u16(big ? 43 : 42, 2);
+  if (big) {
+    u16(8, 4);
+    u16(0, 6);
+    u64(ifdAt, 8);
+  } else {
+    u32(ifdAt, 4);
+  }
+  for (const i of order) strips[i].copy(out, offsets[i]);
+  uint(entries.length, ifdAt, big ? 8 : 2);
+  let e = ifdAt + (big ? 8 : 2);
+  let data = ifdAt + ifdBytes;
+  for (const [tag, type, values] of entries) {
+    u16(tag, e);
+    u16(type, e + 2);
+    uint(values.length, e + 4, inline);
+    const bytesOfValues = size(type) * values.length;
+    let where = e + 4 + inline;
+    if (bytesOfValues > inline) {
+      uint(data, where, inline);
+      where = data;
+      data += bytesOfValues;
+    }
+    values.forEach((v, k) => uint(v, where + k * size(type), size(type)));
+    e += entryBytes;
+  }
+  uint(0, e, inline);
+  await writeFile(path, out);
+}
