@@ -4,6 +4,7 @@ import { applyLutsScalar } from '../imaging/equalize.js';
 import { BandReader } from '../imaging/tiff-codec/band-reader.js';
 import { growable } from '../imaging/tiff-codec/file-io.js';
 import { rowBytes, samplesOf } from '../imaging/types.js';
+import { claheCheckRow } from './clahe-steps.js';
 import type { VerifyRequest, VerifyResult } from './protocol.js';
 import { firstDifference } from './verify-strip.js';
 
@@ -13,7 +14,7 @@ const hashBuffer = growable();
 /**
  * The check of a band file an equalize task encoded: the whole file against the checksum its
  * task recorded (read, not decoded), and the sampled rows recomputed by decoding only the chunk
- * rows that hold them, in the source and in the result, through the scalar LUT path.
+ * rows that hold them, in the source and in the result, through the scalar LUT (or CLAHE) path.
  */
 export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
   if (hashOfFile(req.result.path) !== req.checksum) {
@@ -43,10 +44,14 @@ export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
       const at = (y - r * chunkHeight) * row;
       const want = expected.subarray(at, at + row);
       const one = { ...req.source.layout, height: 1 };
-      applyLutsScalar(samplesOf(want, one), one, req.mode, req.lut);
+      if (req.clahe) claheCheckRow(want, req.source.layout, y, req.mode, req.clahe, req.lut);
+      else applyLutsScalar(samplesOf(want, one), one, req.mode, req.lut);
       const column = firstDifference(got.subarray(at, at + row), want);
       if (column >= 0) {
-        return { problem: `row ${y} differs from the source through the LUT at byte ${column}` };
+        const through = req.clahe ? 'CLAHE tables' : 'LUT';
+        return {
+          problem: `row ${y} differs from the source through the ${through} at byte ${column}`,
+        };
       }
     }
     return { problem: null };

@@ -50,15 +50,20 @@ export async function writeImage(
   image: RawImage,
   path: string,
   format: TestFormat,
-  options: { compression?: 'none' | 'lzw' | 'deflate'; tile?: boolean } = {},
+  options: { compression?: 'none' | 'lzw' | 'deflate'; tile?: boolean; tileSize?: number } = {},
 ): Promise<void> {
   const { default: sharp } = await import('sharp');
   const s = sharp(image.data, {
     raw: { width: image.width, height: image.height, channels: image.channels },
   }).toColourspace(colourspaceFor(image));
-  if (format === 'tiff')
-    s.tiff({ compression: options.compression ?? 'none', tile: options.tile ?? false });
-  else if (format === 'png') s.png();
+  if (format === 'tiff') {
+    const size = options.tileSize;
+    s.tiff({
+      compression: options.compression ?? 'none',
+      tile: options.tile ?? size !== undefined,
+      ...(size ? { tileWidth: size, tileHeight: size } : {}),
+    });
+  } else if (format === 'png') s.png();
   else s.jpeg({ quality: 90 });
   await s.toFile(path);
 }
