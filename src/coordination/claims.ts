@@ -85,18 +85,18 @@ export class TaskClaims {
   /** Claims the task in one multi-op; null if it is taken, done, gone or changed meanwhile. */
   async claim(taskPath: string): Promise<Claim | null> {
     const session = this.#session;
+    // The children are read after the version we fence on: done and failed are terminal
+    // (nobody claims such a task again), and a lock means another claim holds it (the multi
+    // would fail anyway). Both requests go out at once: ZooKeeper answers one session's
+    // requests in the order it sent them, so the children still reflect a state at least as
+    // new as the version read (one round trip instead of two).
     let read;
-    try {
-      read = await session.getData(taskPath);
-    } catch (err) {
-      if (isZkError(err, 'NO_NODE')) return null;
-      throw err;
-    }
-    // Read after the version we fence on: done and failed are terminal (nobody claims such a
-    // task again), and a lock means another claim holds it (the multi would fail anyway).
     let children: string[];
     try {
-      children = await session.getChildren(taskPath);
+      [read, children] = await Promise.all([
+        session.getData(taskPath),
+        session.getChildren(taskPath),
+      ]);
     } catch (err) {
       if (isZkError(err, 'NO_NODE')) return null;
       throw err;
