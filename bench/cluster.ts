@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
 import { io } from 'socket.io-client';
 import { createLogger } from '../src/common/log.js';
 import { ZkSession } from '../src/coordination/index.js';
@@ -30,6 +31,40 @@ export interface ClusterFigures {
   sessionsLost: number;
 }
 
+/** A running local cluster for the bench (ZooKeeper + pod processes + front door). */
+export interface BenchCluster {
+  url: string;
+  pods: number;
+  /** SHARED_DIR of the pods (results are under results/). */
+  sharedDir: string;
+  /** The serving master pod's own URL (as the front door's registry names it). */
+  masterUrl(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts `pods` pods with the machine's cores split between their pools, all joined. */
+export async function startBenchCluster(pods: number, tasksPerJob?: number): Promise<BenchCluster> {
+  const threads = Math.max(1, Math.floor(availableParallelism() / pods));
+  const scratch = await startScratchCluster({
+    pods,
+    env: { POOL_THREADS: String(threads), LOG_LEVEL: 'warn', ZK_SESSION_TIMEOUT_MS: '6000' },
+  });
+  try {
+    if (tasksPerJob !== undefined) await setTasksPerJob(scratch.zk.connectionString, tasksPerJob);
+    await waitForPods(scratch.cluster.frontDoorUrl, pods);
+  } catch (err) {
+    await scratch.close();
+    throw err;
+  }
+  return {
+    url: scratch.cluster.frontDoorUrl,
+    pods,
+    sharedDir: join(scratch.dir, 'shared'),
+    masterUrl: async () => (await scratch.cluster.waitForMaster(10_000)).url,
+    close: () => scratch.close(),
+  };
+}
+
 /**
  * Upload → result ready through a real local cluster (ZooKeeper + pod processes + front
  * door), timed from the start of the upload to the final job_status event.
@@ -40,16 +75,9 @@ export async function benchCluster(
   runs: number,
   tasksPerJob?: number,
 ): Promise<ClusterFigures> {
-  const threads = Math.max(1, Math.floor(availableParallelism() / pods));
-  const scratch = await startScratchCluster({
-    pods,
-    env: { POOL_THREADS: String(threads), LOG_LEVEL: 'warn', ZK_SESSION_TIMEOUT_MS: '6000' },
-  });
-  const { cluster } = scratch;
+  const cluster = await startBenchCluster(pods, tasksPerJob);
   try {
-    if (tasksPerJob !== undefined) await setTasksPerJob(scratch.zk.connectionString, tasksPerJob);
-    const url = cluster.frontDoorUrl;
-    await waitForPods(url, pods);
+    const { url } = cluster;
     const bytes = await readFile(imagePath);
     const seconds: number[] = [];
     const phases: Record<string, number[]> = {};
@@ -87,7 +115,7 @@ export async function benchCluster(
     }
     return {
       pods,
-      image: imagePath.split('/').pop() as string,
+      image: basename(imagePath),
       tasks: tasksPerJob ?? pods,
       seconds: summarize(seconds),
       phaseMs: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarize(v)])),
@@ -97,7 +125,7 @@ export async function benchCluster(
       sessionsLost,
     };
   } finally {
-    await scratch.close();
+    await cluster.close();
   }
 }
 
@@ -140,7 +168,11 @@ async function scrapeAll(
 }
 
 /** Uploads and resolves on the final job_status event (no polling). */
-async function uploadAndWait(url: string, bytes: Uint8Array, name: string): Promise<JobView> {
+export async function uploadAndWait(
+  url: string,
+  bytes: Uint8Array,
+  name: string,
+): Promise<JobView> {
   const socket = io(url, { transports: ['websocket'] });
   try {
     await new Promise<void>((resolve, reject) => {
