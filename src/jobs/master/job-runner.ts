@@ -61,6 +61,8 @@ export class JobRunner {
    * (and every write is fenced and version-checked anyway). Used once, then read afresh.
    */
   #written: JobRecord | null;
+  /** Set once the job is finished and cleaned up: run() ends. */
+  #ended = false;
 
   constructor(deps: JobRunnerDeps, id: string, signal: AbortSignal, start?: JobRecord) {
     this.#d = deps;
@@ -72,6 +74,7 @@ export class JobRunner {
 
   async run(): Promise<void> {
     for (;;) {
+      if (this.#ended) return;
       this.#signal.throwIfAborted();
       const job = this.#written ?? (await this.#d.store.read(this.#id))?.record;
       this.#written = null;
@@ -201,12 +204,12 @@ export class JobRunner {
     // resumed job makes them here; the LUT is on the shared volume).
     const previews = this.#previews ?? this.#writePreviews(job, lut);
     const [attemptList] = await Promise.all([attempts, previews]);
-    // The next round of run() finds the job done and cleans up.
-    await this.#advance(job, 'done', 'done', () => [], {
+    const done = await this.#advance(job, 'done', 'done', () => [], {
       result: `/download/${name}`,
       attempts: attemptList,
       checkMs,
     });
+    if (done) await this.#end(done);
   }
 
   /**
@@ -256,8 +259,14 @@ export class JobRunner {
   async #fail(job: JobRecord, error: string): Promise<void> {
     this.#log.error({ error }, 'job failed');
     const attempts = await collectAttempts(this.#d.claims, job).catch(() => job.attempts);
-    // The next round of run() finds the job failed and cleans up.
-    await this.#advance(job, 'failed', error, () => [], { error, attempts });
+    const failed = await this.#advance(job, 'failed', error, () => [], { error, attempts });
+    if (failed) await this.#end(failed);
+  }
+
+  /** Cleans up a job this runner just finished, at once (even if leadership is going). */
+  async #end(job: JobRecord): Promise<void> {
+    await this.#cleanup(job);
+    this.#ended = true;
   }
 
   /**
