@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -55,10 +55,9 @@ class JobTimes {
   }
 }
 
-async function timedJob(url: string, bytes: Uint8Array, path: string, into: JobTimes) {
-  const started = performance.now();
-  const job = await uploadAndWait(url, bytes, path);
-  into.add((performance.now() - started) / 1000, job);
+async function timedJob(url: string, path: string, into: JobTimes) {
+  const { job, seconds } = await uploadAndWait(url, path);
+  into.add(seconds, job);
   return job;
 }
 
@@ -68,9 +67,8 @@ export async function benchJobs(
   path: string,
   runs: number,
 ): Promise<JobFigures> {
-  const bytes = await readFile(path);
   const times = new JobTimes();
-  for (let run = 0; run < runs; run++) await timedJob(cluster.url, bytes, path, times);
+  for (let run = 0; run < runs; run++) await timedJob(cluster.url, path, times);
   return times.figures();
 }
 
@@ -92,13 +90,12 @@ export async function benchSideBySide(
   const opencv: number[] = [];
   const opencvProcess: number[] = [];
   let identical = false;
-  const bytes = await readFile(path);
   const viaFrontDoor = new JobTimes();
   const direct = new JobTimes();
   try {
     for (let run = 0; run < runs; run++) {
-      await timedJob(await cluster.masterUrl(), bytes, path, direct);
-      const job = await timedJob(cluster.url, bytes, path, viaFrontDoor);
+      await timedJob(await cluster.masterUrl(), path, direct);
+      const job = await timedJob(cluster.url, path, viaFrontDoor);
       const args = [OPENCV_SCRIPT, path, output, compression];
       if (run === runs - 1 && job.url) {
         args.push('--compare', `${cluster.sharedDir}/results/${basename(job.url)}`);
