@@ -10,6 +10,7 @@ import { ensureImage, type BenchImage } from './images.js';
 import { benchCluster, startBenchCluster, type ClusterFigures } from './cluster.js';
 import { benchKernels } from './kernels.js';
 import { cpuTimes, formatSteal, stealShare } from './machine.js';
+import { closeUploader } from './uploader.js';
 import {
   benchJobs,
   benchSideBySide,
@@ -233,4 +234,8 @@ const phaseList = (phases: Record<string, Summary>) =>
 const fmtMs = (s: Summary) =>
   `${(s.median * 1000).toFixed(0)} (${(s.min * 1000).toFixed(0)}–${(s.max * 1000).toFixed(0)})`;
 
-await main();
+try {
+  await main();
+} finally {
+  await closeUploader();
+}

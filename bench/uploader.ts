@@ -31,3 +31,10 @@ export function upload(
     worker!.postMessage({ id, url, path } satisfies UploadRequest);
   });
 }
+
+/** Ends the upload thread (the bench calls it when done). */
+export async function closeUploader(): Promise<void> {
+  const running = worker;
+  worker = null;
+  await running?.terminate();
+}
