@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
 import { io } from 'socket.io-client';
 import { createLogger } from '../src/common/log.js';
 import { ZkSession } from '../src/coordination/index.js';
@@ -9,7 +9,7 @@ import { startScratchCluster } from '../src/local/scratch-cluster.js';
 import { EVENT_LOOP_RESOLUTION_MS } from '../src/pod/metrics.js';
 import type { ClusterSnapshot } from '../src/web/deps.js';
 import { metricSum, metricValue } from './prometheus.js';
-import { postMultipart } from './upload.js';
+import { upload } from './uploader.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface ClusterFigures {
@@ -30,6 +30,46 @@ export interface ClusterFigures {
   sessionsLost: number;
 }
 
+/** A running local cluster for the bench (ZooKeeper + pod processes + front door). */
+export interface BenchCluster {
+  url: string;
+  pods: number;
+  /** SHARED_DIR of the pods (results are under results/). */
+  sharedDir: string;
+  /** The serving master pod's own URL (as the front door's registry names it). */
+  masterUrl(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts `pods` pods with the machine's cores split between their pools, all joined. */
+export async function startBenchCluster(pods: number, tasksPerJob?: number): Promise<BenchCluster> {
+  const threads = Math.max(1, Math.floor(availableParallelism() / pods));
+  const scratch = await startScratchCluster({
+    pods,
+    // The bench uploads far more than 30 jobs a minute from one address: no rate limit.
+    env: {
+      POOL_THREADS: String(threads),
+      LOG_LEVEL: 'warn',
+      ZK_SESSION_TIMEOUT_MS: '6000',
+      UPLOAD_RATE_PER_MINUTE: '0',
+    },
+  });
+  try {
+    if (tasksPerJob !== undefined) await setTasksPerJob(scratch.zk.connectionString, tasksPerJob);
+    await waitForPods(scratch.cluster.frontDoorUrl, pods);
+  } catch (err) {
+    await scratch.close();
+    throw err;
+  }
+  return {
+    url: scratch.cluster.frontDoorUrl,
+    pods,
+    sharedDir: join(scratch.dir, 'shared'),
+    masterUrl: async () => (await scratch.cluster.waitForMaster(10_000)).url,
+    close: () => scratch.close(),
+  };
+}
+
 /**
  * Upload → result ready through a real local cluster (ZooKeeper + pod processes + front
  * door), timed from the start of the upload to the final job_status event.
@@ -39,20 +79,11 @@ export async function benchCluster(
   imagePath: string,
   runs: number,
   tasksPerJob?: number,
-  /** Upload form fields besides the file (e.g. the CLAHE method and its parameters). */
-  fields: Record<string, string> = {},
+  fields?: Record<string, string>,
 ): Promise<ClusterFigures> {
-  const threads = Math.max(1, Math.floor(availableParallelism() / pods));
-  const scratch = await startScratchCluster({
-    pods,
-    env: { POOL_THREADS: String(threads), LOG_LEVEL: 'warn', ZK_SESSION_TIMEOUT_MS: '6000' },
-  });
-  const { cluster } = scratch;
+  const cluster = await startBenchCluster(pods, tasksPerJob);
   try {
-    if (tasksPerJob !== undefined) await setTasksPerJob(scratch.zk.connectionString, tasksPerJob);
-    const url = cluster.frontDoorUrl;
-    await waitForPods(url, pods);
-    const bytes = await readFile(imagePath);
+    const { url } = cluster;
     const seconds: number[] = [];
     const phases: Record<string, number[]> = {};
     let loopMaster = 0;
@@ -61,9 +92,8 @@ export async function benchCluster(
     let sessionsLost = 0;
     for (let run = 0; run < runs; run++) {
       const before = await scrapeAll(url); // also resets the event-loop histograms
-      const started = performance.now();
-      const job = await uploadAndWait(url, bytes, imagePath, fields);
-      seconds.push((performance.now() - started) / 1000);
+      const { job, seconds: took } = await uploadAndWait(url, imagePath, fields);
+      seconds.push(took);
       const after = await scrapeAll(url);
       for (const [phase, ms] of Object.entries(job.phaseMs)) (phases[phase] ??= []).push(ms);
       // Part of stitching: the master's check of every strip before the job is called done.
@@ -89,7 +119,7 @@ export async function benchCluster(
     }
     return {
       pods,
-      image: imagePath.split('/').pop() as string,
+      image: basename(imagePath),
       tasks: tasksPerJob ?? pods,
       seconds: summarize(seconds),
       phaseMs: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarize(v)])),
@@ -99,7 +129,7 @@ export async function benchCluster(
       sessionsLost,
     };
   } finally {
-    await scratch.close();
+    await cluster.close();
   }
 }
 
@@ -141,13 +171,16 @@ async function scrapeAll(
   return { master: snap.master, metrics };
 }
 
-/** Uploads and resolves on the final job_status event (no polling). */
-async function uploadAndWait(
+/**
+ * Uploads and resolves on the final job_status event (no polling), with the seconds from the
+ * start of the upload to that event; the Socket.IO connection is made before, as a dashboard
+ * that is open already has it.
+ */
+export async function uploadAndWait(
   url: string,
-  bytes: Uint8Array,
-  name: string,
-  fields: Record<string, string>,
-): Promise<JobView> {
+  path: string,
+  fields?: Record<string, string>,
+): Promise<{ job: JobView; seconds: number }> {
   const socket = io(url, { transports: ['websocket'] });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -162,13 +195,9 @@ async function uploadAndWait(
       if (s.state === 'done' || s.state === 'failed') finished.set(s.id, s);
       if (s.id === wanted && finished.has(wanted)) wake();
     });
-    const res = await postMultipart(
-      `${url}/upload`,
-      'image',
-      name.split('/').pop() as string,
-      bytes,
-      fields,
-    );
+    await upload(undefined, path); // read once, outside the timing
+    const started = performance.now();
+    const res = await upload(url, path, fields);
     const body = JSON.parse(res.body) as { job_id?: string; error?: string };
     if (!body.job_id) throw new Error(`upload refused: ${body.error}`);
     wanted = body.job_id;
@@ -178,9 +207,11 @@ async function uploadAndWait(
         setTimeout(() => reject(new Error('job did not finish in 120 s')), 120_000).unref();
       });
     }
+    const seconds = (performance.now() - started) / 1000;
     if (finished.get(wanted)?.state !== 'done')
       throw new Error(`job failed: ${finished.get(wanted)?.error}`);
-    return (await (await fetch(`${url}/api/jobs/${wanted}`)).json()) as JobView;
+    const job = (await (await fetch(`${url}/api/jobs/${wanted}`)).json()) as JobView;
+    return { job, seconds };
   } finally {
     socket.close();
   }

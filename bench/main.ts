@@ -8,10 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureImage, type BenchImage } from './images.js';
 import { benchClahe } from './clahe.js';
-import { benchCluster, type ClusterFigures } from './cluster.js';
+import { benchCluster, startBenchCluster, type ClusterFigures } from './cluster.js';
 import { benchKernels } from './kernels.js';
 import { cpuTimes, formatSteal, stealShare } from './machine.js';
-import { fmt, repeat } from './stats.js';
+import { closeUploader } from './uploader.js';
+import {
+  benchJobs,
+  benchSideBySide,
+  type JobFigures,
+  type SideBySideFigures,
+} from './side-by-side.js';
+import { fmt, repeat, type Summary } from './stats.js';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,14 +26,74 @@ const OUT = `${ROOT}bench-results`;
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
+const FIXED_RUNS = Number(process.env.BENCH_FIXED_RUNS ?? 20);
+/** Sections to run (comma-separated), all by default: fixed, side, kernels, cli, cluster. */
+const SECTIONS = new Set(
+  (process.env.BENCH_SECTIONS ?? 'fixed,side,kernels,cli,cluster,clahe').split(','),
+);
+
 const CLI_IMAGES: BenchImage[] = [
-  { name: 'grey8-16mp', width: 4000, height: 4000, channels: 1, depth: 8, compression: 'none' },
-  { name: 'grey8-64mp', width: 8000, height: 8000, channels: 1, depth: 8, compression: 'none' },
-  { name: 'grey8-144mp', width: 12000, height: 12000, channels: 1, depth: 8, compression: 'none' },
-  { name: 'grey8-64mp-lzw', width: 8000, height: 8000, channels: 1, depth: 8, compression: 'lzw' },
-  { name: 'grey16-16mp', width: 4000, height: 4000, channels: 1, depth: 16, compression: 'none' },
-  { name: 'rgb8-24mp', width: 6000, height: 4000, channels: 3, depth: 8, compression: 'none' },
+  { name: 'grey8-16mp', width: 4000, height: 4000, channels: 1, depth: 8 },
+  { name: 'grey8-64mp', width: 8000, height: 8000, channels: 1, depth: 8 },
+  { name: 'grey8-144mp', width: 12000, height: 12000, channels: 1, depth: 8 },
+  {
+    name: 'grey8-64mp-lzw',
+    width: 8000,
+    height: 8000,
+    channels: 1,
+    depth: 8,
+    tiff: { compression: 'lzw' },
+  },
+  { name: 'grey16-16mp', width: 4000, height: 4000, channels: 1, depth: 16 },
+  { name: 'rgb8-24mp', width: 6000, height: 4000, channels: 3, depth: 8 },
 ];
+
+/** A job's fixed cost: the smallest image there is (one task per phase). */
+const FIXED_COST_IMAGE: BenchImage = {
+  name: 'grey8-1px',
+  width: 1,
+  height: 1,
+  channels: 1,
+  depth: 8,
+};
+
+/** Each through 5 pods and through one OpenCV process on the same file: add entries here. */
+const SIDE_BY_SIDE: BenchImage[] = [
+  { name: 'grey8-64mp', width: 8000, height: 8000, channels: 1, depth: 8 },
+  {
+    name: 'grey8-64mp-lzw',
+    width: 8000,
+    height: 8000,
+    channels: 1,
+    depth: 8,
+    tiff: { compression: 'lzw', predictor: 'horizontal' },
+  },
+  {
+    name: 'grey8-64mp-deflate-tiles',
+    width: 8000,
+    height: 8000,
+    channels: 1,
+    depth: 8,
+    tiff: { compression: 'deflate', tile: true, tileWidth: 256, tileHeight: 256 },
+  },
+  {
+    name: 'grey16-32mp-lzw',
+    width: 8000,
+    height: 4000,
+    channels: 1,
+    depth: 16,
+    tiff: { compression: 'lzw' },
+  },
+];
+
+/** CLAHE 8×8, clip 40, through 5 pods beside OpenCV's apply on the same image. */
+const CLAHE_IMAGE: BenchImage = {
+  name: 'grey8-64mp',
+  width: 8000,
+  height: 8000,
+  channels: 1,
+  depth: 8,
+};
 
 async function main(): Promise<void> {
   await mkdir(`${OUT}/images`, { recursive: true });
@@ -40,40 +107,118 @@ async function main(): Promise<void> {
     mark = now;
     return formatSteal(steal[name]);
   };
+  const figures: Record<string, unknown> = {};
 
-  const kernels = await benchKernels(RUNS);
-  console.log(`Kernel throughput, one thread (GB/s) — ${section('kernels')}`);
-  for (const k of kernels) console.log(`  ${k.kernel.padEnd(26)} ${fmt(k.gbPerSecond)}`);
-
-  console.log(
-    '\nSingle-process CLI, end to end incl. process start-up (s); raw TIFFs in place, LZW decoded and encoded',
-  );
-  mark = cpuTimes();
-  const cli: Record<string, unknown>[] = [];
-  for (const img of CLI_IMAGES) {
-    const input = await ensureImage(`${OUT}/images`, img);
-    const output = `${OUT}/out-${img.name}.tif`;
-    const seconds = await repeat(RUNS, async () => {
-      const t = performance.now();
-      await exec('node', [CLI, 'equalize', input, output]);
-      return (performance.now() - t) / 1000;
-    });
-    const mp = (img.width * img.height) / 1e6;
-    console.log(
-      `  ${img.name.padEnd(16)} ${fmt(seconds)}   ${(mp / seconds.median).toFixed(0)} MP/s`,
-    );
-    cli.push({ image: img, seconds });
-    await rm(output, { force: true });
+  if (SECTIONS.has('fixed') || SECTIONS.has('side')) {
+    mark = cpuTimes();
+    const { fixedCost, sideBySide } = await fixedAndSideBySide(section);
+    figures.fixedCost = fixedCost;
+    figures.sideBySide = sideBySide;
   }
-  console.log(`  (${section('cli')})`);
 
+  if (SECTIONS.has('kernels')) {
+    mark = cpuTimes();
+    const kernels = await benchKernels(RUNS);
+    console.log(`\nKernel throughput, one thread (GB/s) — ${section('kernels')}`);
+    for (const k of kernels) console.log(`  ${k.kernel.padEnd(26)} ${fmt(k.gbPerSecond)}`);
+    figures.kernels = kernels;
+  }
+
+  const cli = new Map<string, Summary>();
+  if (SECTIONS.has('cli')) {
+    console.log(
+      '\nSingle-process CLI, end to end incl. process start-up (s); raw TIFFs in place, LZW decoded and encoded',
+    );
+    mark = cpuTimes();
+    for (const img of CLI_IMAGES) {
+      const input = await ensureImage(`${OUT}/images`, img);
+      const output = `${OUT}/out-${img.name}.tif`;
+      const seconds = await repeat(RUNS, async () => {
+        const t = performance.now();
+        await exec('node', [CLI, 'equalize', input, output]);
+        return (performance.now() - t) / 1000;
+      });
+      console.log(
+        `  ${img.name.padEnd(16)} ${fmt(seconds)}   ${(megapixels(img) / seconds.median).toFixed(0)} MP/s`,
+      );
+      cli.set(img.name, seconds);
+      await rm(output, { force: true });
+    }
+    console.log(`  (${section('cli')})`);
+    figures.cli = [...cli].map(([image, seconds]) => ({ image, seconds }));
+  }
+
+  if (SECTIONS.has('cluster')) {
+    mark = cpuTimes();
+    Object.assign(figures, await clusterPlan(section, cli));
+  }
+
+  if (SECTIONS.has('clahe')) {
+    mark = cpuTimes();
+    const clahe = await benchClahe(await ensureImage(`${OUT}/images`, CLAHE_IMAGE), 5, RUNS);
+    console.log(
+      `\nCLAHE 8x8 clip 40, ${CLAHE_IMAGE.name}: OpenCV apply (one process, decode not timed) ${fmt(clahe.opencvApplySeconds)} s; ` +
+        `5 pods upload → result ${fmt(clahe.cluster.seconds)} s — ${section('clahe')}`,
+    );
+    figures.clahe = clahe;
+  }
+
+  await writeFile(
+    `${OUT}/bench.json`,
+    JSON.stringify({ date: new Date().toISOString(), runs: RUNS, steal, ...figures }, null, 2),
+  );
+  console.log(`\nwrote ${OUT}/bench.json`);
+}
+
+/**
+ * One 5-pod cluster for both: the fixed cost of a job (the smallest image, many jobs), then
+ * each SIDE_BY_SIDE image through the cluster and through one OpenCV process, alternating.
+ */
+async function fixedAndSideBySide(
+  section: (name: string) => string,
+): Promise<{ fixedCost?: JobFigures; sideBySide: SideBySideFigures[] }> {
+  const cluster = await startBenchCluster(5);
+  const sideBySide: SideBySideFigures[] = [];
+  let fixedCost: JobFigures | undefined;
+  try {
+    if (SECTIONS.has('fixed')) {
+      const path = await ensureImage(`${OUT}/images`, FIXED_COST_IMAGE);
+      await benchJobs(cluster, path, 2); // warm-up: first-job paths (module loads, JIT)
+      fixedCost = await benchJobs(cluster, path, FIXED_RUNS);
+      console.log(
+        `Fixed cost of a job: 1×1 grey 8-bit through 5 pods, upload start → result ready, ${FIXED_RUNS} jobs (ms) — ${section('fixed')}\n` +
+          `  ${fmtMs(fixedCost.seconds)} [${phaseList(fixedCost.phaseMs)}]`,
+      );
+    }
+    if (SECTIONS.has('side')) {
+      console.log(
+        '\nSide by side: 5 pods (upload start → result ready, through the front door) and one OpenCV process on the same file' +
+          ' (read, equalizeHist, write with the same compression; in-process, and the whole process with start-up) (s)',
+      );
+      for (const img of SIDE_BY_SIDE) {
+        const path = await ensureImage(`${OUT}/images`, img);
+        const f = await benchSideBySide(cluster, img, path, RUNS, OUT);
+        sideBySide.push(f);
+        console.log(
+          `  ${img.name.padEnd(16)} cluster ${fmt(f.seconds)}   OpenCV ${fmt(f.opencv)} (process ${f.opencvProcess.median.toFixed(2)})` +
+            `   ratio ${f.ratio.toFixed(2)}×   same pixels: ${f.identical ? 'yes' : 'NO'}\n` +
+            `      [${phaseList(f.phaseMs)}]\n` +
+            `      uploaded to the master pod itself: ${fmt(f.direct.seconds)}, ratio ${(f.direct.seconds.median / f.opencv.median).toFixed(2)}× — ${section(`side ${img.name}`)}`,
+        );
+      }
+    }
+  } finally {
+    await cluster.close();
+  }
+  return { fixedCost, sideBySide };
+}
+
+/** Clusters of 1, 2 and 5 pods on the CLI's images; linearity and ZooKeeper operations. */
+async function clusterPlan(section: (name: string) => string, cli: Map<string, Summary>) {
   console.log(
     '\nLocal cluster, upload start → result ready (s) [phases, ms], event-loop p99, peak RSS, ZooKeeper ops/job',
   );
-  const clusterRuns: ClusterFigures[] = [];
-  const image = (name: string) =>
-    ensureImage(`${OUT}/images`, CLI_IMAGES.find((i) => i.name === name) as BenchImage);
-  mark = cpuTimes();
+  const image = (name: string) => CLI_IMAGES.find((i) => i.name === name) as BenchImage;
   // [pods, image, tasks per job (default: one per pod)]
   const plan: [number, string, number?][] = [
     [1, 'grey8-64mp'],
@@ -85,14 +230,17 @@ async function main(): Promise<void> {
     [5, 'grey8-16mp', 10],
     [5, 'grey8-16mp', 20],
   ];
+  const runs: (ClusterFigures & { name: string })[] = [];
   for (const [pods, name, tasks] of plan) {
-    const f = await benchCluster(pods, await image(name), RUNS, tasks);
-    clusterRuns.push(f);
-    const phases = Object.entries(f.phaseMs)
-      .map(([k, v]) => `${k} ${v.median.toFixed(0)}`)
-      .join(', ');
+    const f = await benchCluster(
+      pods,
+      await ensureImage(`${OUT}/images`, image(name)),
+      RUNS,
+      tasks,
+    );
+    runs.push({ ...f, name });
     console.log(
-      `  ${pods} pod${pods === 1 ? ' ' : 's'} ${f.image.padEnd(16)} ${String(f.tasks).padStart(2)} tasks ${fmt(f.seconds)} [${phases}]\n` +
+      `  ${pods} pod${pods === 1 ? ' ' : 's'} ${name.padEnd(16)} ${String(f.tasks).padStart(2)} tasks ${fmt(f.seconds)} [${phaseList(f.phaseMs)}]\n` +
         `      loop p99 master ${f.loopP99Ms.master.toFixed(0)} ms, workers ${f.loopP99Ms.worker.toFixed(0)} ms;` +
         ` peak RSS master ${f.peakRssMb.master.toFixed(0)} MB, worker ${f.peakRssMb.worker.toFixed(0)} MB;` +
         ` ZooKeeper ops ${f.zkOpsPerJob}; sessions lost ${f.sessionsLost}; ${section(`cluster ${pods} ${name} ${f.tasks}`)}`,
@@ -100,58 +248,38 @@ async function main(): Promise<void> {
   }
 
   // Linear cost: time per megapixel at 144 MP over that at 16 MP (≤ 1.25 is the target).
-  const perMp = (seconds: number, name: string) => {
-    const img = CLI_IMAGES.find((i) => i.name === name) as BenchImage;
-    return seconds / ((img.width * img.height) / 1e6);
-  };
-  const cliSeconds = (name: string) =>
-    (cli.find((c) => (c.image as BenchImage).name === name)?.seconds as { median: number }).median;
+  const perMp = (seconds: number | undefined, name: string) =>
+    (seconds ?? NaN) / megapixels(image(name));
   const clusterSeconds = (name: string) =>
-    clusterRuns.find((c) => c.pods === 5 && c.tasks === 5 && c.image === `${name}.tif`)?.seconds
-      .median ?? NaN;
+    runs.find((c) => c.pods === 5 && c.tasks === 5 && c.name === name)?.seconds.median;
+  const ratio = (seconds: (name: string) => number | undefined) =>
+    perMp(seconds('grey8-144mp'), 'grey8-144mp') / perMp(seconds('grey8-16mp'), 'grey8-16mp');
   const linearity = {
-    cli:
-      perMp(cliSeconds('grey8-144mp'), 'grey8-144mp') /
-      perMp(cliSeconds('grey8-16mp'), 'grey8-16mp'),
-    cluster5:
-      perMp(clusterSeconds('grey8-144mp'), 'grey8-144mp') /
-      perMp(clusterSeconds('grey8-16mp'), 'grey8-16mp'),
+    cli: ratio((name) => cli.get(name)?.median),
+    cluster5: ratio(clusterSeconds),
   };
   console.log(
     `\nPer-megapixel time at 144 MP ÷ at 16 MP (8-bit): CLI ${linearity.cli.toFixed(2)}, 5-pod cluster ${linearity.cluster5.toFixed(2)}`,
   );
-  // CLAHE side by side with OpenCV on one machine: the cluster's time is upload → result.
-  const claheImage = await image('grey8-64mp');
-  mark = cpuTimes();
-  const clahe = await benchClahe(claheImage, 5, RUNS);
-  console.log(
-    `\nCLAHE 8x8 clip 40, grey8-64mp: OpenCV apply (one process, decode not timed) ${fmt(clahe.opencvApplySeconds)} s; ` +
-      `5 pods upload → result ${fmt(clahe.cluster.seconds)} s — ${section('clahe')}`,
-  );
-
-  const ops = clusterRuns
-    .filter((c) => c.pods === 5 && c.image === 'grey8-16mp.tif')
+  const ops = runs
+    .filter((c) => c.pods === 5 && c.name === 'grey8-16mp')
     .map((c) => `${c.tasks} tasks ${c.zkOpsPerJob} (${(c.zkOpsPerJob / c.tasks).toFixed(0)}/task)`);
   console.log(`ZooKeeper operations per job, 5 pods, by tasks per phase: ${ops.join(', ')}`);
-
-  await writeFile(
-    `${OUT}/bench.json`,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        runs: RUNS,
-        steal,
-        kernels,
-        cli,
-        cluster: clusterRuns,
-        linearity,
-        clahe,
-      },
-      null,
-      2,
-    ),
-  );
-  console.log(`\nwrote ${OUT}/bench.json`);
+  return { cluster: runs, linearity };
 }
 
-await main();
+const megapixels = (img: BenchImage) => (img.width * img.height) / 1e6;
+
+const phaseList = (phases: Record<string, Summary>) =>
+  Object.entries(phases)
+    .map(([k, v]) => `${k} ${v.median.toFixed(0)}`)
+    .join(', ');
+
+const fmtMs = (s: Summary) =>
+  `${(s.median * 1000).toFixed(0)} (${(s.min * 1000).toFixed(0)}–${(s.max * 1000).toFixed(0)})`;
+
+try {
+  await main();
+} finally {
+  await closeUploader();
+}

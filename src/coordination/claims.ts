@@ -85,12 +85,17 @@ export class TaskClaims {
   /** Claims the task in one multi-op; null if it is taken, done, gone or changed meanwhile. */
   async claim(taskPath: string): Promise<Claim | null> {
     const session = this.#session;
-    const read = await unlessMissing(session.getData(taskPath), null);
-    if (!read) return null;
-    // Read after the version we fence on: done and failed are terminal (nobody claims such a
-    // task again), and a lock means another claim holds it (the multi would fail anyway).
-    const children = await unlessMissing(session.getChildren(taskPath), null);
-    if (!children) return null;
+    // The children are read after the version we fence on: done and failed are terminal
+    // (nobody claims such a task again), and a lock means another claim holds it (the multi
+    // would fail anyway). Both requests go out at once: ZooKeeper answers one session's
+    // requests in the order it sent them, so the children still reflect a state at least as
+    // new as the version read (one round trip instead of two).
+    const both = await unlessMissing(
+      Promise.all([session.getData(taskPath), session.getChildren(taskPath)]),
+      null,
+    );
+    if (!both) return null;
+    const [read, children] = both;
     if (children.some((c) => c === 'done' || c === 'failed' || c === 'lock')) return null;
     const spec = parseJson<TaskSpec>(read.data, taskPath, 'spec');
     const record: ClaimRecord = {

@@ -53,20 +53,33 @@ export class JobRunner {
   readonly #signal: AbortSignal;
   readonly #log: Logger;
   #previews: Promise<void> | undefined;
+  /** Progress waiting to be written (only the latest count matters), and the write chain. */
+  #progressDue: { phase: JobPhase; done: number } | null = null;
+  #progressWrites: Promise<void> = Promise.resolve();
+  /**
+   * The record as this runner's last state change wrote it, for the next step: the master is
+   * the records' only writer, so reading it back would cost a round trip per step for nothing
+   * (and every write is fenced and version-checked anyway). Used once, then read afresh.
+   */
+  #written: JobRecord | null;
+  /** Set once the job is finished and cleaned up: run() ends. */
+  #ended = false;
 
-  constructor(deps: JobRunnerDeps, id: string, signal: AbortSignal) {
+  constructor(deps: JobRunnerDeps, id: string, signal: AbortSignal, start?: JobRecord) {
     this.#d = deps;
     this.#id = id;
     this.#signal = signal;
     this.#log = deps.logger.child({ job: id });
+    this.#written = start ?? null;
   }
 
   async run(): Promise<void> {
     for (;;) {
+      if (this.#ended) return;
       this.#signal.throwIfAborted();
-      const current = await this.#d.store.read(this.#id);
-      if (!current) return;
-      const job = current.record;
+      const job = this.#written ?? (await this.#d.store.read(this.#id))?.record;
+      this.#written = null;
+      if (!job) return;
       try {
         switch (job.state) {
           case 'done':
@@ -132,9 +145,15 @@ export class JobRunner {
   async #reduce(job: JobRecord): Promise<void> {
     const files = jobFiles(this.#d.shared, job.id);
     await this.#d.faults?.masterStep('reduce', job.id);
-    const dones = await this.#doneRecords(job, 'histogram');
+    // Where the equalized strips go does not depend on the LUT: planned meanwhile (idempotent,
+    // so a reduce that ends in a re-run instead has only made the same plan early).
+    const outputs = this.#storage(job).prepareOutputs(jobStrips(this.#d.shared, job));
+    outputs.catch(() => {}); // awaited below unless the histograms are re-run
     const histograms = await Promise.all(
-      dones.map((done) => readHistogram(this.#d.shared.abs(done.pointer), done.checksum)),
+      Array.from({ length: job.tasks }, async (_, i) => {
+        const done = await this.#doneRecord(job, 'histogram', i);
+        return readHistogram(this.#d.shared.abs(done.pointer), done.checksum);
+      }),
     );
     const miscounted = checkHistograms(job, histograms);
     if (miscounted.length > 0) return this.#rerun(job, 'histogram', miscounted);
@@ -146,19 +165,21 @@ export class JobRunner {
     );
     // The UI's histograms and CDFs follow from the global histogram and the LUT alone (CLAHE
     // has neither: its output depends on position too).
-    if (!job.options.clahe) {
-      const stats = jobStats(job.id, histogram, lut, job.info.layout, job.options.mode);
-      await writeStats(this.#d.shared, stats, this.#log);
-    }
-    await writeHashedFileAtomic(
-      this.#d.shared.abs(files.lut),
-      new Uint8Array(lut.buffer, lut.byteOffset, lut.byteLength),
-    );
+    const stats = job.options.clahe
+      ? null
+      : jobStats(job.id, histogram, lut, job.info.layout, job.options.mode);
+    await Promise.all([
+      stats ? writeStats(this.#d.shared, stats, this.#log) : null,
+      writeHashedFileAtomic(
+        this.#d.shared.abs(files.lut),
+        new Uint8Array(lut.buffer, lut.byteOffset, lut.byteLength),
+      ),
+    ]);
     // Previews need only the source and the LUT: made while the pods equalize (#stitch awaits).
     this.#previews = this.#writePreviews(job, lut);
-    const outputs = await this.#storage(job).prepareOutputs(jobStrips(this.#d.shared, job));
+    const planned = await outputs;
     await this.#advance(job, 'equalizing', 'LUT built; equalize tasks created', (next) =>
-      createTaskOps(this.#d.shared, next, 'equalize', outputs),
+      createTaskOps(this.#d.shared, next, 'equalize', planned),
     );
   }
 
@@ -168,30 +189,35 @@ export class JobRunner {
    */
   async #stitch(job: JobRecord): Promise<void> {
     await this.#d.faults?.masterStep('stitch', job.id);
-    const dones = await this.#doneRecords(job, 'equalize');
     const files = jobFiles(this.#d.shared, job.id);
-    const lut = await readLut(this.#d.shared.abs(files.lut), job.info.layout);
     const name = this.#d.shared.resultName(job.id, job.info.format);
     const resultPath = `${this.#d.shared.results}/${name}`;
-    await this.#storage(job).beforeCheck(resultPath);
+    const [dones, lut] = await Promise.all([
+      this.#doneRecords(job, 'equalize'),
+      readLut(this.#d.shared.abs(files.lut), job.info.layout),
+      this.#storage(job).beforeCheck(resultPath),
+      mkdir(this.#d.shared.results, { recursive: true }),
+    ]);
+    // The tasks' histories are final (every task is done): read while the strips are checked.
+    const attempts = collectAttempts(this.#d.claims, job);
+    attempts.catch(() => {}); // awaited below unless the check re-runs strips
     const checkStarted = performance.now();
     const problems = await checkResult(this.#d.pool, this.#d.shared, job, dones, lut);
     if (problems.length > 0) return this.#rerun(job, 'equalize', problems);
     const checkMs = Math.round(performance.now() - checkStarted);
     this.#log.info({ ms: checkMs, strips: dones.length }, 'result checked');
-    await mkdir(this.#d.shared.results, { recursive: true });
     await this.#storage(job).finish(this.#d.pool, dones, resultPath);
     await this.#d.faults?.masterStep('published', job.id);
     // Previews before `done`, so a page that sees the job done can show them at once (a
     // resumed job makes them here; the LUT is on the shared volume).
     const previews = this.#previews ?? this.#writePreviews(job, lut);
-    const [attempts] = await Promise.all([collectAttempts(this.#d.claims, job), previews]);
+    const [attemptList] = await Promise.all([attempts, previews]);
     const done = await this.#advance(job, 'done', 'done', () => [], {
       result: `/download/${name}`,
-      attempts,
+      attempts: attemptList,
       checkMs,
     });
-    if (done) await this.#cleanup(done);
+    if (done) await this.#end(done);
   }
 
   /**
@@ -248,7 +274,13 @@ export class JobRunner {
     this.#log.error({ error }, 'job failed');
     const attempts = await collectAttempts(this.#d.claims, job).catch(() => job.attempts);
     const failed = await this.#advance(job, 'failed', error, () => [], { error, attempts });
-    if (failed) await this.#cleanup(failed);
+    if (failed) await this.#end(failed);
+  }
+
+  /** Cleans up a job this runner just finished, at once (even if leadership is going). */
+  async #end(job: JobRecord): Promise<void> {
+    await this.#cleanup(job);
+    this.#ended = true;
   }
 
   /**
@@ -262,6 +294,7 @@ export class JobRunner {
     extraOps: (next: JobRecord) => ReturnType<typeof createTaskOps> = () => [],
     patch: Partial<JobRecord> = {},
   ): Promise<JobRecord | null> {
+    await this.#progressWrites;
     let moved = false;
     const record = await this.#d.store.update(
       job.id,
@@ -287,12 +320,31 @@ export class JobRunner {
       extraOps,
     );
     if (!moved) return null;
+    this.#written = record;
     this.#log.info({ state: to, phaseMs: record.phaseMs }, msg);
     this.#d.onUpdate(record, msg);
     return record;
   }
 
-  async #progress(id: string, phase: JobPhase, done: number): Promise<void> {
+  /**
+   * Records a phase's progress. Writes go one at a time and those that arrive meanwhile
+   * collapse into one of the latest count: concurrent version-checked writes of one record
+   * would only make each other retry. #advance waits for them, for the same reason.
+   */
+  #progress(id: string, phase: JobPhase, done: number): Promise<void> {
+    const queued = this.#progressDue !== null;
+    this.#progressDue = { phase, done };
+    if (queued) return this.#progressWrites;
+    const write = this.#progressWrites.then(() => this.#writeProgress(id));
+    this.#progressWrites = write.catch(() => {});
+    return write;
+  }
+
+  async #writeProgress(id: string): Promise<void> {
+    const due = this.#progressDue;
+    this.#progressDue = null;
+    if (!due) return;
+    const { phase, done } = due;
     let changed = false;
     const record = await this.#d.store.update(id, (r) => {
       if (r.state !== phase || r.done >= done) return null;
@@ -302,14 +354,14 @@ export class JobRunner {
     if (changed) this.#d.onUpdate(record, `${done}/${record.tasks} ${phase} tasks done`);
   }
 
-  async #doneRecords(job: JobRecord, kind: TaskKind): Promise<DoneRecord[]> {
-    return Promise.all(
-      Array.from({ length: job.tasks }, async (_, i) => {
-        const done = await this.#d.claims.readDone(taskPath(job.id, kind, i));
-        if (!done) throw new Error(`${kind} task ${i} of job ${job.id} has no result`);
-        return done;
-      }),
-    );
+  #doneRecords(job: JobRecord, kind: TaskKind): Promise<DoneRecord[]> {
+    return Promise.all(Array.from({ length: job.tasks }, (_, i) => this.#doneRecord(job, kind, i)));
+  }
+
+  async #doneRecord(job: JobRecord, kind: TaskKind, index: number): Promise<DoneRecord> {
+    const done = await this.#d.claims.readDone(taskPath(job.id, kind, index));
+    if (!done) throw new Error(`${kind} task ${index} of job ${job.id} has no result`);
+    return done;
   }
 
   async #failureReason(id: string, kind: TaskKind, index: number): Promise<string> {

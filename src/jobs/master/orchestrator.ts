@@ -195,7 +195,8 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
       await this.#o.store.create(record);
       created = true;
       this.#remember(record, `accepted; splitting into ${record.tasks} strips`);
-      this.#startRunner(id, signal, true, admissionOrder(record));
+      // This master is in the new record already, and the record is the one just written.
+      this.#startRunner(id, signal, false, admissionOrder(record), record);
       return { id };
     } catch (err) {
       // A refused upload leaves nothing behind. If the record cannot be removed (leadership
@@ -278,8 +279,17 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     return waiting ? { ...view, msg: waiting } : view;
   }
 
-  /** `order` set: an unfinished job, run when MAX_ACTIVE_JOBS allows; null: a cleanup, now. */
-  #startRunner(id: string, master: AbortSignal, announce: boolean, order: string | null): void {
+  /**
+   * `order` set: an unfinished job, run when MAX_ACTIVE_JOBS allows; null: a cleanup, now.
+   * `start`: the record as this master just wrote it, spared a read by the first attempt.
+   */
+  #startRunner(
+    id: string,
+    master: AbortSignal,
+    announce: boolean,
+    order: string | null,
+    start?: JobRecord,
+  ): void {
     if (this.#runners.has(id)) return;
     const own = new AbortController();
     this.#jobAborts.set(id, own);
@@ -290,7 +300,12 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
         await this.#o.store.update(id, (r) => addMaster(r, this.#o.pod)).catch(() => {});
       for (let attempt = 1; ; attempt++) {
         try {
-          await new JobRunner(this.#runnerDeps(), id, signal).run();
+          await new JobRunner(
+            this.#runnerDeps(),
+            id,
+            signal,
+            attempt === 1 ? start : undefined,
+          ).run();
           return;
         } catch (err) {
           if (signal.aborted) return;
@@ -311,7 +326,10 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     };
     const gated = async () => {
       if (order === null) return run();
-      if (!(await this.#admission.admit(id, order, signal))) return;
+      const admitted = this.#admission.admit(id, order, signal);
+      // A job that waits its turn is read afresh when it starts: its record may have moved on.
+      if (this.#admission.waitingMessage(id) !== null) start = undefined;
+      if (!(await admitted)) return;
       try {
         await run();
       } finally {

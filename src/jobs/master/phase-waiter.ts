@@ -83,13 +83,15 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
       const failed = tasks.find((t) => t.failed);
       if (failed) return finish(null, { ok: false, failedIndex: failed.index });
       const done = tasks.filter((t) => t.done).length;
+      // The last task's progress is not written: the state change that ends the phase follows
+      // at once, and a progress write in flight would only make it retry on a stale version.
+      if (done >= o.total && tasks.length >= o.total) return finish(null, { ok: true });
       if (done !== lastDone) {
         lastDone = done;
         void Promise.resolve(o.onProgress(done)).catch((err) =>
           o.logger.warn({ err: errorMessage(err) }, 'could not record progress'),
         );
       }
-      if (done >= o.total && tasks.length >= o.total) finish(null, { ok: true });
     };
   });
 }
