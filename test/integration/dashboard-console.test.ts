@@ -205,23 +205,24 @@ describe('dashboard as an operations console', { timeout: 120_000 }, () => {
   });
 
   it('lists a job’s attempts in a table whose rows the timeline bars select', async () => {
-    const id = jobId(secondsAgo(60), 88);
+    // One clock reading for all: attempts claimed at the same moment must tie, not differ by
+    // the milliseconds between two readings.
+    const now = Date.now();
+    const ago = (s: number) => new Date(now - s * 1000);
+    const id = jobId(ago(60), 88);
     const failed = {
-      ...attempt('histogram', 1, 'pod-2', secondsAgo(50), secondsAgo(47)),
+      ...attempt('histogram', 1, 'pod-2', ago(50), ago(47)),
       outcome: 'failed' as const,
       error: 'disk on fire',
     };
     const attempts = [
-      attempt('histogram', 0, 'pod-1', secondsAgo(50), secondsAgo(44)),
+      attempt('histogram', 0, 'pod-1', ago(50), ago(44)),
       failed,
-      { ...attempt('histogram', 1, 'pod-3', secondsAgo(46), secondsAgo(40)), attempt: 2 },
-      attempt('equalize', 0, 'pod-1', secondsAgo(38), secondsAgo(35)),
-      attempt('equalize', 1, 'pod-1', secondsAgo(38), secondsAgo(33)),
+      { ...attempt('histogram', 1, 'pod-3', ago(46), ago(40)), attempt: 2 },
+      attempt('equalize', 0, 'pod-1', ago(38), ago(35)),
+      attempt('equalize', 1, 'pod-1', ago(38), ago(33)),
     ];
-    web.jobs.jobs.set(
-      id,
-      jobView(id, { state: 'done', done: 2, total: 2, attempts }, secondsAgo(60)),
-    );
+    web.jobs.jobs.set(id, jobView(id, { state: 'done', done: 2, total: 2, attempts }, ago(60)));
     const page = await openDashboard(browser, `${web.url}/#/jobs/${id}`);
     await page.locator('#attempts tbody tr').nth(4).waitFor();
     const rows = await page
