@@ -91,7 +91,7 @@ describe('job actions', () => {
     assert.ok(Date.now() - started < 10_000, 'the cleanup took seconds, not a task timeout');
     // The delayed tasks were claimed before the cancel; they stop instead of finishing.
     await eventually('a task stopped by the cancel', async () =>
-      (await podLogs()).includes('task stopped: job cancelled'),
+      (await podLogs()).includes('task stopped: its tasks were removed'),
     );
     const final = await view(id);
     assert.equal(final.state, 'cancelled');

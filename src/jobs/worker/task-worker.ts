@@ -301,9 +301,14 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       log.info({ ms: Math.round(ms) }, 'task done');
       this.emit('task', task.kind, 'done', ms / 1000, pixelsOf(payload));
     } catch (err) {
-      // Stopped by the cancel (CANCELLED), or tripped by the job's files going away with it.
+      // Its phase's tasks went (the job was cancelled or deleted, or finished without this
+      // attempt: its claim was broken and the task done elsewhere): stopped between chunks.
       if (stop.signal.aborted) {
-        log.info({ ms: Math.round(performance.now() - started) }, 'task stopped: job cancelled');
+        const ms = Math.round(performance.now() - started);
+        log.info(
+          { ms },
+          'task stopped: its tasks were removed (job cancelled, deleted or finished)',
+        );
         // Its znodes went with the job; should they still exist, the claim goes back cleanly.
         await this.#o.claims.release(claim).catch(() => false);
         return;
