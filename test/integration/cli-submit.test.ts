@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { TOKEN_WRONG } from '../../src/web/auth.js';
 import { startTestCluster, uploadFile, waitForJob, type TestCluster } from '../support/cluster.js';
 import { pngHeaderOnly } from '../support/hostile-images.js';
 import { lowContrastImage, writeImage } from '../support/images.js';
-import { CLI } from '../support/paths.js';
+import { runHisteq } from '../support/cli-run.js';
 
-const exec = promisify(execFile);
 const TOKEN = 'cli-submit-token';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 let tc: TestCluster;
@@ -27,21 +24,7 @@ after(async () => {
   await Promise.all([tc?.close(), rm(dir, { recursive: true, force: true })]);
 });
 
-async function histeq(args: string[], env: Record<string, string> = {}) {
-  // The runs choose their token themselves: none leaks in from the shell that runs the tests.
-  const inherited = { ...process.env };
-  delete inherited.API_TOKEN;
-  try {
-    const { stdout, stderr } = await exec('node', [CLI, ...args], {
-      env: { ...inherited, ...env },
-      timeout: 90_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const histeq = runHisteq;
 
 /** One line on stderr, no stack trace. */
 function assertOneSentence(stderr: string): void {
