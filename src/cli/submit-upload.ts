@@ -74,12 +74,17 @@ export async function uploadFile(
     req.setTimeout(IDLE_TIMEOUT_MS, () =>
       req.destroy(unreachable(server, `no answer for ${IDLE_TIMEOUT_MS / 1000} s`)),
     );
-    req.on('response', resolve);
-    req.on('error', (err) =>
-      reject(err instanceof HisteqError ? err : unreachable(server, err.message)),
-    );
-    req.write(head);
     let sent = 0;
+    req.on('response', resolve);
+    req.on('error', (err) => {
+      if (err instanceof HisteqError || sent === 0) {
+        reject(err instanceof HisteqError ? err : unreachable(server, err.message));
+        return;
+      }
+      const sentence = `The cluster at ${server.url.origin} closed the connection after ${sent.toLocaleString('en')} of ${file.size.toLocaleString('en')} bytes (${err.message}), as a master failover does: submit the file again.`;
+      reject(new HisteqError('BAD_REQUEST', sentence));
+    });
+    req.write(head);
     const body = createReadStream(file.path);
     body.on('data', (chunk) => {
       sent += chunk.length;

@@ -71,6 +71,9 @@ export async function resolveInboxFile(inboxDir: string, name: unknown): Promise
       `There is no file ${shown} in the inbox: place it in SHARED_DIR/inbox first.`,
     );
   }
+  if (real === inboxReal) {
+    throw new HttpError(400, `The inbox path ${shown} is the inbox itself, not a regular file.`);
+  }
   if (!real.startsWith(inboxReal + sep)) {
     throw new HttpError(
       400,

@@ -164,6 +164,7 @@ describe('POST /api/jobs from the inbox', () => {
       { body: { path: 'out.tif' }, status: 400, says: /leads out of the inbox/ },
       { body: { path: 'missing.tif' }, status: 404, says: /no file "missing.tif" in the inbox/ },
       { body: { path: 'folder' }, status: 400, says: /not a regular file/ },
+      { body: { path: '.' }, status: 400, says: /not a regular file/ },
       { body: {}, status: 400, says: /"path" must name a file/ },
       { body: ['inside.tif'], status: 400, says: /JSON object/ },
       { body: { path: 'inside.tif', mode: 'sepia' }, status: 400, says: /"mode" must be one of/ },
