@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { JOB_ID } from '../jobs/paths.js';
 import type { WebDeps } from './deps.js';
 import { artifactPresence } from './artifact-presence.js';
@@ -6,6 +6,7 @@ import { clusterView } from './cluster-view.js';
 import type { ClusterHistory } from './health/cluster-history.js';
 import { healthRouter } from './health/health-routes.js';
 import { HttpError } from './http-errors.js';
+import { inboxSubmitHandler } from './inbox.js';
 import { jobActionsRouter } from './job-actions.js';
 import { jobArtifactsRouter } from './job-artifacts.js';
 import { listPage, parseJobListQuery, wantsPage } from './job-list.js';
@@ -27,6 +28,7 @@ export function apiRouter(deps: WebDeps, history: ClusterHistory): Router {
     const parsed = parseJobListQuery(query);
     res.json(listPage(await deps.jobs.list(), parsed));
   });
+  router.post('/jobs', express.json({ limit: '4kb' }), inboxSubmitHandler(deps));
   router.get('/jobs/:id', async (req, res) => {
     const id = req.params.id;
     const job = JOB_ID.test(id) ? await deps.jobs.get(id) : null;

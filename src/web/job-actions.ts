@@ -62,7 +62,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The form's view of options: every value a string, as a browser would send it. */
-function asFields(values: object): Record<string, string> {
+export function asFields(values: object): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value !== undefined && value !== null) fields[key] = String(value);

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { crc32, deflateSync } from 'node:zlib';
 import { io } from 'socket.io-client';
 import type { JobStatusEvent } from '../../src/jobs/types.js';
 import type { ClusterSnapshot } from '../../src/web/deps.js';
 import { readLocalMaster } from '../../src/cluster/local-labeler.js';
+import { pngHeaderOnly } from '../support/hostile-images.js';
 import { lowContrastImage, writeImage } from '../support/images.js';
 import {
   startTestCluster,
@@ -43,25 +43,6 @@ async function singleProcess(input: string, ext: string, args: string[] = []): P
   const output = `${input}.cli.${ext}`;
   await exec('node', [CLI, 'equalize', input, output, ...args]);
   return readFile(output);
-}
-
-/** A PNG header with a few compressed bytes of its rows: what a pixel bomb looks like. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const framed = Buffer.alloc(12 + data.length);
-    framed.writeUInt32BE(data.length, 0);
-    body.copy(framed, 4);
-    framed.writeUInt32BE(crc32(body), 8 + data.length);
-    return framed;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth; colour type 0 (grey), no interlace
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const rows = chunk('IDAT', deflateSync(Buffer.alloc(1024)));
-  return Buffer.concat([signature, chunk('IHDR', ihdr), rows, chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function download(url: string, path: string): Promise<Buffer> {

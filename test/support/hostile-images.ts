@@ -1,4 +1,4 @@
-import { crc32, createDeflate } from 'node:zlib';
+import { crc32, createDeflate, deflateSync } from 'node:zlib';
 
 /**
  * A valid uncompressed 8-bit grey TIFF of `width`×`height` (pixels from `pixels`) that also
@@ -95,4 +95,23 @@ export async function decompressionBombPng(width: number, height: number): Promi
     pngChunk('IDAT', idat),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** A PNG header with a few compressed bytes of its rows: what a pixel bomb looks like. */
+export function pngHeaderOnly(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const framed = Buffer.alloc(12 + data.length);
+    framed.writeUInt32BE(data.length, 0);
+    body.copy(framed, 4);
+    framed.writeUInt32BE(crc32(body), 8 + data.length);
+    return framed;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth; colour type 0 (grey), no interlace
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const rows = chunk('IDAT', deflateSync(Buffer.alloc(1024)));
+  return Buffer.concat([signature, chunk('IHDR', ihdr), rows, chunk('IEND', Buffer.alloc(0))]);
 }
