@@ -4,47 +4,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { State } from 'node-zookeeper-client';
 import type { Client } from 'node-zookeeper-client';
 import type { Logger } from '../common/log.js';
-import { connectClient, destroyClient, dropConnection } from './zk-client.js';
+import { connectClient, destroyClient } from './zk-client.js';
 import { ZkError } from './zk-errors.js';
+import type {
+  EphemeralOwnership,
+  ZkSessionEvents,
+  ZkSessionOptions,
+  ZkSessionState,
+} from './zk-session-types.js';
+import { SessionWatchdog } from './zk-watchdog.js';
 import { ephemeralOwnerOf, type ZkStat } from './zk-stat.js';
 
 /**
- * connecting → connected ⇄ suspended → expired → connected (a new session) … → closed.
- * `suspended`: ZooKeeper is not answering; the session may still be alive, but nothing we
- * hold (leadership, claims) can be trusted until it answers again.
- */
-export type ZkSessionState = 'connecting' | 'connected' | 'suspended' | 'expired' | 'closed';
-
-export interface ZkSessionOptions {
-  /** `host:port[,host:port…][/chroot]` */
-  connectionString: string;
-  /** Requested session timeout; the server clamps it to its min/max (see `sessionTimeoutMs`). */
-  sessionTimeoutMs: number;
-  logger: Logger;
-  /** Bound on connecting (the first time and each attempt after expiry); default 2×timeout, ≥ 5 s. */
-  connectTimeoutMs?: number;
-  /** Bound on each operation; default the session timeout. */
-  opTimeoutMs?: number;
-  /**
-   * `user:password` (ZK_AUTH): the session authenticates with ZooKeeper's digest scheme and
-   * every znode it creates is readable and writable by that identity only.
-   */
-  auth?: string;
-}
-
-export interface ZkSessionEvents {
-  /** `reason` says why in words, for logs (e.g. which watchdog deadline was missed). */
-  state: [state: ZkSessionState, previous: ZkSessionState, reason: string];
-  /** A new session replaced an expired one and every re-registration hook has run. */
-  renewed: [sessionId: string];
-}
-
-/** Which session owns an ephemeral node, relative to this ZkSession's history. */
-export type EphemeralOwnership = 'current' | 'previous' | 'other' | 'none';
-
-/**
  * The life of a ZooKeeper session across the library's clients: connect, a watchdog for hung
- * servers (the library has no read timeout), and renewal after expiry (an expired library
+ * servers (`SessionWatchdog`), and renewal after expiry (an expired library
  * client is dead forever) with re-registration hooks. ZkSession adds the operations.
  */
 export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
@@ -60,10 +33,7 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
   #sessionId = '';
   readonly #pastSessionIds = new Set<string>();
   #timeoutMs: number;
-  #suspendedAt = 0;
-  #probeSentAt = 0;
-  #droppedAt = 0;
-  #watchdog: NodeJS.Timeout | null = null;
+  readonly #watchdog: SessionWatchdog;
   readonly #hooks = new Set<() => Promise<void>>();
   readonly #abort = new AbortController();
 
@@ -77,14 +47,24 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
     this.#connectTimeoutMs =
       options.connectTimeoutMs ?? Math.max(2 * options.sessionTimeoutMs, 5_000);
     this.opTimeoutMs = options.opTimeoutMs ?? options.sessionTimeoutMs;
+    this.#watchdog = new SessionWatchdog({
+      logger: this.logger,
+      currentClient: () => this.#client,
+      currentGeneration: () => this.#generation,
+      isConnected: () => this.#state === 'connected',
+      isSuspended: () => this.#state === 'suspended',
+      timeoutMs: () => this.#timeoutMs,
+      suspend: (reason) => this.#suspend(reason),
+      resume: (reason) => this.#resume(reason),
+      expire: (reason) => this.#expire(reason),
+    });
   }
 
   /** Connects (bounded by `connectTimeoutMs`, rejecting with ZK_TIMEOUT) and starts the watchdog. */
   protected async start(): Promise<void> {
     this.#adopt(await this.#connect());
     this.#setState('connected', 'connected');
-    const interval = Math.max(50, Math.floor(this.#timeoutMs / 3));
-    this.#watchdog = setInterval(() => this.#tick(interval), interval);
+    this.#watchdog.start();
   }
 
   /** Whether znodes are created with a digest ACL for this session's identity. */
@@ -184,7 +164,7 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
     this.#client = null;
     this.#generation++;
     this.#abort.abort();
-    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog.stop();
     this.#setState('closed', 'closed by us');
     this.#hooks.clear();
     if (!client) return;
@@ -218,9 +198,7 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
     this.#generation++;
     this.#sessionId = client.getSessionId().toString('hex');
     this.#timeoutMs = client.getSessionTimeout();
-    this.#suspendedAt = 0;
-    this.#probeSentAt = 0;
-    this.#droppedAt = 0;
+    this.#watchdog.reset();
     client.on('state', (state) => this.#onClientState(client, state));
     this.logger.info(
       { sessionId: this.#sessionId, timeoutMs: this.#timeoutMs },
@@ -240,57 +218,15 @@ export class ZkSessionLifecycle extends EventEmitter<ZkSessionEvents> {
     }
   }
 
-  /** Runs every ~timeout/3: one `exists('/')` probe in flight; a missed deadline suspends. */
-  #tick(intervalMs: number): void {
-    const client = this.#client;
-    if (!client || (this.#state !== 'connected' && this.#state !== 'suspended')) return;
-    const now = Date.now();
-    if (this.#state === 'suspended' && now - this.#suspendedAt >= this.#timeoutMs) {
-      // Like Curator: out of touch for a whole session timeout means the server has (or will
-      // have) expired us. Waiting for the library to say so can take forever on a hung link.
-      this.#expire(`no answer from ZooKeeper for ${this.#timeoutMs} ms (the session timeout)`);
-      return;
-    }
-    if (this.#probeSentAt !== 0) {
-      const waited = now - this.#probeSentAt;
-      if (waited >= intervalMs && now - this.#droppedAt >= intervalMs) {
-        this.#suspend(`watchdog: no answer in ${waited} ms`);
-        // Like the Java client's read timeout: drop the connection, so the library reconnects
-        // (to another server of the ensemble, or to this one once it answers) instead of
-        // waiting forever on a hung server or a handshake that never completes.
-        this.#droppedAt = now;
-        this.logger.debug(
-          { sessionId: this.#sessionId, waited },
-          'zk watchdog drops the connection',
-        );
-        dropConnection(client);
-      }
-      return;
-    }
-    const generation = this.#generation;
-    this.#probeSentAt = now;
-    try {
-      client.exists('/', (err) => {
-        if (generation !== this.#generation) return;
-        this.#probeSentAt = 0;
-        if (!err && this.#state === 'suspended' && client.getState() === State.SYNC_CONNECTED) {
-          this.#resume('watchdog probe answered');
-        }
-      });
-    } catch (err) {
-      this.logger.warn({ err }, 'zk watchdog probe could not be sent');
-    }
-  }
-
   #suspend(reason: string): void {
     if (this.#state !== 'connected') return;
-    this.#suspendedAt = Date.now();
+    this.#watchdog.suspended();
     this.logger.warn({ sessionId: this.#sessionId, reason }, 'zk session suspended');
     this.#setState('suspended', reason);
   }
 
   #resume(reason: string): void {
-    this.#suspendedAt = 0;
+    this.#watchdog.resumed();
     this.logger.info({ sessionId: this.#sessionId, reason }, 'zk session resumed');
     this.#setState('connected', reason);
   }

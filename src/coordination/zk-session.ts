@@ -22,7 +22,8 @@ import {
   type ZkOp,
   type ZkOpResult,
 } from './zk-multi.js';
-import { ZkSessionLifecycle, type ZkSessionOptions } from './zk-session-lifecycle.js';
+import { ZkSessionLifecycle } from './zk-session-lifecycle.js';
+import type { ZkSessionOptions } from './zk-session-types.js';
 import type { ZkStat } from './zk-stat.js';
 import {
   watchChildren,
@@ -38,7 +39,7 @@ export type {
   ZkSessionEvents,
   ZkSessionOptions,
   ZkSessionState,
-} from './zk-session-lifecycle.js';
+} from './zk-session-types.js';
 
 function openAcl(path: string, why: string): ZkError {
   return new ZkError(
