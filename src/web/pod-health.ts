@@ -1,3 +1,4 @@
+import { askPod } from './ask-pod.js';
 import type { PodView, WebDeps } from './deps.js';
 
 /** What the master knows of one pod's health, for the dashboard's cluster table. */
@@ -77,19 +78,12 @@ export class PodHealthProbe {
   }
 
   async #ask(pod: PodView): Promise<Omit<PodHealth, 'lastSeenMsAgo'>> {
-    try {
-      const res = await fetch(new URL('/readyz', pod.url), {
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        headers: { Accept: 'application/json' },
-      });
-      const body = (await res.json().catch(() => ({}))) as { pod?: unknown; reason?: unknown };
-      if (body.pod !== pod.pod) {
-        return { serving: false, ready: null, reason: 'another process answers at its address' };
-      }
-      const reason = typeof body.reason === 'string' ? body.reason : undefined;
-      return { serving: true, ready: res.ok, ...(reason ? { reason } : {}) };
-    } catch {
-      return { serving: false, ready: null, reason: 'not answering HTTP' };
+    const answer = await askPod(pod, '/readyz', { timeoutMs: this.#timeoutMs });
+    if (answer === 'silent') return { serving: false, ready: null, reason: 'not answering HTTP' };
+    if (answer === 'impostor') {
+      return { serving: false, ready: null, reason: 'another process answers at its address' };
     }
+    const reason = typeof answer.body.reason === 'string' ? answer.body.reason : undefined;
+    return { serving: true, ready: answer.ok, ...(reason ? { reason } : {}) };
   }
 }

@@ -1,3 +1,4 @@
+import { askPod } from '../ask-pod.js';
 import type { PodView } from '../deps.js';
 import { podFiguresSchema, type PodFigures } from './figures.js';
 
@@ -141,21 +142,11 @@ export class ClusterHistory {
 
   async #read(pod: PodView): Promise<PodFigures | null> {
     if (pod.pod === this.#o.self) return this.#o.ownFigures().catch(() => null);
-    try {
-      const res = await fetch(new URL('/figures', pod.url), {
-        signal: AbortSignal.timeout(this.#o.timeoutMs),
-        headers: {
-          Accept: 'application/json',
-          ...(this.#o.token ? { Authorization: `Bearer ${this.#o.token}` } : {}),
-        },
-      });
-      if (!res.ok) return null;
-      const parsed = podFiguresSchema.safeParse(await res.json());
-      // Another process at the pod's address is not the pod.
-      return parsed.success && parsed.data.pod === pod.pod ? parsed.data : null;
-    } catch {
-      return null;
-    }
+    const { timeoutMs, token } = this.#o;
+    const answer = await askPod(pod, '/figures', { timeoutMs, ...(token ? { token } : {}) });
+    if (typeof answer === 'string' || !answer.ok) return null;
+    const parsed = podFiguresSchema.safeParse(answer.body);
+    return parsed.success ? parsed.data : null;
   }
 }
 
