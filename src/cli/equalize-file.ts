@@ -8,7 +8,8 @@ import type { ImagePool } from '../pool/image-pool.js';
 import type { StripRef } from '../pool/protocol.js';
 import { sharedLayout, type SharedLayout } from '../jobs/paths.js';
 import { jobFiles } from '../jobs/job-files.js';
-import { planBands, taskCountFor } from '../jobs/plan.js';
+import { taskCountFor } from '../jobs/plan.js';
+import { claheBands } from '../jobs/clahe-job.js';
 import { absoluteRef, storageFor } from '../jobs/storage/job-storage.js';
 
 export interface EqualizeFileOptions {
@@ -77,13 +78,14 @@ async function equalizeIn(
   await storage.prepareSource(options.pool);
   const strips = storage.strips(options.tasks);
   const sources = strips.map((ref) => absoluteRef(shared, ref));
+  const bands = claheBands(info, options.clahe, options.tasks);
   const step = progress(options, 3 + 2 * strips.length);
   step('split');
   const kept = (i: number) => {
     const part = storage.decodedPart?.(i);
     return part ? shared.abs(part) : undefined;
   };
-  const lut = await globalLut(sources, info, options, step, kept);
+  const lut = await globalLut(sources, bands, info, options, step, kept);
   const outputs = await storage.prepareOutputs(strips);
   const dones = await Promise.all(
     sources.map(async (source, i): Promise<DoneRecord> => {
@@ -97,7 +99,7 @@ async function equalizeIn(
         ...(out.offset !== undefined ? { outOffset: out.offset } : {}),
         ...(out.encoded ? { encoded: true } : {}),
         ...(decoded ? { decoded } : {}),
-        ...bandOf(info, options, i),
+        ...bands[i],
       });
       step('equalize');
       // What a task's `done` would record; the CLI is its only pod and never retries.
@@ -123,6 +125,7 @@ async function equalizeIn(
  */
 async function globalLut(
   sources: StripRef[],
+  bands: { clahe?: ClaheBand }[],
   info: ImageInfo,
   options: EqualizeFileOptions,
   step: (phase: string) => void,
@@ -131,7 +134,7 @@ async function globalLut(
   const histograms = await Promise.all(
     sources.map((ref, i) => {
       const keepDecoded = kept(i);
-      const clahe = bandOf(info, options, i).clahe;
+      const clahe = bands[i]?.clahe;
       return options.pool
         .histogram(ref, options.mode, {
           ...(clahe ? { clahe } : {}),
@@ -143,13 +146,6 @@ async function globalLut(
   const { lut } = await options.pool.lut(histograms, info.layout, options.mode, options.clahe);
   step('reduce');
   return lut;
-}
-
-/** Strip `i`'s CLAHE band (the same plan as the strips), or nothing for global equalization. */
-function bandOf(info: ImageInfo, options: EqualizeFileOptions, i: number): { clahe?: ClaheBand } {
-  if (!options.clahe) return {};
-  const top = planBands(info, options.tasks)[i]!.top;
-  return { clahe: { params: options.clahe, image: info.layout, top } };
 }
 
 function progress(options: EqualizeFileOptions, total: number): (phase: string) => void {

@@ -1,4 +1,5 @@
-import { claheGrid, type ClaheBand } from '../imaging/clahe/grid.js';
+import { claheGrid, type ClaheBand, type ClaheParams } from '../imaging/clahe/grid.js';
+import type { ImageInfo } from '../imaging/codec.js';
 import { expectedBandCount } from '../imaging/clahe/tile-histograms.js';
 import { planBands } from './plan.js';
 import type { JobRecord } from './types.js';
@@ -13,6 +14,17 @@ export function claheBandOf(job: JobRecord, index: number): { clahe?: ClaheBand 
   const strip = planBands(job.info, job.tasks)[index];
   if (!strip) throw new RangeError(`job ${job.id} has no strip ${index}`);
   return { clahe: { params, image: job.info.layout, top: strip.top } };
+}
+
+/** Every strip's CLAHE band at once, for a caller that walks all of them (one plan, not one each). */
+export function claheBands(
+  info: ImageInfo,
+  params: ClaheParams | undefined,
+  tasks: number,
+): { clahe?: ClaheBand }[] {
+  return planBands(info, tasks).map((strip) =>
+    params ? { clahe: { params, image: info.layout, top: strip.top } } : {},
+  );
 }
 
 /**
