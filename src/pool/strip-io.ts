@@ -7,6 +7,7 @@ import { stripOffsets } from '../imaging/strips.js';
 import { imageBytes, rowBytes, type PixelLayout } from '../imaging/types.js';
 import { throwIfCancelled, type CancelFlag } from './cancel-flag.js';
 import { forEachDecodedChunk } from '../imaging/tiff-codec/band-reader.js';
+import { growable } from '../imaging/tiff-codec/file-io.js';
 import type { StripRef } from './protocol.js';
 
 /**
@@ -200,4 +201,25 @@ export function readPreviewRows(source: StripRef, plan: PreviewPlan): Uint8Array
     closeSync(fd);
   }
   return out;
+}
+
+const HASH_BYTES = 4 << 20;
+const hashBuffer = growable();
+
+/** The SHA-256 of a whole file, read in 4 MiB chunks into one reused buffer. */
+export function sha256OfFile(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = hashBuffer(HASH_BYTES);
+    for (let at = 0; ;) {
+      const n = readSync(fd, buffer, 0, buffer.byteLength, at);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }

@@ -1,15 +1,10 @@
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { applyLutsScalar } from '../imaging/equalize.js';
 import { BandReader } from '../imaging/tiff-codec/band-reader.js';
-import { growable } from '../imaging/tiff-codec/file-io.js';
 import { rowBytes, samplesOf } from '../imaging/types.js';
 import { claheCheckRow } from './clahe-steps.js';
 import type { VerifyRequest, VerifyResult } from './protocol.js';
+import { sha256OfFile } from './strip-io.js';
 import { firstDifference } from './verify-strip.js';
-
-const HASH_BYTES = 4 << 20;
-const hashBuffer = growable();
 
 /**
  * The check of a band file an equalize task encoded: the whole file against the checksum its
@@ -17,7 +12,7 @@ const hashBuffer = growable();
  * rows that hold them, in the source and in the result, through the scalar LUT (or CLAHE) path.
  */
 export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
-  if (hashOfFile(req.result.path) !== req.checksum) {
+  if (sha256OfFile(req.result.path) !== req.checksum) {
     return { problem: 'its bytes do not match the checksum its task recorded' };
   }
   const source = new BandReader({ ...req.source, codec: req.source.codec! });
@@ -63,21 +58,4 @@ export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
     source.close();
     result?.close();
   }
-}
-
-function hashOfFile(path: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = hashBuffer(HASH_BYTES);
-    for (let at = 0; ;) {
-      const n = readSync(fd, buffer, 0, buffer.byteLength, at);
-      if (n === 0) break;
-      hash.update(buffer.subarray(0, n));
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
 }
