@@ -22,9 +22,8 @@ import { ImagePool } from '../pool/image-pool.js';
 import type { WebEvents } from '../web/deps.js';
 import { bindHttp, createWebServer, type WebServer } from '../web/server.js';
 import { ClusterState } from './cluster-state.js';
-import { createLogSource } from './log-source-factory.js';
-import { PodMetrics } from './metrics.js';
-import { PodLogs } from './pod-logs.js';
+import { createPodLogs, podMetrics } from './pod-parts.js';
+import type { PodLogs } from './pod-logs.js';
 import { MasterLabel } from './master-label.js';
 import { podReadiness } from './readiness.js';
 import { createRoleLabeler } from './role-labeler-factory.js';
@@ -266,55 +265,4 @@ export class Pod {
     })();
     return this.#stopping;
   }
-}
-
-/** The pod's Prometheus metrics, fed by the parts that count. */
-function podMetrics(
-  config: Config,
-  p: {
-    session: ZkSession;
-    pool: ImagePool;
-    election: LeaderElection;
-    orchestrator: JobOrchestrator;
-    worker: TaskWorker;
-  },
-): PodMetrics {
-  const metrics = new PodMetrics(config.pod, {
-    isLeader: () => p.election.isLeader,
-    zkState: () => p.session.state,
-    pool: () => p.pool.stats,
-    jobsByState: () => p.orchestrator.stateCounts(),
-    zkOperations: () => p.session.operations,
-    tasksRunning: () => p.worker.runningTasks,
-  });
-  p.session.on('state', (state) => {
-    if (state === 'expired') metrics.sessionsExpired.inc();
-  });
-  p.worker.on('task', (kind, outcome, seconds, pixels) => {
-    metrics.tasks.inc({ kind, outcome });
-    if (outcome !== 'done') return;
-    metrics.taskSeconds.observe({ kind }, seconds);
-    metrics.taskPixels.inc({ kind }, pixels);
-  });
-  return metrics;
-}
-
-/** Every pod's log for the browsers (started by the master's duties); null without a source. */
-async function createPodLogs(
-  config: Config,
-  log: Logger,
-  membership: Membership,
-  events: EventEmitter<WebEvents>,
-): Promise<PodLogs | null> {
-  const source = await createLogSource(config, log.child({ component: 'pod-logs' }));
-  if (!source) return null;
-  return new PodLogs({
-    source,
-    members: () => membership.members,
-    onMembersChange: (listener) => {
-      membership.on('change', listener);
-      return () => membership.off('change', listener);
-    },
-    events,
-  });
 }
