@@ -1,5 +1,5 @@
 import { claheGrid, type ClaheBand, type ClaheParams } from '../imaging/clahe/grid.js';
-import { interpolateRows } from '../imaging/clahe/interpolate.js';
+import { BandInterpolator } from '../imaging/clahe/interpolate.js';
 import { claheRowScalar } from '../imaging/clahe/scalar.js';
 import { buildClaheTables } from '../imaging/clahe/tables.js';
 import { BandTileHistograms, sumBandHistograms } from '../imaging/clahe/tile-histograms.js';
@@ -54,10 +54,10 @@ export function claheChunkMapper(
   band: ClaheBand,
   tables: Lut,
 ): (bytes: Uint8Array, layout: PixelLayout, at: number) => void {
-  const grid = claheGrid(band.image, mode, band.params);
+  const interpolator = new BandInterpolator(claheGrid(band.image, mode, band.params), mode, tables);
   const row = rowBytes(strip);
   return (bytes, layout, at) =>
-    interpolateRows(samplesOf(bytes, layout), layout, band.top + at / row, mode, grid, tables);
+    interpolator.rows(samplesOf(bytes, layout), layout, band.top + at / row);
 }
 
 /**
@@ -77,7 +77,11 @@ export function claheCheckRow(
   claheRowScalar(samplesOf(expected, one), one, band.top + y, mode, grid, tables);
 }
 
-/** A preview's sampled pixels through CLAHE, in place: each at its own position in the image. */
+/**
+ * A preview's sampled pixels through CLAHE, in place: each at its own position in the image,
+ * through the band kernels (the result check, not the preview, is what recomputes by the scalar
+ * path).
+ */
 export function claheSampledPreview(
   samples: Uint8Array,
   plan: PreviewPlan,
@@ -87,10 +91,10 @@ export function claheSampledPreview(
   tables: Lut,
 ): void {
   const grid = claheGrid(image, mode, params);
+  const interpolator = new BandInterpolator(grid, mode, tables, plan.columns);
   const one = { ...plan.layout, height: 1 };
   const row = rowBytes(one);
   plan.rows.forEach((y, i) => {
-    const bytes = samples.subarray(i * row, (i + 1) * row);
-    claheRowScalar(samplesOf(bytes, one), one, y, mode, grid, tables, plan.columns);
+    interpolator.rows(samplesOf(samples.subarray(i * row, (i + 1) * row), one), one, y);
   });
 }

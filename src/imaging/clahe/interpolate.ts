@@ -2,6 +2,7 @@ import { roundHalfEven } from '../rounding.js';
 import type { ColourMode, Lut, PixelLayout, Samples } from '../types.js';
 import type { ClaheGrid } from './grid.js';
 import { readPlaneRow, writePlaneRow } from './planes.js';
+import { claheKernels, samplesIn, slotBytes } from './wasm/clahe-kernels.js';
 
 const f = Math.fround;
 
@@ -54,16 +55,130 @@ export function blendValue(
   return r > max ? max : r;
 }
 
-/** roundHalfEven for the blend's non-negative values, cheap enough for the per-pixel loop. */
-function nearestEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && (r & 1) === 1 ? r - 1 : r;
+/**
+ * Per image column (or per one of `columns`, a preview's sampled ones), what the blend kernels read, as four arrays of `width` rounded up to 4
+ * entries one after the other (so four columns load as one vector): the byte offsets of the left
+ * and right tiles' float32 tables inside a tile row (i32), then their weights (f32). Worked out once per
+ * band.
+ */
+export function columnRecords(grid: ClaheGrid, columns?: readonly number[]): Uint8Array {
+  const { bins, tilesX } = grid;
+  const width = columns ? columns.length : grid.width;
+  const span = (width + 3) & ~3;
+  const buffer = new ArrayBuffer(span * 16);
+  const ints = new Int32Array(buffer);
+  const floats = new Float32Array(buffer);
+  for (let x = 0; x < width; x++) {
+    const b = blendAt(columns ? columns[x]! : x, grid.tileWidth, tilesX);
+    ints[x] = b.lower * bins * 4;
+    ints[span + x] = b.upper * bins * 4;
+    floats[2 * span + x] = b.lowerWeight;
+    floats[3 * span + x] = b.upperWeight;
+  }
+  return new Uint8Array(buffer);
+}
+
+/** Bytes of rows copied into WebAssembly memory per kernel pass: whole rows, cache-sized. */
+const PIECE_BYTES = 1 << 20;
+
+/**
+ * Equalizes chunks of whole rows of one band in place from the tables (buildClaheTables), with
+ * the WebAssembly blend kernels. Each pixel needs only its value, its position and the tables, so
+ * bands can be equalized anywhere and stitched. The column records are worked out once here.
+ */
+export class BandInterpolator {
+  readonly #grid: ClaheGrid;
+  readonly #tables: Lut;
+  readonly #mode: ColourMode;
+  readonly #columns: Uint8Array;
+  readonly #width: number;
+
+  /**
+   * With `columns`, chunks hold only those columns of their image rows (a preview's sampled
+   * pixels), which come out exact too: each pixel's output depends only on its value and position.
+   */
+  constructor(grid: ClaheGrid, mode: ColourMode, tables: Lut, columns?: readonly number[]) {
+    if (tables.length !== grid.planes * grid.tilesX * grid.tilesY * grid.bins) {
+      throw new RangeError('the CLAHE tables do not fit the grid');
+    }
+    this.#grid = grid;
+    this.#mode = mode;
+    this.#tables = tables;
+    this.#columns = columnRecords(grid, columns);
+    this.#width = columns ? columns.length : grid.width;
+  }
+
+  /** Rows `top … top + chunk.height − 1` of the image, held in `samples`, in place. */
+  rows(samples: Samples, chunk: PixelLayout, top: number): void {
+    const grid = this.#grid;
+    const { bins, tilesX, tilesY } = grid;
+    const width = this.#width;
+    if (chunk.width !== width || top < 0 || top + chunk.height > grid.height) {
+      throw new RangeError(`rows ${top}+${chunk.height} do not fit the CLAHE grid`);
+    }
+    if (chunk.height === 0) return;
+    const size = samples.BYTES_PER_ELEMENT;
+    const luma = chunk.channels >= 3 && this.#mode !== 'per-channel';
+    const rowBytes = width * chunk.channels * size;
+    const rowsPerPiece = Math.max(1, Math.floor(PIECE_BYTES / rowBytes));
+    // Layout: the float32 tile-row slots at 0 (kept between calls), the column records, then
+    // the rows (or, for luma, one row of values before and after).
+    const k = claheKernels();
+    const rowEntries = tilesX * bins;
+    const cols = align(slotBytes(grid.planes, rowEntries));
+    const piece = align(cols + this.#columns.length);
+    const pieceBytes = luma ? 2 * width * size : Math.min(rowsPerPiece, chunk.height) * rowBytes;
+    let memory = k.reserve(piece + pieceBytes);
+    memory.set(this.#columns, cols);
+    const blend = bins === 256 ? k.blend8 : k.blend16;
+    const stride = luma ? size : chunk.channels * size;
+    const all = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+    for (let first = 0; first < chunk.height; first += rowsPerPiece) {
+      const count = Math.min(rowsPerPiece, chunk.height - first);
+      const bytes = all.subarray(first * rowBytes, (first + count) * rowBytes);
+      if (!luma) memory.set(bytes, piece);
+      for (let r = 0; r < count; r++) {
+        const y = blendAt(top + first + r, grid.tileHeight, tilesY);
+        for (let p = 0; p < grid.planes; p++) {
+          const row1 = k.tileRowAt(this.#tables, rowEntries, grid.planes, p, y.lower);
+          const row2 = k.tileRowAt(this.#tables, rowEntries, grid.planes, p, y.upper);
+          if (luma) {
+            memory = k.reserve(0);
+            const before = samplesIn(memory, piece, width, size);
+            const after = samplesIn(memory, piece + width * size, width, size);
+            readPlaneRow(samples, chunk, this.#mode, first + r, p, before);
+            blend(
+              piece,
+              piece + width * size,
+              stride,
+              width,
+              cols,
+              row1,
+              row2,
+              y.lowerWeight,
+              y.upperWeight,
+            );
+            writePlaneRow(samples, chunk, this.#mode, first + r, p, before, after);
+          } else {
+            const at = piece + r * rowBytes + p * size;
+            blend(at, at, stride, width, cols, row1, row2, y.lowerWeight, y.upperWeight);
+          }
+        }
+      }
+      memory = k.reserve(0);
+      if (!luma) bytes.set(memory.subarray(piece, piece + bytes.length));
+    }
+  }
+}
+
+/** The next multiple of 16 bytes. */
+function align(bytes: number): number {
+  return (bytes + 15) & ~15;
 }
 
 /**
  * Equalizes rows `top … top + chunk.height − 1` of the image, held in `samples`, in place from the
- * tables (buildClaheTables). Each pixel needs only its value, its position and the tables, so
- * bands can be equalized anywhere and stitched. Column weights are worked out once per call.
+ * tables (buildClaheTables). For many chunks of one band, build one BandInterpolator instead.
  */
 export function interpolateRows(
   samples: Samples,
@@ -73,50 +188,5 @@ export function interpolateRows(
   grid: ClaheGrid,
   tables: Lut,
 ): void {
-  const { width, bins, tilesX, tilesY, planes } = grid;
-  if (chunk.width !== width || top < 0 || top + chunk.height > grid.height) {
-    throw new RangeError(`rows ${top}+${chunk.height} do not fit the CLAHE grid`);
-  }
-  if (tables.length !== planes * tilesX * tilesY * bins) {
-    throw new RangeError('the CLAHE tables do not fit the grid');
-  }
-  const col1 = new Int32Array(width);
-  const col2 = new Int32Array(width);
-  const w1 = new Float32Array(width);
-  const w2 = new Float32Array(width);
-  for (let x = 0; x < width; x++) {
-    const b = blendAt(x, grid.tileWidth, tilesX);
-    col1[x] = b.lower * bins;
-    col2[x] = b.upper * bins;
-    w1[x] = b.lowerWeight;
-    w2[x] = b.upperWeight;
-  }
-  const before = new Uint16Array(width);
-  const after = new Uint16Array(width);
-  const max = bins - 1;
-  const rowBlock = tilesX * bins;
-  for (let r = 0; r < chunk.height; r++) {
-    const y = blendAt(top + r, grid.tileHeight, tilesY);
-    const ya1 = y.lowerWeight;
-    const ya = y.upperWeight;
-    for (let p = 0; p < planes; p++) {
-      const row1 = (p * tilesY + y.lower) * rowBlock;
-      const row2 = (p * tilesY + y.upper) * rowBlock;
-      readPlaneRow(samples, chunk, mode, r, p, before);
-      for (let x = 0; x < width; x++) {
-        const v = before[x]!;
-        const xa1 = w1[x]!;
-        const xa = w2[x]!;
-        const a = row1 + v;
-        const b = row2 + v;
-        const c1 = col1[x]!;
-        const c2 = col2[x]!;
-        const upper = f(f(tables[a + c1]! * xa1) + f(tables[a + c2]! * xa));
-        const lower = f(f(tables[b + c1]! * xa1) + f(tables[b + c2]! * xa));
-        const res = nearestEven(f(f(upper * ya1) + f(lower * ya)));
-        after[x] = res > max ? max : res;
-      }
-      writePlaneRow(samples, chunk, mode, r, p, before, after);
-    }
-  }
+  new BandInterpolator(grid, mode, tables).rows(samples, chunk, top);
 }

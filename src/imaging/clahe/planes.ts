@@ -11,7 +11,7 @@ export function readPlaneRow(
   mode: ColourMode,
   row: number,
   plane: number,
-  out: Uint16Array,
+  out: Samples,
 ): void {
   const ch = layout.channels;
   const width = layout.width;
@@ -37,8 +37,8 @@ export function writePlaneRow(
   mode: ColourMode,
   row: number,
   plane: number,
-  before: Uint16Array,
-  after: Uint16Array,
+  before: Samples,
+  after: Samples,
 ): void {
   const ch = layout.channels;
   const width = layout.width;

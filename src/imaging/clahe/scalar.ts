@@ -6,9 +6,7 @@ import { readPlaneRow, writePlaneRow } from './planes.js';
 /**
  * One image row `y` equalized in place the plain way: every pixel's weights worked out on their
  * own, nothing cached between pixels or calls. What the master checks sampled rows of a CLAHE
- * result against, so a fault in the band kernel cannot confirm itself. With `columns`, the row
- * holds only those columns of image row `y` (a preview's sampled pixels), which come out exact
- * too: each pixel's output depends only on its value and position.
+ * result against, so a fault in the band kernels cannot confirm itself.
  */
 export function claheRowScalar(
   row: Samples,
@@ -17,11 +15,9 @@ export function claheRowScalar(
   mode: ColourMode,
   grid: ClaheGrid,
   tables: Lut,
-  columns?: readonly number[],
 ): void {
   const { width, bins, tilesX, tilesY, planes } = grid;
-  const fits = columns ? columns.length === layout.width : layout.width === width;
-  if (!fits || layout.height !== 1 || y < 0 || y >= grid.height) {
+  if (layout.width !== width || layout.height !== 1 || y < 0 || y >= grid.height) {
     throw new RangeError(`row ${y} does not fit the CLAHE grid`);
   }
   const before = new Uint16Array(layout.width);
@@ -32,7 +28,7 @@ export function claheRowScalar(
     const row1 = (p * tilesY + yb.lower) * tilesX * bins;
     const row2 = (p * tilesY + yb.upper) * tilesX * bins;
     for (let x = 0; x < layout.width; x++) {
-      const xb = blendAt(columns ? columns[x]! : x, grid.tileWidth, tilesX);
+      const xb = blendAt(x, grid.tileWidth, tilesX);
       const c1 = xb.lower * bins;
       const c2 = xb.upper * bins;
       after[x] = blendValue(tables, row1, row2, c1, c2, before[x]!, xb, yb, bins - 1);

@@ -1,6 +1,7 @@
 import type { ColourMode, PixelLayout, Samples } from '../types.js';
 import { reflect101, type ClaheGrid } from './grid.js';
 import { readPlaneRow } from './planes.js';
+import { claheKernels, samplesIn } from './wasm/clahe-kernels.js';
 
 /**
  * Where each image row and column counts in OpenCV's padded image. A row counts in its own tile
@@ -63,24 +64,91 @@ export class BandTileHistograms {
 
   /** Counts rows `top … top + chunk.height − 1` of the image, held in `samples`. */
   addRows(samples: Samples, chunk: PixelLayout, top: number, mode: ColourMode): void {
-    const { planes, tilesX, bins, width } = this.grid;
-    if (chunk.width !== width || top < 0 || top + chunk.height > this.grid.height) {
+    const { width, height } = this.grid;
+    if (chunk.width !== width || top < 0 || top + chunk.height > height) {
       throw new RangeError(`rows ${top}+${chunk.height} do not fit the CLAHE grid`);
     }
+    if (chunk.height === 0) return;
+    this.#countImageColumns(samples, chunk, top, mode);
+    this.#countCopies(samples, chunk, top, mode);
+  }
+
+  /**
+   * Every row's image columns into its own tile row, with the WebAssembly kernels: rows copied in
+   * pieces (or, for luma, computed row by row) and counted a run of rows of one tile row at a
+   * time into per-tile-column histograms, which are then added to the tile row's counts.
+   */
+  #countImageColumns(samples: Samples, chunk: PixelLayout, top: number, mode: ColourMode): void {
+    const { planes, tilesX, bins, width, tileWidth, tileHeight } = this.grid;
+    const size = samples.BYTES_PER_ELEMENT;
+    const luma = chunk.channels >= 3 && mode !== 'per-channel';
+    const rowBytes = width * chunk.channels * size;
+    const rowsPerPiece = Math.max(1, Math.floor(PIECE_BYTES / rowBytes));
+    const histBytes = tilesX * (bins === 256 ? 4096 : 4 * bins);
+    const pieceBytes = luma ? width * size : Math.min(rowsPerPiece, chunk.height) * rowBytes;
+    const k = claheKernels();
+    k.forgetTables();
+    const memory = k.reserve(histBytes + pieceBytes);
+    const hist = new Uint32Array(memory.buffer, 0, histBytes / 4);
+    hist.fill(0);
+    const count = bins === 256 ? k.hist8 : k.hist16;
+    const stride = luma ? size : chunk.channels * size;
+    const all = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+    const lumaRow = luma ? samplesIn(memory, histBytes, width, size) : null;
+    for (let first = 0; first < chunk.height; first += rowsPerPiece) {
+      const rows = Math.min(rowsPerPiece, chunk.height - first);
+      if (!luma) memory.set(all.subarray(first * rowBytes, (first + rows) * rowBytes), histBytes);
+      for (let p = 0; p < planes; p++) {
+        // Runs of rows in one tile row: [run, runEnd) inside the piece.
+        for (let run = 0; run < rows;) {
+          const tileRow = Math.floor((top + first + run) / tileHeight);
+          const runEnd = Math.min(rows, (tileRow + 1) * tileHeight - top - first);
+          if (luma) {
+            for (let r = run; r < runEnd; r++) {
+              readPlaneRow(samples, chunk, mode, first + r, p, lumaRow!);
+              count(histBytes, stride, width, tileWidth, 0, 1, 0);
+            }
+          } else {
+            count(
+              histBytes + run * rowBytes + p * size,
+              stride,
+              width,
+              tileWidth,
+              0,
+              runEnd - run,
+              rowBytes,
+            );
+          }
+          addTileColumns(hist, bins, this.#tileRow(tileRow), p * tilesX * bins);
+          run = runEnd;
+        }
+      }
+    }
+  }
+
+  /**
+   * The padded pixels each row is the source of: its copies in the padded columns, and the
+   * whole padded row (with its padded columns) for a row that padded rows below the image copy.
+   */
+  #countCopies(samples: Samples, chunk: PixelLayout, top: number, mode: ColourMode): void {
+    const { planes, tilesX, bins, width } = this.grid;
     const { columnBase, paddedColumnSources, paddedColumnBase } = this.#at;
     const values = this.#values;
     for (let r = 0; r < chunk.height; r++) {
       const tileRows = tileRowsOf(top + r, this.grid, this.#at);
+      if (paddedColumnSources.length === 0 && tileRows.length === 1) continue;
       for (let p = 0; p < planes; p++) {
         readPlaneRow(samples, chunk, mode, r, p, values);
-        for (const tileRow of tileRows) {
+        const base = p * tilesX * bins;
+        tileRows.forEach((tileRow, copy) => {
           const counts = this.#tileRow(tileRow);
-          const base = p * tilesX * bins;
-          for (let x = 0; x < width; x++) counts[base + columnBase[x]! + values[x]!]++;
+          if (copy > 0) {
+            for (let x = 0; x < width; x++) counts[base + columnBase[x]! + values[x]!]++;
+          }
           for (let j = 0; j < paddedColumnSources.length; j++) {
             counts[base + paddedColumnBase[j]! + values[paddedColumnSources[j]!]!]++;
           }
-        }
+        });
       }
     }
   }
@@ -148,4 +216,24 @@ export function sumBandHistograms(bands: readonly Uint32Array[], grid: ClaheGrid
     }
   }
   return total;
+}
+
+/** Bytes of rows copied into WebAssembly memory per kernel pass: whole rows, cache-sized. */
+const PIECE_BYTES = 1 << 20;
+
+/**
+ * Adds the kernels' per-tile-column histograms (8-bit: four sub-histograms each) to a tile
+ * row's counts from `base`, and zeroes them for the next run.
+ */
+function addTileColumns(hist: Uint32Array, bins: number, counts: Uint32Array, base: number): void {
+  const copies = bins === 256 ? 4 : 1;
+  const tiles = hist.length / (copies * bins);
+  for (let t = 0; t < tiles; t++) {
+    const to = base + t * bins;
+    for (let c = 0; c < copies; c++) {
+      const from = (t * copies + c) * bins;
+      for (let v = 0; v < bins; v++) counts[to + v] += hist[from + v]!;
+    }
+  }
+  hist.fill(0);
 }
