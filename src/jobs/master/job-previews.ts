@@ -10,6 +10,8 @@ import type { StripRef } from '../../pool/protocol.js';
 import { writeHashedFileAtomic } from '../../pool/strip-io.js';
 import type { JobStats } from './job-stats.js';
 import type { SharedLayout } from '../paths.js';
+import { absoluteRef, type JobStorage } from '../storage/job-storage.js';
+import type { JobRecord } from '../types.js';
 
 export type PreviewWhich = 'in' | 'out';
 
@@ -100,4 +102,28 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A job's previews, from its source as its storage reads it (by strip where it has parts). */
+export function writeJobPreviews(
+  shared: SharedLayout,
+  pool: ImagePool,
+  storage: JobStorage,
+  job: JobRecord,
+  lut: Lut,
+  log: Logger,
+): Promise<void> {
+  const part = storage.previewPart?.bind(storage);
+  const parts = part
+    ? { parts: Array.from({ length: job.tasks }, (_, i) => shared.abs(part(i))) }
+    : {};
+  const preview: PreviewJob = {
+    id: job.id,
+    mode: job.options.mode,
+    source: absoluteRef(shared, storage.source),
+    lut,
+    ...(job.options.clahe ? { clahe: job.options.clahe } : {}),
+    ...parts,
+  };
+  return writePreviews(shared, pool, preview, log);
 }

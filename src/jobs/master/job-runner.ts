@@ -1,41 +1,41 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import type { DoneRecord, TaskClaims, ZkSession } from '../../coordination/index.js';
 import type { Lut } from '../../imaging/types.js';
-import type { ImagePool } from '../../pool/image-pool.js';
-import type { FaultInjector } from '../fault-injection.js';
-import type { JobStore } from '../job-store.js';
-import { jobPath, tasksPath, taskPath, type SharedLayout, type TaskKind } from '../paths.js';
+import { tasksPath, type TaskKind } from '../paths.js';
 import { collectAttempts } from './attempts.js';
-import { writePreviews, writeStats } from './job-previews.js';
+import { writeJobPreviews, writeStats } from './job-previews.js';
 import { jobStats } from './job-stats.js';
 import { jobFiles } from '../job-files.js';
-import { createTaskOps, jobStrips, removePhaseTasks } from './phase-tasks.js';
-import { absoluteRef, storageFor, type JobStorage } from '../storage/job-storage.js';
+import { createTaskOps, jobStrips } from './phase-tasks.js';
+import { storageFor, type JobStorage } from '../storage/job-storage.js';
 import { waitForPhase } from './phase-waiter.js';
 import { checkHistograms, checkResult, reopenOps, type StripProblem } from './result-check.js';
-import type { TaskBoards } from '../shared-boards.js';
 import { readHistogram, readLut } from '../task-files.js';
 import { writeHashedFileAtomic } from '../../pool/strip-io.js';
-import { isFinished, type JobPhase, type JobRecord, type JobState } from '../types.js';
-import { removeResults } from './retention.js';
+import type { JobPhase, JobRecord, JobState } from '../types.js';
+import { movedTo } from './state-change.js';
+import { cleanUpJob } from './job-cleanup.js';
+import type { OrchestratorOptions } from './orchestrator-options.js';
+import { ProgressWriter } from './progress-writer.js';
+import { doneRecord, doneRecords, failureReason } from './task-outcomes.js';
 
-export interface JobRunnerDeps {
-  session: ZkSession;
-  /** The pod's task boards (shared with its task loop). */
-  boards: TaskBoards;
-  store: JobStore;
-  claims: TaskClaims;
-  pool: ImagePool;
-  shared: SharedLayout;
-  logger: Logger;
-  taskTimeoutMs: number;
-  /** Test-only fault hooks (fault-injection.ts); inert by default. */
-  faults?: FaultInjector;
+/** A runner's part of the master's job service, and where it reports record changes. */
+export type JobRunnerDeps = Pick<
+  OrchestratorOptions,
+  | 'session'
+  | 'boards'
+  | 'store'
+  | 'claims'
+  | 'pool'
+  | 'shared'
+  | 'logger'
+  | 'taskTimeoutMs'
+  | 'faults'
+> & {
   /** Called after every change of a job's record, for job_status events. */
   onUpdate: (record: JobRecord, msg: string) => void;
-}
+};
 
 const PHASE_OF_KIND: Record<TaskKind, JobPhase> = { histogram: 'mapping', equalize: 'equalizing' };
 
@@ -52,10 +52,8 @@ export class JobRunner {
   readonly #id: string;
   readonly #signal: AbortSignal;
   readonly #log: Logger;
+  readonly #progress: ProgressWriter;
   #previews: Promise<void> | undefined;
-  /** Progress waiting to be written (only the latest count matters), and the write chain. */
-  #progressDue: { phase: JobPhase; done: number } | null = null;
-  #progressWrites: Promise<void> = Promise.resolve();
   /**
    * The record as this runner's last state change wrote it, for the next step: the master is
    * the records' only writer, so reading it back would cost a round trip per step for nothing
@@ -71,6 +69,7 @@ export class JobRunner {
     this.#signal = signal;
     this.#log = deps.logger.child({ job: id });
     this.#written = start ?? null;
+    this.#progress = new ProgressWriter(deps.store, deps.onUpdate);
   }
 
   async run(): Promise<void> {
@@ -85,7 +84,7 @@ export class JobRunner {
           case 'done':
           case 'failed':
           case 'cancelled':
-            await this.#cleanup(job);
+            await cleanUpJob(this.#d.session, this.#d.shared, job, this.#log);
             return;
           case 'queued':
             await this.#startMapping(job);
@@ -130,10 +129,10 @@ export class JobRunner {
       total: job.tasks,
       taskTimeoutMs: this.#d.taskTimeoutMs,
       signal: this.#signal,
-      onProgress: (done) => this.#progress(job.id, PHASE_OF_KIND[kind], done),
+      onProgress: (done) => this.#progress.record(job.id, PHASE_OF_KIND[kind], done),
     });
     if (!outcome.ok) {
-      const reason = await this.#failureReason(job.id, kind, outcome.failedIndex);
+      const reason = await failureReason(this.#d.session, job.id, kind, outcome.failedIndex);
       await this.#fail(job, `The ${kind} task ${outcome.failedIndex} failed: ${reason}`);
       return;
     }
@@ -151,7 +150,7 @@ export class JobRunner {
     outputs.catch(() => {}); // awaited below unless the histograms are re-run
     const histograms = await Promise.all(
       Array.from({ length: job.tasks }, async (_, i) => {
-        const done = await this.#doneRecord(job, 'histogram', i);
+        const done = await doneRecord(this.#d.claims, job, 'histogram', i);
         return readHistogram(this.#d.shared.abs(done.pointer), done.checksum);
       }),
     );
@@ -193,7 +192,7 @@ export class JobRunner {
     const name = this.#d.shared.resultName(job.id, job.info.format);
     const resultPath = `${this.#d.shared.results}/${name}`;
     const [dones, lut] = await Promise.all([
-      this.#doneRecords(job, 'equalize'),
+      doneRecords(this.#d.claims, job, 'equalize'),
       readLut(this.#d.shared.abs(files.lut), job.info.layout),
       this.#storage(job).beforeCheck(resultPath),
       mkdir(this.#d.shared.results, { recursive: true }),
@@ -246,24 +245,7 @@ export class JobRunner {
   }
 
   #writePreviews(job: JobRecord, lut: Lut): Promise<void> {
-    const storage = this.#storage(job);
-    const part = storage.previewPart?.bind(storage);
-    const parts = part
-      ? { parts: Array.from({ length: job.tasks }, (_, i) => this.#d.shared.abs(part(i))) }
-      : {};
-    return writePreviews(
-      this.#d.shared,
-      this.#d.pool,
-      {
-        id: job.id,
-        mode: job.options.mode,
-        source: absoluteRef(this.#d.shared, storage.source),
-        lut,
-        ...(job.options.clahe ? { clahe: job.options.clahe } : {}),
-        ...parts,
-      },
-      this.#log,
-    );
+    return writeJobPreviews(this.#d.shared, this.#d.pool, this.#storage(job), job, lut, this.#log);
   }
 
   #storage(job: JobRecord): JobStorage {
@@ -279,7 +261,7 @@ export class JobRunner {
 
   /** Cleans up a job this runner just finished, at once (even if leadership is going). */
   async #end(job: JobRecord): Promise<void> {
-    await this.#cleanup(job);
+    await cleanUpJob(this.#d.session, this.#d.shared, job, this.#log);
     this.#ended = true;
   }
 
@@ -294,28 +276,14 @@ export class JobRunner {
     extraOps: (next: JobRecord) => ReturnType<typeof createTaskOps> = () => [],
     patch: Partial<JobRecord> = {},
   ): Promise<JobRecord | null> {
-    await this.#progressWrites;
+    await this.#progress.settled();
     let moved = false;
     const record = await this.#d.store.update(
       job.id,
       (r) => {
         if (r.state !== job.state) return null;
         moved = true;
-        const now = new Date();
-        const phaseMs = { ...r.phaseMs };
-        const started = r.phaseStartedAt[r.state];
-        if (started && !isFinished(r.state)) {
-          phaseMs[r.state as JobPhase] = now.getTime() - Date.parse(started);
-        }
-        return {
-          ...r,
-          ...patch,
-          state: to,
-          phase: isFinished(to) ? r.phase : (to as JobPhase),
-          done: 0,
-          phaseMs,
-          phaseStartedAt: { ...r.phaseStartedAt, [to]: now.toISOString() },
-        };
+        return movedTo(r, to, patch, new Date());
       },
       extraOps,
     );
@@ -324,73 +292,6 @@ export class JobRunner {
     this.#log.info({ state: to, phaseMs: record.phaseMs }, msg);
     this.#d.onUpdate(record, msg);
     return record;
-  }
-
-  /**
-   * Records a phase's progress. Writes go one at a time and those that arrive meanwhile
-   * collapse into one of the latest count: concurrent version-checked writes of one record
-   * would only make each other retry. #advance waits for them, for the same reason.
-   */
-  #progress(id: string, phase: JobPhase, done: number): Promise<void> {
-    const queued = this.#progressDue !== null;
-    this.#progressDue = { phase, done };
-    if (queued) return this.#progressWrites;
-    const write = this.#progressWrites.then(() => this.#writeProgress(id));
-    this.#progressWrites = write.catch(() => {});
-    return write;
-  }
-
-  async #writeProgress(id: string): Promise<void> {
-    const due = this.#progressDue;
-    this.#progressDue = null;
-    if (!due) return;
-    const { phase, done } = due;
-    let changed = false;
-    const record = await this.#d.store.update(id, (r) => {
-      if (r.state !== phase || r.done >= done) return null;
-      changed = true;
-      return { ...r, done };
-    });
-    if (changed) this.#d.onUpdate(record, `${done}/${record.tasks} ${phase} tasks done`);
-  }
-
-  #doneRecords(job: JobRecord, kind: TaskKind): Promise<DoneRecord[]> {
-    return Promise.all(Array.from({ length: job.tasks }, (_, i) => this.#doneRecord(job, kind, i)));
-  }
-
-  async #doneRecord(job: JobRecord, kind: TaskKind, index: number): Promise<DoneRecord> {
-    const done = await this.#d.claims.readDone(taskPath(job.id, kind, index));
-    if (!done) throw new Error(`${kind} task ${index} of job ${job.id} has no result`);
-    return done;
-  }
-
-  async #failureReason(id: string, kind: TaskKind, index: number): Promise<string> {
-    try {
-      const { data } = await this.#d.session.getData(`${taskPath(id, kind, index)}/failed`);
-      const failed = JSON.parse(data.toString('utf8')) as { reason?: string; attempt?: number };
-      return `${failed.reason ?? 'unknown error'} (after ${failed.attempt ?? '?'} attempts)`;
-    } catch {
-      return 'unknown error';
-    }
-  }
-
-  /** Finished jobs keep only their record: task znodes and work files go. Idempotent. */
-  async #cleanup(job: JobRecord): Promise<void> {
-    for (const kind of ['histogram', 'equalize'] as const) {
-      await removePhaseTasks(this.#d.session, tasksPath(job.id, kind));
-    }
-    await rm(this.#d.shared.abs(jobFiles(this.#d.shared, job.id).dir), {
-      recursive: true,
-      force: true,
-    });
-    // Half-written results and previews of a master that died while writing them.
-    const results = await readdir(this.#d.shared.results).catch(() => [] as string[]);
-    for (const name of results.filter((n) => n.startsWith(`${job.id}.`) && n.endsWith('.tmp'))) {
-      await rm(`${this.#d.shared.results}/${name}`, { force: true });
-    }
-    // A cancelled job gets no result, even one published just before the cancel landed.
-    if (job.state === 'cancelled') await removeResults(this.#d.shared.results, job.id);
-    this.#log.debug({ path: jobPath(job.id) }, 'job cleaned up');
   }
 }
 

@@ -1,29 +1,14 @@
-import { backoffDelay } from '../../common/backoff.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
-import { mkdir, rm } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { backoffDelay } from '../../common/backoff.js';
 import { errorMessage, HisteqError } from '../../common/errors.js';
-import type { Logger } from '../../common/log.js';
-import { ensureRoom } from '../../common/storage.js';
-import type { TaskClaims, ZkSession } from '../../coordination/index.js';
-import { checkClaheParams } from '../../imaging/clahe/grid.js';
-import { probeImage } from '../../imaging/codec.js';
-import type { ImagePool } from '../../pool/image-pool.js';
 import { Admission, admissionOrder } from './admission.js';
-import type { FaultInjector } from '../fault-injection.js';
-import type { JobStore } from '../job-store.js';
-import { JobRunner } from './job-runner.js';
-import { displayName } from '../../common/display-name.js';
+import { JobRunner, type JobRunnerDeps } from './job-runner.js';
 import { statusOf, viewOf } from '../job-view.js';
-import type { ParamsWatcher } from '../mapreduce-params.js';
-import { newJobId, type SharedLayout } from '../paths.js';
-import { jobFiles } from '../job-files.js';
-import { taskCountFor } from '../plan.js';
-import type { TaskBoards } from '../shared-boards.js';
-import { storageFor } from '../storage/job-storage.js';
 import { startRetention } from './retention.js';
 import { cancelJob, removeJob, retryJob, type JobActionsContext } from './job-actions.js';
+import type { OrchestratorOptions } from './orchestrator-options.js';
+import { recordSubmission } from './submission.js';
 import {
   ACTIVE_STATES,
   isFinished,
@@ -35,34 +20,7 @@ import {
   type JobsApi,
 } from '../types.js';
 
-export interface OrchestratorOptions {
-  session: ZkSession;
-  /** The pod's task boards, shared with its task loop. */
-  boards: TaskBoards;
-  store: JobStore;
-  claims: TaskClaims;
-  pool: ImagePool;
-  shared: SharedLayout;
-  params: ParamsWatcher;
-  logger: Logger;
-  pod: string;
-  maxPixels: number;
-  /** MAX_DECODED_BYTES: an image that must be decoded is refused past this many bytes. */
-  maxDecodedBytes?: number;
-  /** MAX_ACTIVE_JOBS: more unfinished jobs wait, `queued`, in order. Default 4. */
-  maxActiveJobs?: number;
-  /** RESULT_TTL_HOURS in ms; finished jobs older than this are pruned. Unset: kept forever. */
-  resultTtlMs?: number;
-  /** STORAGE_RESERVE_BYTES: free space kept beyond a job's own need. */
-  storageReserveBytes?: number;
-  taskTimeoutMs: number;
-  /** Live pods that take tasks now (for the default task count). */
-  taskPods: () => number;
-  /** Null when the cluster may take jobs, else the sentence to refuse them with. */
-  degraded: () => string | null;
-  /** Test-only fault hooks (fault-injection.ts); inert by default. */
-  faults?: FaultInjector;
-}
+export type { OrchestratorOptions } from './orchestrator-options.js';
 
 interface OrchestratorEvents {
   job_status: [JobStatusEvent];
@@ -143,73 +101,12 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     const signal = this.#abort?.signal;
     if (!signal)
       throw new HisteqError('NOT_MASTER', 'This pod is no longer the master; please retry.');
-    const degraded = this.#o.degraded();
-    if (degraded) throw new HisteqError('CLUSTER_DEGRADED', degraded);
-    const { shared } = this.#o;
-    const info = await probeImage(request.path, {
-      page: request.options.page,
-      maxPixels: this.#o.maxPixels,
-      maxDecodedBytes: this.#o.maxDecodedBytes,
-    });
-    if (request.options.clahe) {
-      checkClaheParams(request.options.clahe, info.layout, request.options.mode);
-    }
-    const id = newJobId();
-    const upload = relative(shared.root, request.path);
-    const storage = storageFor(shared, id, upload, info);
-    // The upload is stored; what the job writes besides it depends on its storage.
-    await ensureRoom(
-      shared.root,
-      storage.extraBytes,
-      this.#o.storageReserveBytes ?? 0,
-      'this image and its outputs',
-    );
-    const files = jobFiles(shared, id);
-    await mkdir(shared.abs(files.dir), { recursive: true });
-    let created = false;
-    try {
-      const now = new Date().toISOString();
-      const tasks = this.#o.params.current.tasks_per_job ?? Math.max(1, this.#o.taskPods());
-      const record: JobRecord = {
-        id,
-        state: 'queued',
-        phase: 'queued',
-        name: displayName(request.originalName),
-        upload,
-        info,
-        options: request.options,
-        tasks: taskCountFor(info, tasks),
-        done: 0,
-        createdAt: now,
-        updatedAt: now,
-        phaseStartedAt: { queued: now },
-        phaseMs: {},
-        attempts: [],
-        masters: [this.#o.pod],
-        ...(request.retryOf ? { retryOf: request.retryOf } : {}),
-      };
-      // The upload is answered once the job is recorded. Making its source readable (a full
-      // decode when staged) is the runner's first step, under MAX_ACTIVE_JOBS: a small file
-      // that decodes to a large image cannot make many decodes run at once, nor hold the
-      // upload request; corrupt image data then fails the job with the decoder's sentence.
-      await this.#o.store.create(record);
-      created = true;
-      this.#remember(record, `accepted; splitting into ${record.tasks} strips`);
+    const record = await recordSubmission(this.#o, request, (r) => {
+      this.#remember(r, `accepted; splitting into ${r.tasks} strips`);
       // This master is in the new record already, and the record is the one just written.
-      this.#startRunner(id, signal, false, admissionOrder(record), record);
-      return { id };
-    } catch (err) {
-      // A refused upload leaves nothing behind. If the record cannot be removed (leadership
-      // lost meanwhile), whichever master runs it fails it with the reason and cleans up.
-      const removed =
-        !created ||
-        (await this.#o.store.remove(id).then(
-          () => true,
-          () => false,
-        ));
-      if (removed) await rm(shared.abs(files.dir), { recursive: true, force: true });
-      throw err;
-    }
+      this.#startRunner(r.id, signal, false, admissionOrder(r), r);
+    });
+    return { id: record.id };
   }
 
   async list(): Promise<JobView[]> {
@@ -352,20 +249,8 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     this.#remember(record, record.error ?? 'failed');
   }
 
-  #runnerDeps() {
-    const o = this.#o;
-    return {
-      session: o.session,
-      boards: o.boards,
-      store: o.store,
-      claims: o.claims,
-      pool: o.pool,
-      shared: o.shared,
-      logger: o.logger,
-      taskTimeoutMs: o.taskTimeoutMs,
-      faults: o.faults,
-      onUpdate: (record: JobRecord, msg: string) => this.#remember(record, msg),
-    };
+  #runnerDeps(): JobRunnerDeps {
+    return { ...this.#o, onUpdate: (record, msg) => this.#remember(record, msg) };
   }
 
   #remember(record: JobRecord, msg: string): void {

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { errorCode, errorMessage } from '../../common/errors.js';
+import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import { failClaim } from '../../coordination/claim-failure.js';
 import type {
   Claim,
   StopWatching,
@@ -14,7 +13,7 @@ import { JOBS_PATH, TASK_KINDS, tasksPath, type TaskKind } from '../paths.js';
 import type { BoardHandle, TaskBoards } from '../shared-boards.js';
 import type { TaskExecutor } from './task-executor.js';
 import { releaseOrphanLocks } from './orphan-locks.js';
-import { parsePayload, pixelsOf } from '../task-spec.js';
+import { runAttempt, type AttemptOutcome, type Candidate } from './task-attempt.js';
 
 export interface TaskWorkerOptions {
   session: ZkSession;
@@ -35,18 +34,11 @@ export interface TaskWorkerEvents {
   /** The tasks this pod runs now changed (for the cluster view). */
   busy: [tasks: string[]];
   /** A task attempt ended on this pod (for metrics). */
-  task: [kind: TaskKind, outcome: 'done' | 'failed' | 'lost', seconds: number, pixels: number];
+  task: [kind: TaskKind, outcome: AttemptOutcome, seconds: number, pixels: number];
 }
 
 const RETRY_ELSEWHERE_MS = 1500;
 const PUMP_RETRY_MS = 500;
-
-interface Candidate {
-  job: string;
-  kind: TaskKind;
-  index: number;
-  path: string;
-}
 
 /**
  * Every pod's task loop: watches `/jobs`, keeps a TaskBoard per active job phase, and claims
@@ -271,63 +263,31 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   }
 
   async #run(task: Candidate, claim: Claim): Promise<void> {
-    const log = this.#o.logger.child({
-      job: task.job,
-      task: `${task.kind}/${task.index}`,
-      attempt: claim.attempt,
-    });
-    const started = performance.now();
-    // Claims given back cleanly (a draining pod) are not the task's fault: they do not count.
-    // Nor do re-runs the master asked for after a failed check of the task's output.
-    const counted = claim.attempt - (claim.spec.released ?? 0) - (claim.spec.reruns ?? 0);
-    if (counted > this.#o.maxAttempts) {
-      const reason = `the ${task.kind} task ${task.index} was started ${counted - 1} times and never finished (its pods died or it kept failing)`;
-      await failClaim(this.#o.session, claim, reason, true).catch((err: unknown) =>
-        log.warn({ err: errorMessage(err) }, 'could not mark task failed'),
-      );
-      log.error({ reason }, 'task abandoned');
-      return;
-    }
-    log.info('task started');
     const stop = new AbortController();
     this.#stops.set(task.path, stop);
+    const o = this.#o;
     try {
-      await this.#o.faults?.beforeTask(task.kind, task.index, claim.attempt);
-      const payload = parsePayload(claim.spec);
-      const result = await this.#o.executor.run(payload, claim.attempt, stop.signal);
-      this.#o.faults?.afterOutput(task.kind, task.index, claim.attempt);
-      await this.#o.claims.complete(claim, result);
-      const ms = performance.now() - started;
-      log.info({ ms: Math.round(ms) }, 'task done');
-      this.emit('task', task.kind, 'done', ms / 1000, pixelsOf(payload));
-    } catch (err) {
-      // Its phase's tasks went (the job was cancelled or deleted, or finished without this
-      // attempt: its claim was broken and the task done elsewhere): stopped between chunks.
-      if (stop.signal.aborted) {
-        const ms = Math.round(performance.now() - started);
-        log.info(
-          { ms },
-          'task stopped: its tasks were removed (job cancelled, deleted or finished)',
-        );
-        // Its znodes went with the job; should they still exist, the claim goes back cleanly.
-        await this.#o.claims.release(claim).catch(() => false);
-        return;
-      }
-      const message = errorMessage(err);
-      const final = counted >= this.#o.maxAttempts;
-      const outcome = errorCode(err) === 'LOST_CLAIM' ? 'lost' : 'failed';
-      this.emit('task', task.kind, outcome, (performance.now() - started) / 1000, 0);
-      this.#failedHere.set(task.path, Date.now());
-      // Wake up again when this pod may take the retry itself (if nobody else did).
-      setTimeout(() => this.#pump(), RETRY_ELSEWHERE_MS + 10).unref();
-      log.warn(
-        { err: message, final },
-        final ? 'task failed for good' : 'task failed; released for a retry',
+      await runAttempt(
+        {
+          session: o.session,
+          claims: o.claims,
+          executor: o.executor,
+          logger: o.logger,
+          maxAttempts: o.maxAttempts,
+          ...(o.faults ? { faults: o.faults } : {}),
+          stop: stop.signal,
+          report: (kind, outcome, seconds, pixels) =>
+            this.emit('task', kind, outcome, seconds, pixels),
+          failedHere: () => {
+            this.#failedHere.set(task.path, Date.now());
+            // Wake up again when this pod may take the retry itself (if nobody else did).
+            setTimeout(() => this.#pump(), RETRY_ELSEWHERE_MS + 10).unref();
+          },
+          lockLeft: () => this.#scheduleReap(),
+        },
+        task,
+        claim,
       );
-      await failClaim(this.#o.session, claim, message, final).catch((e: unknown) => {
-        log.warn({ err: errorMessage(e) }, 'could not release task');
-        this.#scheduleReap();
-      });
     } finally {
       this.#stops.delete(task.path);
     }
