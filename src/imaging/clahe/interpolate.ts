@@ -123,11 +123,11 @@ export class BandInterpolator {
     const rowsPerPiece = Math.max(1, Math.floor(PIECE_BYTES / rowBytes));
     // Layout: the float32 tile-row slots at 0 (kept between calls), the column records, then
     // the rows (or, for luma, one row of values before and after).
-    const k = claheKernels();
     const rowEntries = tilesX * bins;
     const cols = align(slotBytes(grid.planes, rowEntries));
     const piece = align(cols + this.#columns.length);
     const pieceBytes = luma ? 2 * width * size : Math.min(rowsPerPiece, chunk.height) * rowBytes;
+    const k = claheKernels(piece + pieceBytes);
     let memory = k.reserve(piece + pieceBytes);
     memory.set(this.#columns, cols);
     const blend = bins === 256 ? k.blend8 : k.blend16;
