@@ -56,10 +56,10 @@ export function blendValue(
 }
 
 /**
- * Per image column (or per one of `columns`, a preview's sampled ones), what the blend kernels read, as four arrays of `width` rounded up to 4
- * entries one after the other (so four columns load as one vector): the byte offsets of the left
- * and right tiles' float32 tables inside a tile row (i32), then their weights (f32). Worked out once per
- * band.
+ * Per image column (or per one of `columns`, a preview's sampled ones), what the blend kernels
+ * read, as four arrays of `width` rounded up to 4 entries one after the other (so four columns
+ * load as one vector): the byte offsets of the left and right tiles' float32 tables inside a
+ * tile row (i32), then their weights (f32). Worked out once per band.
  */
 export function columnRecords(grid: ClaheGrid, columns?: readonly number[]): Uint8Array {
   const { bins, tilesX } = grid;
