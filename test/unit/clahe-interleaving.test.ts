@@ -3,6 +3,8 @@ import { before, describe, it } from 'node:test';
 import { claheGrid, type ClaheParams } from '../../src/imaging/clahe/grid.js';
 import { BandInterpolator } from '../../src/imaging/clahe/interpolate.js';
 import { buildClaheTables } from '../../src/imaging/clahe/tables.js';
+import { claheImage } from '../../src/imaging/clahe/whole-image.js';
+import { claheKernels, KEPT_MEMORY_BYTES } from '../../src/imaging/clahe/wasm/clahe-kernels.js';
 import { BandTileHistograms, sumBandHistograms } from '../../src/imaging/clahe/tile-histograms.js';
 import { applyLuts } from '../../src/imaging/equalize.js';
 import { computeHistogram } from '../../src/imaging/histogram.js';
@@ -133,9 +135,17 @@ function globalWork(image: RawImage, random: () => number, label: string): void 
 
 let expected: (Uint8Array | Uint16Array)[] = [];
 
+/** 160 tile columns at 16 bits: two float32 tile rows of them take 80 MiB, more than is kept. */
+const WIDE_GRID: Job = {
+  name: 'wide16 160x1 clip 2',
+  image: lowContrastImage(160, 3, 1, 16, 7),
+  op: 'grey',
+  clahe: p(2, 160, 1),
+};
+
 describe('CLAHE kernels interleaved on one thread', () => {
   before(async () => {
-    expected = await oracleClaheBatch(JOBS);
+    expected = await oracleClaheBatch([...JOBS, WIDE_GRID]);
   });
 
   it('chunks of two jobs of one grid at the same rows, in turn, each equal OpenCV', () => {
@@ -227,5 +237,18 @@ describe('CLAHE kernels interleaved on one thread', () => {
     }
     assert.equal(running.length, 0);
     assert.equal(checked, 40);
+  });
+
+  it('a job that grows the memory past what a thread keeps gives it back to the next smaller one, both exact', () => {
+    const wide = WIDE_GRID.image.data.slice();
+    claheImage(wide, layoutOf(WIDE_GRID.image), 'luma', WIDE_GRID.clahe);
+    assert.deepEqual(wide, expected[JOBS.length], WIDE_GRID.name);
+    // Infinity: asks for the instance as it is, without the replacement a smaller call triggers.
+    assert.ok(claheKernels(Infinity).memoryBytes > KEPT_MEMORY_BYTES);
+    const small = JOBS[0]!;
+    const out = small.image.data.slice();
+    claheImage(out, layoutOf(small.image), modeOf(small.op), small.clahe);
+    assert.deepEqual(out, expected[0], `${small.name} after ${WIDE_GRID.name}`);
+    assert.ok(claheKernels(Infinity).memoryBytes <= KEPT_MEMORY_BYTES);
   });
 });

@@ -56,10 +56,10 @@ export function blendValue(
 }
 
 /**
- * Per image column (or per one of `columns`, a preview's sampled ones), what the blend kernels read, as four arrays of `width` rounded up to 4
- * entries one after the other (so four columns load as one vector): the byte offsets of the left
- * and right tiles' float32 tables inside a tile row (i32), then their weights (f32). Worked out once per
- * band.
+ * Per image column (or per one of `columns`, a preview's sampled ones), what the blend kernels
+ * read, as four arrays of `width` rounded up to 4 entries one after the other (so four columns
+ * load as one vector): the byte offsets of the left and right tiles' float32 tables inside a
+ * tile row (i32), then their weights (f32). Worked out once per band.
  */
 export function columnRecords(grid: ClaheGrid, columns?: readonly number[]): Uint8Array {
   const { bins, tilesX } = grid;
@@ -123,11 +123,11 @@ export class BandInterpolator {
     const rowsPerPiece = Math.max(1, Math.floor(PIECE_BYTES / rowBytes));
     // Layout: the float32 tile-row slots at 0 (kept between calls), the column records, then
     // the rows (or, for luma, one row of values before and after).
-    const k = claheKernels();
     const rowEntries = tilesX * bins;
     const cols = align(slotBytes(grid.planes, rowEntries));
     const piece = align(cols + this.#columns.length);
     const pieceBytes = luma ? 2 * width * size : Math.min(rowsPerPiece, chunk.height) * rowBytes;
+    const k = claheKernels(piece + pieceBytes);
     let memory = k.reserve(piece + pieceBytes);
     memory.set(this.#columns, cols);
     const blend = bins === 256 ? k.blend8 : k.blend16;

@@ -86,7 +86,7 @@ export class BandTileHistograms {
     const rowsPerPiece = Math.max(1, Math.floor(PIECE_BYTES / rowBytes));
     const histBytes = tilesX * (bins === 256 ? 4096 : 4 * bins);
     const pieceBytes = luma ? width * size : Math.min(rowsPerPiece, chunk.height) * rowBytes;
-    const k = claheKernels();
+    const k = claheKernels(histBytes + pieceBytes);
     k.forgetTables();
     const memory = k.reserve(histBytes + pieceBytes);
     const hist = new Uint32Array(memory.buffer, 0, histBytes / 4);

@@ -82,6 +82,11 @@ export class ClaheKernels {
     return this.#fn.blend16;
   }
 
+  /** Bytes of memory the instance holds now. */
+  get memoryBytes(): number {
+    return this.#fn.memory.buffer.byteLength;
+  }
+
   /**
    * The whole memory as bytes, at least `size` long: grown when needed (which replaces the
    * buffer, so views must be taken again after every call, never kept across calls).
@@ -143,10 +148,22 @@ export function samplesIn(memory: Uint8Array, at: number, length: number, size: 
   return size === 1 ? memory.subarray(at, at + length) : new Uint16Array(memory.buffer, at, length);
 }
 
+/**
+ * Memory a thread keeps between calls. WebAssembly memory never shrinks, so after a call that
+ * needed more (a 16-bit job with many tile columns: up to 128 MiB of tile rows), the next call
+ * that needs less starts a fresh instance and the large memory is garbage-collected.
+ */
+export const KEPT_MEMORY_BYTES = 64 << 20;
+
 let instance: ClaheKernels | undefined;
 
-/** The thread's instance, compiled on first use (synchronous: the module is about 1 KB). */
-export function claheKernels(): ClaheKernels {
-  instance ??= new ClaheKernels();
+/**
+ * The thread's instance for a call that needs `bytes` of memory, compiled on first use
+ * (synchronous: the module is about 2 KB).
+ */
+export function claheKernels(bytes: number): ClaheKernels {
+  if (!instance || (instance.memoryBytes > KEPT_MEMORY_BYTES && bytes <= KEPT_MEMORY_BYTES)) {
+    instance = new ClaheKernels();
+  }
   return instance;
 }
