@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
-import { DetailedError, Upload } from 'tus-js-client';
+import { DetailedError, Upload, type HttpRequest, type HttpResponse } from 'tus-js-client';
 import { HisteqError } from '../common/errors.js';
 import { JOB_ID_HEADER, TUS_PATH } from '../web/tus/protocol.js';
 
@@ -71,6 +71,7 @@ export async function uploadFile(
           metadata: { ...fields, name: basename(file.path) },
           headers: authHeaders(server),
           retryDelays: RETRY_DELAYS_MS,
+          onAfterResponse: keepUploadThroughFailover,
           onProgress: (sent) => onBytes(sent),
           onSuccess: ({ lastResponse }) =>
             resolve({
@@ -87,6 +88,18 @@ export async function uploadFile(
     return jobId ?? (await uploadJob(server, uploadUrl));
   } finally {
     input.destroy();
+  }
+}
+
+/**
+ * tus-js-client starts a new upload (sending everything again) when asking for the offset (HEAD)
+ * answers anything but 2xx or 423; a 503 while masters change is worth waiting out instead: as
+ * a failed request it is retried, and the upload keeps its address.
+ */
+function keepUploadThroughFailover(req: HttpRequest, res: HttpResponse): void {
+  const status = res.getStatus();
+  if (req.getMethod() === 'HEAD' && status >= 500) {
+    throw new Error(`the cluster answered ${status} while asked for the upload's offset`);
   }
 }
 

@@ -31,6 +31,11 @@ export interface ClusterAlert {
   message: string;
 }
 
+/** The Socket.IO `job_deleted` event: every open page drops the job. */
+export interface JobDeletedEvent {
+  id: string;
+}
+
 export interface NodeLogEvent {
   pod: string;
   log: string;
@@ -40,6 +45,7 @@ export interface NodeLogEvent {
 export interface WebEvents {
   job_status: [JobStatusEvent];
   job_attempts: [JobAttemptsEvent];
+  job_deleted: [JobDeletedEvent];
   cluster: [ClusterSnapshot];
   cluster_alert: [ClusterAlert];
   node_log: [NodeLogEvent];
