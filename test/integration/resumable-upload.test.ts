@@ -132,7 +132,7 @@ describe('resumable uploads (tus) on a real cluster', { timeout: 240_000 }, () =
       );
       const first = Math.min(...resumed.map((l) => Number(l.offset)));
       assert.ok(first >= partial.stored * 0.5, `resumed at ${first}, stored ${partial.stored}`);
-      const received = transfers.reduce((sum, l) => sum + Number(l.bytes), 0);
+      const received = transfers.reduce((sum, l) => sum + Number(l.received), 0);
       assert.ok(received < size, `the survivors received ${received} of ${size} bytes`);
       console.log(
         `killed at ${partial.stored} of ${size} bytes stored; resumed at ${first}; the new master received ${received} bytes`,

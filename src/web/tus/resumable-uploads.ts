@@ -170,8 +170,12 @@ function guardTransfer(deps: WebDeps, transfers: Set<string>): RequestHandler {
     res.once('close', () => {
       clearInterval(check);
       if (id) transfers.delete(id);
+      // The answer's offset when there is one; else what the socket read (headers included).
+      const to = Number(res.getHeader('upload-offset'));
+      const received =
+        Number.isFinite(to) && to >= offset ? to - offset : socket.bytesRead - startBytes;
       deps.logger.info(
-        { uploadId: id, offset, bytes: socket.bytesRead - startBytes, status: res.statusCode },
+        { uploadId: id, offset, received, status: res.statusCode },
         'resumable upload transfer ended',
       );
     });
