@@ -24,7 +24,7 @@ describe('the page uploads through tus', { timeout: 120_000 }, () => {
     await web?.close();
   });
 
-  const tusDir = () => join(web.sharedDir, 'uploads', 'tus');
+  const tusDir = () => join(web.sharedDir, 'resumable');
   const storedBytes = async () => {
     const names = await readdir(tusDir()).catch(() => [] as string[]);
     const sizes = await Promise.all(

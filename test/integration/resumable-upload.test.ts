@@ -31,7 +31,7 @@ after(async () => {
   await Promise.all([tc?.close(), rm(dir, { recursive: true, force: true })]);
 });
 
-const tusDir = () => join(tc.cluster.sharedDir, 'uploads', 'tus');
+const tusDir = () => join(tc.cluster.sharedDir, 'resumable');
 const tusHeaders = { ...auth, 'Tus-Resumable': '1.0.0' };
 const metadata = (fields: Record<string, string>) =>
   Object.entries(fields)

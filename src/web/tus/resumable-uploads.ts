@@ -24,13 +24,13 @@ export interface ResumableUploads {
 
 /**
  * Resumable uploads (the tus protocol, @tus/server with @tus/file-store). The partial file and
- * its info live in SHARED_DIR/uploads/tus/, and the offset of an upload is the size of its file
+ * its info live in SHARED_DIR/resumable/, and the offset of an upload is the size of its file
  * there, so whichever pod is master after a failover continues the same upload from the last
  * byte that reached the disk. A finished upload becomes a job like a POST /upload does.
  */
 export function resumableUploads(deps: WebDeps, rateLimit: RequestHandler): ResumableUploads {
   const logger = deps.logger.child({ component: 'resumable-uploads' });
-  const dir = join(deps.sharedDir, 'uploads', 'tus');
+  const dir = join(deps.sharedDir, 'resumable');
   const store = new FileStore({ directory: dir });
   const completer = new UploadCompleter(deps, store);
   const reserve = deps.storageReserveBytes ?? 0;
