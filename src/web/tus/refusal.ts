@@ -32,8 +32,11 @@ export function isRefusal(err: unknown): err is TusRefusal {
  * happened and what to do, naming the setting where one is the cause.
  */
 export function librarySentence(status: number, body: string, maxBytes: number): string {
-  if (status === 413) {
+  if (status === 413 && /maximum/i.test(body)) {
     return `The file is larger than the limit of ${formatBytes(maxBytes)} (MAX_UPLOAD_BYTES).`;
+  }
+  if (status === 413) {
+    return 'The request sends more bytes than the upload announced in Upload-Length.';
   }
   if (status === 404 || status === 410) {
     return 'There is no resumable upload at this address (it finished, was refused or expired): start the upload again.';
