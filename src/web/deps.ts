@@ -77,7 +77,7 @@ export interface WebDeps {
   allowedOrigins?: string[];
   /** UPLOAD_IDLE_TIMEOUT_MS: an upload body that makes no progress this long is dropped. */
   uploadIdleTimeoutMs?: number;
-  /** RESUMABLE_UPLOAD_EXPIRY_MS: a partial resumable upload idle this long is removed. */
+  /** UPLOAD_RESUME_EXPIRY_MS: a partial resumable upload idle this long is removed. */
   resumableUploadExpiryMs?: number;
   role(): RoleView;
   jobs: JobsApi;

@@ -66,7 +66,7 @@ describe('resumable uploads on one server', () => {
     assert.ok(after >= 1000 && after < 5000, `dropped after ${after} ms`);
     assert.equal(await offsetOf(url), 300);
 
-    // No byte for RESUMABLE_UPLOAD_EXPIRY_MS: the master's sweep removes it.
+    // No byte for UPLOAD_RESUME_EXPIRY_MS: the master's sweep removes it.
     await eventually(
       'the idle upload removed',
       async () => !(await readdir(dir())).some((name) => name.startsWith(id)),

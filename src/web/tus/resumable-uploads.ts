@@ -10,7 +10,7 @@ import { UploadCompleter } from './complete-upload.js';
 import { JOB_ID_HEADER, TUS_PATH } from './protocol.js';
 import { isRefusal, librarySentence, refusal, refusalFor } from './refusal.js';
 import { optionsFromMetadata } from './upload-metadata.js';
-import { DEFAULT_RESUMABLE_UPLOAD_EXPIRY_MS, sweepIdleUploads } from './upload-sweeper.js';
+import { DEFAULT_UPLOAD_RESUME_EXPIRY_MS, sweepIdleUploads } from './upload-sweeper.js';
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
@@ -108,7 +108,7 @@ export function resumableUploads(deps: WebDeps, rateLimit: RequestHandler): Resu
   router.route('/uploads/:id').head(handle).patch(guard, handle).delete(handle).options(handle);
 
   let timer: NodeJS.Timeout | undefined;
-  const expiryMs = deps.resumableUploadExpiryMs ?? DEFAULT_RESUMABLE_UPLOAD_EXPIRY_MS;
+  const expiryMs = deps.resumableUploadExpiryMs ?? DEFAULT_UPLOAD_RESUME_EXPIRY_MS;
   const sweep = () => {
     if (!deps.role().isMaster) return;
     sweepIdleUploads(dir, expiryMs, transfers, logger).catch((err: unknown) =>

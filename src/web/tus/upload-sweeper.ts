@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../common/log.js';
 
-export const DEFAULT_RESUMABLE_UPLOAD_EXPIRY_MS = 24 * 60 * 60_000;
+export const DEFAULT_UPLOAD_RESUME_EXPIRY_MS = 24 * 60 * 60_000;
 
 /** The files of one upload id: the data, its tus info, and the job record once complete. */
 const UPLOAD_FILE = /^([0-9a-f]{32})(\.json|\.job)?$/;
