@@ -4,10 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { seededRandom } from '../../src/common/random.js';
+import { loadConfig } from '../../src/config.js';
 import { sweepIdleUploads } from '../../src/web/tus/upload-sweeper.js';
 import { captureLogger } from '../support/capture-logger.js';
 
 describe('sweepIdleUploads', () => {
+  it('UPLOAD_RESUME_EXPIRY_MS defaults to 24 h and is read from the environment', () => {
+    assert.equal(loadConfig({}).resumableUploadExpiryMs, 24 * 60 * 60_000);
+    assert.equal(loadConfig({ UPLOAD_RESUME_EXPIRY_MS: '5000' }).resumableUploadExpiryMs, 5000);
+    assert.throws(() => loadConfig({ UPLOAD_RESUME_EXPIRY_MS: '10' }), /UPLOAD_RESUME_EXPIRY_MS/);
+  });
+
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tus-sweep-'));
