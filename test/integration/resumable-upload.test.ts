@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -160,6 +160,12 @@ describe('resumable uploads (tus) on a real cluster', { timeout: 240_000 }, () =
     const big = await create(MAX_UPLOAD_BYTES + 1, { name: 'big.tif' });
     assert.equal(big.res.status, 413);
     assert.match(((await big.res.json()) as { error: string }).error, /\(MAX_UPLOAD_BYTES\)/);
+    // histeq submit tells the same sentence, in one line.
+    const bigFile = join(dir, 'big.tif');
+    await writeFile(bigFile, Buffer.alloc(MAX_UPLOAD_BYTES + 1));
+    const cli = await runHisteq(['submit', bigFile, '--server', tc.url, '--token', TOKEN]);
+    assert.equal(cli.code, 1);
+    assert.match(cli.stderr.trim(), /^[^\n]*refused the upload \(413\): .*\(MAX_UPLOAD_BYTES\)\.$/);
     const mode = await create(10, { name: 'a.png', mode: 'sepia' });
     assert.equal(mode.res.status, 400);
     assert.match(((await mode.res.json()) as { error: string }).error, /"mode" must be one of/);
