@@ -10,8 +10,8 @@ import { initJobList, loadJobList } from './js/job-list.js';
 import { initJobs } from './js/jobs.js';
 import { appendLog, initLogs } from './js/logs.js';
 import { initResults } from './js/results.js';
-import { chooseJob, initSelection, jobSeen, jobsListed } from './js/selection.js';
-import { jobData, onJobChange, upsertJob } from './js/store.js';
+import { chooseJob, forgetJob, initSelection, jobSeen, jobsListed } from './js/selection.js';
+import { jobData, onJobChange, removeJob, upsertJob } from './js/store.js';
 import { initSettings } from './js/settings.js';
 import { initUploads } from './js/upload.js';
 
@@ -65,6 +65,11 @@ function connect() {
   });
   socket.on('job_status', (status) => upsertJob(status));
   socket.on('job_attempts', ({ id, attempts }) => jobData(id) && upsertJob({ id, attempts }));
+  // Deleted on any page (or by a script): gone from this one too.
+  socket.on('job_deleted', ({ id }) => {
+    removeJob(id);
+    forgetJob(id);
+  });
   socket.on('cluster', renderCluster);
   socket.on('cluster_alert', (alert) => showAlert(alert));
   socket.on('node_log', appendLog);

@@ -9,6 +9,7 @@ import { HisteqError } from './common/errors.js';
 import { usableCpus } from './common/cpus.js';
 import { DEFAULT_MAX_DECODED_BYTES } from './imaging/codec.js';
 import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS } from './web/multipart.js';
+import { DEFAULT_UPLOAD_RESUME_EXPIRY_MS } from './web/tus/upload-sweeper.js';
 import { faultSpecSchema, type FaultSpec } from './jobs/fault-injection.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -59,6 +60,7 @@ const schema = z.object({
   STORAGE_RESERVE_BYTES: int(0).default(0),
   UPLOAD_RATE_PER_MINUTE: int(0).default(30),
   UPLOAD_IDLE_TIMEOUT_MS: int(100).default(DEFAULT_UPLOAD_IDLE_TIMEOUT_MS),
+  UPLOAD_RESUME_EXPIRY_MS: int(1000).default(DEFAULT_UPLOAD_RESUME_EXPIRY_MS),
   // express's `trust proxy`: true, a hop count, or addresses/subnets (comma-separated).
   TRUST_PROXY: z
     .string()
@@ -164,6 +166,8 @@ export interface Config {
   uploadRatePerMinute: number;
   /** An upload body that makes no progress this long is dropped (408). */
   uploadIdleTimeoutMs: number;
+  /** A partial resumable upload that gets no byte this long is removed. */
+  resumableUploadExpiryMs: number;
   /** express `trust proxy` for deployments behind an ingress; undefined = trust none. */
   trustProxy: boolean | number | string | undefined;
   /** When set, /metrics is served on this port only (open), not on PORT. */
@@ -225,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storageReserveBytes: e.STORAGE_RESERVE_BYTES,
     uploadRatePerMinute: e.UPLOAD_RATE_PER_MINUTE,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+    resumableUploadExpiryMs: e.UPLOAD_RESUME_EXPIRY_MS,
     trustProxy: e.TRUST_PROXY,
     metricsPort: e.METRICS_PORT,
     healthSampleMs: e.HEALTH_SAMPLE_MS,

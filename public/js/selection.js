@@ -30,6 +30,18 @@ export function chooseJob(id) {
   else setSelected(id);
 }
 
+/** A job was deleted (here or on another page): stop showing it, and pick another. */
+export function forgetJob(id) {
+  if (selected !== id) return;
+  if (window.location.hash === jobLink(id)) {
+    window.location.hash = '';
+    return;
+  }
+  selected = null;
+  for (const listener of listeners) listener(null);
+  autoPick();
+}
+
 /** The full job list has been read: pick one unless the user or a link already did. */
 export function jobsListed() {
   listReady = true;

@@ -2,8 +2,9 @@ import { createReadStream } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { DetailedError, Upload, type HttpRequest, type HttpResponse } from 'tus-js-client';
 import { HisteqError } from '../common/errors.js';
+import { JOB_ID_HEADER, TUS_PATH } from '../web/tus/protocol.js';
 
 /** How long the server may stay silent (no byte read or answered) before the client gives up. */
 export const IDLE_TIMEOUT_MS = 60_000;
@@ -42,8 +43,16 @@ export async function checkServer(server: Server): Promise<void> {
 }
 
 /**
- * Streams `file` to POST /upload as multipart/form-data with a known length (the file is never
- * held in memory) and returns the job id. `onBytes` sees the bytes sent so far.
+ * How long a resumable upload keeps trying after a failed request before giving up: long
+ * enough for a master failover (a new election, then the front door's next read).
+ */
+export const RETRY_DELAYS_MS = [0, 500, 1000, 2000, 3000, 5000, 5000, 10_000, 10_000, 10_000];
+
+/**
+ * Sends `file` as a resumable upload (tus, POST /api/uploads then PATCHes) and returns the job
+ * id the server made of it. A connection reset, a 503 from a worker or the front door, or a
+ * master failover mid-upload is retried: the client asks the (new) master for the offset it
+ * has stored and sends only the rest. `onBytes` sees the bytes the server has so far.
  */
 export async function uploadFile(
   server: Server,
@@ -51,52 +60,86 @@ export async function uploadFile(
   fields: Record<string, string>,
   onBytes: (sent: number) => void,
 ): Promise<string> {
-  const boundary = `histeq-${randomUUID()}`;
-  let head = '';
-  for (const [name, value] of Object.entries(fields)) {
-    head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  }
-  const quoted = basename(file.path).replace(/["\r\n\\]/g, '_');
-  head +=
-    `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="${quoted}"\r\n` +
-    'Content-Type: application/octet-stream\r\n\r\n';
-  const tail = `\r\n--${boundary}--\r\n`;
-  const length = Buffer.byteLength(head) + file.size + Buffer.byteLength(tail);
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = send(new URL('/upload', server.url), {
-      method: 'POST',
-      headers: {
-        ...authHeaders(server),
-        'Content-Type': `multipart/form-data; boundary=${boundary}`,
-        'Content-Length': String(length),
+  // tus-js-client reads a ReadStream with a path by ranges, so a retry re-reads from the offset.
+  const input = createReadStream(file.path);
+  try {
+    const { uploadUrl, jobId } = await new Promise<{ uploadUrl: string; jobId?: string }>(
+      (resolve, reject) => {
+        const upload: Upload = new Upload(input, {
+          endpoint: new URL(TUS_PATH, server.url).toString(),
+          uploadSize: file.size,
+          metadata: { ...fields, name: basename(file.path) },
+          headers: authHeaders(server),
+          retryDelays: RETRY_DELAYS_MS,
+          onAfterResponse: keepUploadThroughFailover,
+          onProgress: (sent) => onBytes(sent),
+          onSuccess: ({ lastResponse }) =>
+            resolve({
+              uploadUrl: upload.url ?? '',
+              jobId: lastResponse.getHeader(JOB_ID_HEADER) || undefined,
+            }),
+          onError: (err) => reject(uploadError(server, err, file.size)),
+        });
+        upload.start();
       },
-    });
+    );
+    // An upload that was already complete on the master the client resumed at (its last
+    // answer was lost in a failover) answers a HEAD, which names no job: ask for it.
+    return jobId ?? (await uploadJob(server, uploadUrl));
+  } finally {
+    input.destroy();
+  }
+}
+
+/**
+ * tus-js-client starts a new upload (sending everything again) when asking for the offset (HEAD)
+ * answers anything but 2xx or 423; a 503 while masters change is worth waiting out instead: as
+ * a failed request it is retried, and the upload keeps its address.
+ */
+function keepUploadThroughFailover(req: HttpRequest, res: HttpResponse): void {
+  const status = res.getStatus();
+  if (req.getMethod() === 'HEAD' && status >= 500) {
+    throw new Error(`the cluster answered ${status} while asked for the upload's offset`);
+  }
+}
+
+async function uploadJob(server: Server, uploadUrl: string): Promise<string> {
+  const url = new URL(`${new URL(uploadUrl, server.url).pathname}/job`, server.url);
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = send(url, { method: 'GET', headers: authHeaders(server) });
     req.setTimeout(IDLE_TIMEOUT_MS, () =>
       req.destroy(unreachable(server, `no answer for ${IDLE_TIMEOUT_MS / 1000} s`)),
     );
-    let sent = 0;
     req.on('response', resolve);
-    req.on('error', (err) => {
-      if (err instanceof HisteqError || sent === 0) {
-        reject(err instanceof HisteqError ? err : unreachable(server, err.message));
-        return;
-      }
-      const sentence = `The cluster at ${server.url.origin} closed the connection after ${sent.toLocaleString('en')} of ${file.size.toLocaleString('en')} bytes (${err.message}), as a master failover does: submit the file again.`;
-      reject(new HisteqError('BAD_REQUEST', sentence));
-    });
-    req.write(head);
-    const body = createReadStream(file.path);
-    body.on('data', (chunk) => {
-      sent += chunk.length;
-      onBytes(sent);
-    });
-    body.on('error', (err) => req.destroy(err));
-    body.on('end', () => req.end(tail));
-    body.pipe(req, { end: false });
+    req.on('error', (err) =>
+      reject(err instanceof HisteqError ? err : unreachable(server, err.message)),
+    );
+    req.end();
   });
   const answer = await readJson(response);
   if (response.statusCode === 200 && typeof answer.job_id === 'string') return answer.job_id;
   throw refusal(response.statusCode ?? 0, answer, 'the upload');
+}
+
+/** The server's own sentence when it answered; otherwise what became of the connection. */
+function uploadError(server: Server, err: Error | DetailedError, size: number): HisteqError {
+  const response = err instanceof DetailedError ? err.originalResponse : null;
+  if (response) {
+    let answer: Record<string, unknown> = {};
+    try {
+      const parsed = JSON.parse(response.getBody()) as unknown;
+      if (typeof parsed === 'object' && parsed !== null) answer = parsed as Record<string, unknown>;
+    } catch {
+      answer = { error: response.getBody().trim() || undefined };
+    }
+    return refusal(response.getStatus(), answer, 'the upload');
+  }
+  const cause = err instanceof DetailedError ? err.causingError?.message : err.message;
+  const waited = RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) / 1000;
+  return new HisteqError(
+    'BAD_REQUEST',
+    `The upload of ${size.toLocaleString('en')} bytes to ${server.url.origin} failed and kept failing for ${waited} s (${cause ?? 'no answer'}): is the cluster running? Run the command again to start over.`,
+  );
 }
 
 export function send(url: URL, options: { method: string; headers: Record<string, string> }) {

@@ -135,8 +135,9 @@ export class FrontDoor {
       answer(res, 503, NO_MASTER);
       return;
     }
-    // A GET has no body to replay, so it can be sent again when the master just changed.
-    const replayable = !retried && (req.method === 'GET' || req.method === 'HEAD');
+    // Requests without a body can be sent again when the master just changed: GETs, and the
+    // HEAD and OPTIONS a resumable upload asks its offset and the server's limits with.
+    const replayable = !retried && ['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? '');
     const options = retried
       ? { target: master.url, buffer: Readable.from([]) }
       : { target: master.url };

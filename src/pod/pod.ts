@@ -172,6 +172,7 @@ export class Pod {
         maxUploadBytes: config.maxUploadBytes,
         uploadRatePerMinute: config.uploadRatePerMinute,
         uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
+        resumableUploadExpiryMs: config.resumableUploadExpiryMs,
         trustProxy: config.trustProxy,
         metricsPort: config.metricsPort,
         allowedOrigins: config.allowedOrigins,

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { JOB_ID } from '../jobs/paths.js';
 import type { WebDeps } from './deps.js';
 import { artifactPresence } from './artifact-presence.js';
@@ -13,7 +13,11 @@ import { listPage, parseJobListQuery, wantsPage } from './job-list.js';
 import { settingsRouter } from './settings.js';
 
 /** The JSON API the page and scripts read: jobs (with which artifacts exist) and the cluster. */
-export function apiRouter(deps: WebDeps, history: ClusterHistory): Router {
+export function apiRouter(
+  deps: WebDeps,
+  history: ClusterHistory,
+  submissionLimit: RequestHandler,
+): Router {
   const router = Router();
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -28,7 +32,8 @@ export function apiRouter(deps: WebDeps, history: ClusterHistory): Router {
     const parsed = parseJobListQuery(query);
     res.json(listPage(await deps.jobs.list(), parsed));
   });
-  router.post('/jobs', express.json({ limit: '4kb' }), inboxSubmitHandler(deps));
+  // An inbox file is a new job like an upload: the same per-client budget.
+  router.post('/jobs', submissionLimit, express.json({ limit: '4kb' }), inboxSubmitHandler(deps));
   router.get('/jobs/:id', async (req, res) => {
     const id = req.params.id;
     const job = JOB_ID.test(id) ? await deps.jobs.get(id) : null;

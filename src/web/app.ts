@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../common/log.js';
@@ -11,14 +13,32 @@ import { errorHandler, notFound } from './http-errors.js';
 import { masterOnly } from './master-gate.js';
 import { metricsHandler, probesRouter } from './probes.js';
 import { securityHeaders } from './security-headers.js';
+import type { ResumableUploads } from './tus/resumable-uploads.js';
 import { uploadHandler } from './upload.js';
 import { uploadRateLimit } from './upload-limit.js';
 
 /** The repository's public/ folder, from dist/src/web/ where this file runs compiled. */
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
 
+/** tus-js-client's browser build (window.tus), from node_modules. */
+const TUS_CLIENT_DIR = dirname(
+  createRequire(import.meta.url).resolve('tus-js-client/dist/tus.min.js'),
+);
+
 /** Previews are <img> sources, which cannot send headers: they may carry `?token=`. */
 const PREVIEW_PATH = /^\/jobs\/[^/]+\/preview\/[^/]+$/;
+
+/** What the web server owns beyond the app (it starts and stops them). */
+export interface AppParts {
+  /** The one budget per client for new jobs: POST /upload, POST /api/jobs, tus creations. */
+  submissionLimit: RequestHandler;
+  resumable: ResumableUploads;
+}
+
+/** The one per-client limit on new jobs (express-rate-limit, UPLOAD_RATE_PER_MINUTE). */
+export function submissionLimit(deps: WebDeps): RequestHandler {
+  return uploadRateLimit(deps.uploadRatePerMinute, { trustProxy: deps.trustProxy !== undefined });
+}
 
 /**
  * The express app: probes for every pod first, then the master-only gate, then the UI and API,
@@ -27,6 +47,7 @@ const PREVIEW_PATH = /^\/jobs\/[^/]+\/preview\/[^/]+$/;
 export function createApp(
   deps: WebDeps,
   history: ClusterHistory,
+  parts: AppParts,
   publicDir: string = PUBLIC_DIR,
 ): Express {
   const logger = deps.logger.child({ component: 'web' });
@@ -49,19 +70,17 @@ export function createApp(
   app.use(masterOnly(deps));
   // The static UI stays open so a browser can load the page that asks for the token.
   // The token before the limit: clients without it must not use up the budget of those with it.
-  app.post(
-    '/upload',
-    requireToken(token),
-    uploadRateLimit(deps.uploadRatePerMinute, { trustProxy: deps.trustProxy !== undefined }),
-    uploadHandler(deps),
-  );
+  app.post('/upload', requireToken(token), parts.submissionLimit, uploadHandler(deps));
   app.get(
     '/download/:file',
     requireToken(token, { allowQuery: () => true }),
     downloadHandler(deps.sharedDir),
   );
   app.use('/api', requireToken(token, { allowQuery: (path) => PREVIEW_PATH.test(path) }));
-  app.use('/api', apiRouter(deps, history));
+  app.use('/api', parts.resumable.router);
+  app.use('/api', apiRouter(deps, history, parts.submissionLimit));
+  // The page's tus client, served from the installed package like /socket.io/socket.io.js.
+  app.use('/vendor', express.static(TUS_CLIENT_DIR, { index: false }));
   app.use(express.static(publicDir, { dotfiles: 'ignore', index: 'index.html' }));
   app.use(notFound);
   app.use(errorHandler(logger));

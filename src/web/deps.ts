@@ -31,6 +31,11 @@ export interface ClusterAlert {
   message: string;
 }
 
+/** The Socket.IO `job_deleted` event: every open page drops the job. */
+export interface JobDeletedEvent {
+  id: string;
+}
+
 export interface NodeLogEvent {
   pod: string;
   log: string;
@@ -40,6 +45,7 @@ export interface NodeLogEvent {
 export interface WebEvents {
   job_status: [JobStatusEvent];
   job_attempts: [JobAttemptsEvent];
+  job_deleted: [JobDeletedEvent];
   cluster: [ClusterSnapshot];
   cluster_alert: [ClusterAlert];
   node_log: [NodeLogEvent];
@@ -71,6 +77,8 @@ export interface WebDeps {
   allowedOrigins?: string[];
   /** UPLOAD_IDLE_TIMEOUT_MS: an upload body that makes no progress this long is dropped. */
   uploadIdleTimeoutMs?: number;
+  /** UPLOAD_RESUME_EXPIRY_MS: a partial resumable upload idle this long is removed. */
+  resumableUploadExpiryMs?: number;
   role(): RoleView;
   jobs: JobsApi;
   cluster(): ClusterSnapshot;

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { copyFile, link, mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, sep } from 'node:path';
 import type { RequestHandler } from 'express';
-import { ensureRoom } from '../common/storage.js';
 import type { WebDeps } from './deps.js';
 import { HttpError } from './http-errors.js';
 import { asFields } from './job-actions.js';
+import { submitStoredFile } from './stored-file.js';
 import { parseJobOptions } from './upload.js';
 
 const PATH_EXAMPLE = 'such as {"path": "scan.tif"}';
@@ -18,7 +17,6 @@ const PATH_EXAMPLE = 'such as {"path": "scan.tif"}';
  */
 export function inboxSubmitHandler(deps: WebDeps): RequestHandler {
   const inboxDir = join(deps.sharedDir, 'inbox');
-  const uploadsDir = join(deps.sharedDir, 'uploads');
   return async (req, res) => {
     const body = req.body as unknown;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -27,21 +25,14 @@ export function inboxSubmitHandler(deps: WebDeps): RequestHandler {
     const { path: name, ...optionFields } = body as Record<string, unknown>;
     const source = await resolveInboxFile(inboxDir, name);
     const options = parseJobOptions(asFields(optionFields));
-    await mkdir(uploadsDir, { recursive: true });
-    const upload = join(uploadsDir, `${randomUUID()}.upload`);
-    await linkOrCopy(source, upload, deps);
-    try {
-      const { id } = await deps.jobs.submit({
-        path: upload,
-        originalName: basename(source),
-        options,
-      });
-      deps.logger.info({ jobId: id, inbox: name, options }, 'inbox file accepted');
-      res.status(200).json({ job_id: id });
-    } catch (err) {
-      await rm(upload, { force: true });
-      throw err;
-    }
+    const id = await submitStoredFile(deps, {
+      source,
+      originalName: basename(source),
+      options,
+      what: 'this inbox file',
+    });
+    deps.logger.info({ jobId: id, inbox: name, options }, 'inbox file accepted');
+    res.status(200).json({ job_id: id });
   };
 }
 
@@ -84,15 +75,4 @@ export async function resolveInboxFile(inboxDir: string, name: unknown): Promise
     throw new HttpError(400, `The inbox path ${shown} is not a regular file.`);
   }
   return real;
-}
-
-async function linkOrCopy(source: string, target: string, deps: WebDeps): Promise<void> {
-  try {
-    await link(source, target);
-  } catch {
-    // Another file system or a volume without hard links: a copy, which needs room.
-    const { size } = await stat(source);
-    await ensureRoom(deps.sharedDir, size, deps.storageReserveBytes ?? 0, 'this inbox file');
-    await copyFile(source, target);
-  }
 }

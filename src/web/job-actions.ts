@@ -34,6 +34,8 @@ export function jobActionsRouter(deps: WebDeps): Router {
     const id = checkJobId(req.params.id);
     await deps.jobs.remove(id);
     deps.logger.info({ jobId: id }, 'job deleted');
+    // Other open pages drop it from their list and detail.
+    deps.events.emit('job_deleted', { id });
     res.status(204).end();
   });
   return router;

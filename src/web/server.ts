@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, PUBLIC_DIR } from './app.js';
+import { createApp, PUBLIC_DIR, submissionLimit } from './app.js';
 import type { WebDeps } from './deps.js';
 import { ClusterHistory } from './health/cluster-history.js';
 import { createMetricsServer } from './metrics-server.js';
 import { applySecurityHeaders } from './security-headers.js';
 import { createSocketHub } from './socket-hub.js';
+import { resumableUploads } from './tus/resumable-uploads.js';
 
 export interface WebServer {
   server: Server;
@@ -58,7 +59,14 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
     token: deps.apiToken,
     sampleMs: deps.healthSampleMs ?? 5_000,
   });
-  const app = createApp(deps, history, options.publicDir ?? PUBLIC_DIR);
+  const limit = submissionLimit(deps);
+  const resumable = resumableUploads(deps, limit);
+  const app = createApp(
+    deps,
+    history,
+    { submissionLimit: limit, resumable },
+    options.publicDir ?? PUBLIC_DIR,
+  );
   const server = options.server ?? createServer({ requestTimeout: REQUEST_TIMEOUT_MS });
   server.removeAllListeners('request');
   server.on('request', app);
@@ -78,12 +86,14 @@ export function createWebServer(deps: WebDeps, options: WebServerOptions = {}): 
         ? (server.address() as AddressInfo).port
         : await listenOn(server, port, host);
       history.start();
+      resumable.start();
       if (!metrics || deps.metricsPort === undefined) return { port: bound };
       return { port: bound, metricsPort: (await metrics.listen(deps.metricsPort, host)).port };
     },
     close() {
       closing ??= (async () => {
         history.stop();
+        resumable.stop();
         await hub.close();
         await metrics?.close();
         if (!server.listening) return;

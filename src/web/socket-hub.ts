@@ -1,7 +1,14 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { JobAttemptsEvent, JobStatusEvent } from '../jobs/types.js';
-import type { ClusterAlert, ClusterSnapshot, NodeLogEvent, WebDeps, WebEvents } from './deps.js';
+import type {
+  ClusterAlert,
+  ClusterSnapshot,
+  JobDeletedEvent,
+  NodeLogEvent,
+  WebDeps,
+  WebEvents,
+} from './deps.js';
 import { socketTokenCheck } from './auth.js';
 import { notMasterMessage } from './master-gate.js';
 
@@ -9,6 +16,7 @@ import { notMasterMessage } from './master-gate.js';
 export interface ServerToClientEvents {
   job_status: (event: JobStatusEvent) => void;
   job_attempts: (event: JobAttemptsEvent) => void;
+  job_deleted: (event: JobDeletedEvent) => void;
   cluster: (snapshot: ClusterSnapshot) => void;
   cluster_alert: (alert: ClusterAlert) => void;
   node_log: (event: NodeLogEvent) => void;
@@ -19,7 +27,14 @@ export interface SocketHub {
   close(): Promise<void>;
 }
 
-const FORWARDED = ['job_status', 'job_attempts', 'cluster', 'cluster_alert', 'node_log'] as const;
+const FORWARDED = [
+  'job_status',
+  'job_attempts',
+  'job_deleted',
+  'cluster',
+  'cluster_alert',
+  'node_log',
+] as const;
 
 /**
  * Socket.IO on the web server's http server: forwards the pod's events to every browser and

@@ -204,6 +204,38 @@ describe('dashboard as an operations console', { timeout: 120_000 }, () => {
     web.jobs.jobs.delete(id);
   });
 
+  it('a job deleted on one page vanishes from the list and detail of the others', async () => {
+    const id = jobId(secondsAgo(20), 91);
+    const other = jobId(secondsAgo(30), 92);
+    web.jobs.jobs.set(id, jobView(id, { state: 'done', done: 2, total: 2 }, secondsAgo(20)));
+    web.jobs.jobs.set(other, jobView(other, { state: 'failed' }, secondsAgo(30)));
+    const name = web.jobs.jobs.get(id)!.name;
+    // One page acts; one follows the job by its link; one shows it as the newest job.
+    const [acting, linked, listing] = await Promise.all([
+      openDashboard(browser, `${web.url}/#/jobs/${id}`),
+      openDashboard(browser, `${web.url}/#/jobs/${id}`),
+      openDashboard(browser, web.url),
+    ]);
+    for (const page of [linked, listing]) {
+      await page.locator(`.job[data-job-id="${id}"]`).waitFor();
+      await page.locator('#detail-title', { hasText: name }).waitFor();
+    }
+    await acting.locator('#action-delete').click();
+    await acting.locator('#confirm-ok').click();
+    for (const page of [linked, listing]) {
+      await page.locator(`.job[data-job-id="${id}"]`).waitFor({ state: 'detached' });
+      await page.locator(`.job[data-job-id="${other}"]`).waitFor();
+      // The detail no longer shows the deleted job: the linked page drops its link, the
+      // listing page picks the next job by itself.
+      await page.waitForFunction((gone) => !location.hash.includes(gone), id);
+      await page.locator('#detail-title', { hasText: name }).waitFor({ state: 'detached' });
+    }
+    await listing.locator('#detail-title', { hasText: web.jobs.jobs.get(other)!.name }).waitFor();
+    assert.equal(web.jobs.jobs.has(id), false);
+    await Promise.all([acting.close(), linked.close(), listing.close()]);
+    web.jobs.jobs.delete(other);
+  });
+
   it('lists a job’s attempts in a table whose rows the timeline bars select', async () => {
     // One clock reading for all: attempts claimed at the same moment must tie, not differ by
     // the milliseconds between two readings.

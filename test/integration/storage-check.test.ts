@@ -77,6 +77,19 @@ describe('SHARED_DIR free space (507)', () => {
       assert.deepEqual(await h.uploads(), []);
       assert.equal(h.jobs.submitted.length, 0);
     });
+
+    it('refuses a resumable upload at creation with the same 507 sentence', async () => {
+      const res = await fetch(`${h.url}/api/uploads`, {
+        method: 'POST',
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '1000' },
+      });
+      assert.equal(res.status, 507);
+      const { error } = (await res.json()) as { error: string };
+      assert.match(error, /^The shared storage has not enough free space for this upload/);
+      assert.equal(res.headers.get('location'), null);
+      const stored = await readdir(join(h.sharedDir, 'resumable')).catch(() => [] as string[]);
+      assert.deepEqual(stored, []);
+    });
   });
 
   describe('job service: the decoded size is checked after the header probe', () => {

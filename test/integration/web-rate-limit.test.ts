@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { startWebHarness, type WebHarness } from '../support/web-harness.js';
@@ -84,5 +86,44 @@ describe('TRUST_PROXY', () => {
     assert.equal((await from('203.0.113.1')).status, 200);
     assert.equal((await from('203.0.113.1')).status, 429);
     assert.equal((await from('203.0.113.2')).status, 200);
+  });
+});
+
+describe('UPLOAD_RATE_PER_MINUTE for every way in', () => {
+  let h: WebHarness;
+  before(async () => {
+    h = await startWebHarness({ uploadRatePerMinute: 4 });
+    await mkdir(join(h.sharedDir, 'inbox'), { recursive: true });
+    await writeFile(join(h.sharedDir, 'inbox', 'scan.png'), Buffer.alloc(100, 3));
+  });
+  after(() => h.close());
+
+  const inbox = () =>
+    fetch(`${h.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ path: 'scan.png' }),
+    });
+  const createResumable = () =>
+    fetch(`${h.url}/api/uploads`, {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '100' },
+    });
+
+  it('POST /upload, inbox submissions and resumable uploads share one budget', async () => {
+    assert.equal((await inbox()).status, 200);
+    assert.equal((await upload(h.url)).status, 200);
+    assert.equal((await createResumable()).status, 201);
+    assert.equal((await inbox()).status, 200);
+    for (const refused of [await inbox(), await createResumable(), await upload(h.url)]) {
+      assert.equal(refused.status, 429);
+      assert.match(
+        ((await refused.json()) as { error: string }).error,
+        /at most 4 per minute \(UPLOAD_RATE_PER_MINUTE\)/,
+      );
+    }
+    assert.equal(h.jobs.submitted.length, 3);
+    // Reading is not limited.
+    assert.equal((await fetch(`${h.url}/api/jobs`)).status, 200);
   });
 });

@@ -7,16 +7,23 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  */
 export class TcpProxy {
   readonly #server: Server;
+  readonly #bytesPerSecond: number | undefined;
   readonly #pairs = new Set<{ client: Socket; upstream: Socket; frozen: boolean }>();
   #partitioned = false;
 
-  private constructor(server: Server) {
+  private constructor(server: Server, bytesPerSecond: number | undefined) {
     this.#server = server;
+    this.#bytesPerSecond = bytesPerSecond;
   }
 
-  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  /** `bytesPerSecond` slows what clients send (a slow uplink); answers are not slowed. */
+  static async start(
+    targetHost: string,
+    targetPort: number,
+    options: { bytesPerSecond?: number } = {},
+  ): Promise<TcpProxy> {
     const server = createServer();
-    const proxy = new TcpProxy(server);
+    const proxy = new TcpProxy(server, options.bytesPerSecond);
     server.on('connection', (client) => proxy.#pipe(client, targetHost, targetPort));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
@@ -59,8 +66,13 @@ export class TcpProxy {
     const upstream = connect({ host, port });
     const pair = { client, upstream, frozen: false };
     this.#pairs.add(pair);
+    const rate = this.#bytesPerSecond;
     client.on('data', (chunk) => {
       if (!pair.frozen) upstream.write(chunk);
+      if (rate) {
+        client.pause();
+        setTimeout(() => client.resume(), (chunk.length / rate) * 1000);
+      }
     });
     upstream.on('data', (chunk) => {
       if (!pair.frozen) client.write(chunk);
