@@ -8,7 +8,7 @@ import type { Logger } from '../../common/log.js';
 import { ensureRoom } from '../../common/storage.js';
 import type { TaskClaims, ZkSession } from '../../coordination/index.js';
 import { checkClaheParams } from '../../imaging/clahe/grid.js';
-import { probeImage } from '../../imaging/codec.js';
+import { probeImage } from '../../imaging/probe.js';
 import type { ImagePool } from '../../pool/image-pool.js';
 import { Admission, admissionOrder } from './admission.js';
 import type { FaultInjector } from '../fault-injection.js';
