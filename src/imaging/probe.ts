@@ -39,6 +39,8 @@ const SIGNATURES: { format: ImageFormat | string; bytes: number[] }[] = [
 ];
 
 const SUPPORTED = 'TIFF, PNG or JPEG';
+/** TIFF compression tag value of zstd. */
+const ZSTD = 50000;
 
 /** Decides the format from the content (never the name) and reads the header. */
 export async function probeImage(path: string, options: ProbeOptions): Promise<ImageInfo> {
@@ -61,6 +63,13 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
   const ifd = format === 'tiff' ? await readTiffIfd(path, page) : null;
   if (ifd && tiffDataEnd(ifd) > fileBytes) {
     throw truncatedFile('tiff', endsAfterFile('image data', tiffDataEnd(ifd), fileBytes));
+  }
+  if (ifd?.fields.get(259)?.[0] === ZSTD) {
+    // libvips here has no zstd codec: it would "decode" such a page to zeros with a warning.
+    throw new HisteqError(
+      'UNSUPPORTED_FORMAT',
+      'zstd-compressed TIFFs cannot be read here; convert the file to LZW or deflate (for example with tiffcp -c lzw) and upload it again.',
+    );
   }
   // libpng decodes a PNG cut after its last image row without a word: its chunks tell.
   const pngCut = format === 'png' ? await pngEndsEarly(path, fileBytes) : null;

@@ -101,3 +101,22 @@ describe('the codec path keeps the page tags', () => {
     });
   }
 });
+
+describe('zstd', () => {
+  it('a zstd TIFF (this libvips build has no zstd codec) is refused with a sentence, not read as zeros', async () => {
+    const input = join(dir, 'zstd.tif');
+    // OpenCV's libtiff writes zstd; the sharp build cannot.
+    const write = [
+      'import cv2, numpy as np, sys',
+      'img = (np.arange(90 * 131) % 97).astype(np.uint8).reshape(90, 131)',
+      'assert cv2.imwrite(sys.argv[1], img, [cv2.IMWRITE_TIFF_COMPRESSION, 50000])',
+    ].join('\n');
+    await exec('/usr/bin/python3', ['-c', write, input]);
+    assert.equal((await readTiffIfd(input, 0))!.fields.get(259)?.[0], 50000);
+    await assert.rejects(
+      exec('node', [CLI, 'equalize', input, join(dir, 'zstd-out.tif')]),
+      (err: { stderr: string }) =>
+        /zstd-compressed TIFFs cannot be read.*LZW or deflate/.test(err.stderr),
+    );
+  });
+});
