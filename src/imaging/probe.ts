@@ -5,6 +5,7 @@ import { loadSharp, reason } from './codec.js';
 import type { ImageFormat, ImageInfo } from './image-info.js';
 import { rawPixelsOf, tiffDataEnd } from './raw-tiff.js';
 import { readTiffIfd } from './tiff-ifd.js';
+import { deflateLevelOf } from './tiff-codec/deflate-level.js';
 import { codecPageOf } from './tiff-codec/page.js';
 import { tiffTagsOf } from './tiff-tags.js';
 import { endsAfterFile, pngEndsEarly, truncatedFile, truncationOf } from './truncation.js';
@@ -88,7 +89,11 @@ export async function probeImage(path: string, options: ProbeOptions): Promise<I
       fileBytes,
     };
   }
-  const codec = ifd && codecPageOf(ifd);
+  const chunked = ifd && codecPageOf(ifd);
+  const codec =
+    chunked && (chunked.compression === 8 || chunked.compression === 32946)
+      ? { ...chunked, deflateLevel: await deflateLevelOf(path, ifd, chunked.tiled) }
+      : chunked;
   if (ifd && codec) {
     checkPixels(codec.layout, options.maxPixels);
     const { pages } = ifd;

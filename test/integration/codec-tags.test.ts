@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,8 +9,9 @@ import sharp, { type TiffOptions } from 'sharp';
 import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
 import { codecPageOf } from '../../src/imaging/tiff-codec/page.js';
 import { colourspaceFor, lowContrastImage } from '../support/images.js';
-import type { RawImage } from '../support/oracle.js';
+import { oracleDecode, oracleEqualize, type RawImage } from '../support/oracle.js';
 import { CLI } from '../support/paths.js';
+import { writeOddTiff } from '../support/tiff-file.js';
 
 const exec = promisify(execFile);
 let dir: string;
@@ -118,5 +119,32 @@ describe('zstd', () => {
       (err: { stderr: string }) =>
         /zstd-compressed TIFFs cannot be read.*LZW or deflate/.test(err.stderr),
     );
+  });
+});
+
+describe('deflate level', () => {
+  it('a deflate page is written back at the level class its zlib streams name (1, 6, 9)', async () => {
+    const image = lowContrastImage(240, 130, 1, 8, 23);
+    const flevel = async (path: string) => {
+      const ifd = (await readTiffIfd(path, 0))!;
+      const bytes = await readFile(path);
+      const firsts = ifd.fields.get(273)!.map((offset) => bytes[offset + 1]! >> 6);
+      assert.equal(new Set(firsts).size, 1, 'every strip names the same class');
+      return firsts[0];
+    };
+    const reference = await oracleEqualize(image, 'grey');
+    for (const level of [1, 6, 9]) {
+      const input = join(dir, `level-${level}.tif`);
+      const output = join(dir, `level-${level}-out.tif`);
+      await writeOddTiff(image, input, {
+        bigTiff: false,
+        reversed: false,
+        rowsPerStrip: 16,
+        level,
+      });
+      await exec('node', [CLI, 'equalize', input, output, '--tasks', '3']);
+      assert.equal(await flevel(output), await flevel(input), `level ${level}`);
+      assert.deepEqual((await oracleDecode(output)).data, reference);
+    }
   });
 });
