@@ -42,7 +42,11 @@ export interface BenchCluster {
 }
 
 /** Starts `pods` pods with the machine's cores split between their pools, all joined. */
-export async function startBenchCluster(pods: number, tasksPerJob?: number): Promise<BenchCluster> {
+export async function startBenchCluster(
+  pods: number,
+  tasksPerJob?: number,
+  env: Record<string, string> = {},
+): Promise<BenchCluster> {
   const threads = Math.max(1, Math.floor(availableParallelism() / pods));
   const scratch = await startScratchCluster({
     pods,
@@ -52,6 +56,7 @@ export async function startBenchCluster(pods: number, tasksPerJob?: number): Pro
       LOG_LEVEL: 'warn',
       ZK_SESSION_TIMEOUT_MS: '6000',
       UPLOAD_RATE_PER_MINUTE: '0',
+      ...env,
     },
   });
   try {
@@ -160,7 +165,7 @@ async function waitForPods(url: string, pods: number): Promise<void> {
   throw new Error(`${pods} pods did not join in time`);
 }
 
-async function scrapeAll(
+export async function scrapeAll(
   url: string,
 ): Promise<{ master: string | null; metrics: Map<string, string> }> {
   const snap = (await (await fetch(`${url}/api/cluster`)).json()) as ClusterSnapshot;
@@ -180,6 +185,7 @@ export async function uploadAndWait(
   url: string,
   path: string,
   fields?: Record<string, string>,
+  timeoutSeconds = 120,
 ): Promise<{ job: JobView; seconds: number }> {
   const socket = io(url, { transports: ['websocket'] });
   try {
@@ -204,7 +210,10 @@ export async function uploadAndWait(
     if (!finished.has(wanted)) {
       await new Promise<void>((resolve, reject) => {
         wake = resolve;
-        setTimeout(() => reject(new Error('job did not finish in 120 s')), 120_000).unref();
+        setTimeout(
+          () => reject(new Error(`job did not finish in ${timeoutSeconds} s`)),
+          timeoutSeconds * 1000,
+        ).unref();
       });
     }
     const seconds = (performance.now() - started) / 1000;

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { ensureImage, type BenchImage } from './images.js';
 import { benchClahe } from './clahe.js';
 import { benchCluster, startBenchCluster, type ClusterFigures } from './cluster.js';
+import { benchGiga, benchMasterCpu } from './giga.js';
 import { benchKernels } from './kernels.js';
 import { cpuTimes, formatSteal, stealShare } from './machine.js';
 import { closeUploader } from './uploader.js';
@@ -27,7 +28,10 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 const FIXED_RUNS = Number(process.env.BENCH_FIXED_RUNS ?? 20);
-/** Sections to run (comma-separated), all by default: fixed, side, kernels, cli, cluster. */
+/**
+ * Sections to run (comma-separated), all by default: fixed, side, kernels, cli, cluster, clahe.
+ * `giga` (400 MP and 1-gigapixel jobs, many minutes) runs only when named.
+ */
 const SECTIONS = new Set(
   (process.env.BENCH_SECTIONS ?? 'fixed,side,kernels,cli,cluster,clahe').split(','),
 );
@@ -161,6 +165,26 @@ async function main(): Promise<void> {
         `5 pods upload → result ${fmt(clahe.cluster.seconds)} s — ${section('clahe')}`,
     );
     figures.clahe = clahe;
+  }
+
+  if (SECTIONS.has('giga')) {
+    mark = cpuTimes();
+    console.log(
+      '\nGigapixel jobs, 8-bit LZW + predictor, a fresh 5-pod cluster each with the default settings; one OpenCV process on the same file',
+    );
+    const giga = await benchGiga(`${OUT}/images`, OUT);
+    for (const g of giga) {
+      const mb = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' / ');
+      console.log(
+        `  ${g.image.padEnd(16)} ${g.fileMb.toFixed(0)} MB file: cluster ${g.seconds.toFixed(1)} s, OpenCV ${g.opencvSeconds.toFixed(1)} s, same pixels: ${g.identical ? 'yes' : 'NO'}\n` +
+          `      peak RSS per pod (MB, master first) ${mb(g.peakRssMb)}; CPU s per pod ${g.cpuSeconds.map((x) => x.toFixed(1)).join(' / ')}`,
+      );
+    }
+    const masterCpu = await benchMasterCpu(`${OUT}/images`);
+    console.log(
+      `  master CPU per job with MASTER_TAKES_TASKS=false: ${masterCpu.map((m) => `${m.image} ${m.cpuSeconds.toFixed(2)} s`).join(', ')} — ${section('giga')}`,
+    );
+    figures.giga = { jobs: giga, masterCpu };
   }
 
   await writeFile(

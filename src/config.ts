@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { HisteqError } from './common/errors.js';
 import { usableCpus } from './common/cpus.js';
-import { DEFAULT_MAX_DECODED_BYTES } from './imaging/codec.js';
+import { DEFAULT_MAX_DECODED_BYTES } from './imaging/probe.js';
 import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS } from './web/multipart.js';
 import { DEFAULT_UPLOAD_RESUME_EXPIRY_MS } from './web/tus/upload-sweeper.js';
 import { faultSpecSchema, type FaultSpec } from './jobs/fault-injection.js';

@@ -1,7 +1,8 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { HisteqError } from '../common/errors.js';
-import { probeImage, type ImageFormat } from '../imaging/codec.js';
+import { probeImage } from '../imaging/probe.js';
+import type { ImageFormat } from '../imaging/image-info.js';
 import type { ColourMode } from '../imaging/types.js';
 import { checkClaheParams, type ClaheParams } from '../imaging/clahe/grid.js';
 import { describeMethod } from '../imaging/clahe/method.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve, sep } from 'node:path';
-import type { ImageFormat } from '../imaging/codec.js';
+import type { ImageFormat } from '../imaging/image-info.js';
 
 /** ZooKeeper layout (docs/architecture.md). */
 export const JOBS_PATH = '/jobs';

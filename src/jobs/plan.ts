@@ -1,4 +1,4 @@
-import type { ImageInfo } from '../imaging/codec.js';
+import type { ImageInfo } from '../imaging/image-info.js';
 import { planStrips, stripByteRange, type Strip } from '../imaging/strips.js';
 import { chunkRowCount, chunksAcross } from '../imaging/tiff-codec/geometry.js';
 import { CHUNK_ENTRY_BYTES } from '../imaging/tiff-codec/page.js';

@@ -1,4 +1,4 @@
-import type { ImageInfo } from '../imaging/codec.js';
+import type { ImageInfo } from '../imaging/image-info.js';
 import type { ClaheParams } from '../imaging/clahe/grid.js';
 import type { EqualizeMethod } from '../imaging/clahe/method.js';
 import type { ColourMode } from '../imaging/types.js';

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { HisteqError, type ErrorCode } from '../common/errors.js';
 import type { ClaheBand, ClaheParams } from '../imaging/clahe/grid.js';
-import type { ImageInfo } from '../imaging/codec.js';
+import type { ImageInfo } from '../imaging/image-info.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
 import { cancelFlagFor } from './cancel-flag.js';
 import type {

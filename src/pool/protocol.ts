@@ -1,5 +1,5 @@
 import type { ClaheBand, ClaheParams } from '../imaging/clahe/grid.js';
-import type { ImageInfo } from '../imaging/codec.js';
+import type { ImageInfo } from '../imaging/image-info.js';
 import type { PreviewPlan } from '../imaging/preview.js';
 import type { CodecBand } from '../imaging/tiff-codec/band.js';
 import type { EncodedBandFile } from '../imaging/tiff-codec/assemble.js';

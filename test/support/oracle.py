@@ -13,27 +13,9 @@ import sys
 import cv2
 import numpy as np
 
+from equalize_formulas import equalize_plane
+
 LUMA = (19595, 38470, 7471)
-
-
-def lut16(values):
-    hist = np.bincount(values.ravel(), minlength=65536).astype(np.int64)
-    present = np.nonzero(hist)[0]
-    if len(present) == 0 or hist[present[0]] == values.size:
-        return np.arange(65536, dtype=np.uint16)
-    first = present[0]
-    scale = 65535.0 / float(values.size - hist[first])
-    cum = np.cumsum(hist) - hist[first]
-    lut = np.clip(np.rint(cum.astype(np.float64) * scale), 0, 65535).astype(np.uint16)
-    return lut
-
-
-def equalize_plane(plane, depth, clahe=None):
-    if clahe is not None:
-        return clahe.apply(np.ascontiguousarray(plane))
-    if depth == 8:
-        return cv2.equalizeHist(np.ascontiguousarray(plane))
-    return lut16(plane)[plane]
 
 
 def luma(img):

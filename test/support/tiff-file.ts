@@ -10,7 +10,14 @@ import type { RawImage } from './oracle.js';
 export async function writeOddTiff(
   image: RawImage,
   path: string,
-  options: { bigTiff: boolean; reversed: boolean; rowsPerStrip: number; bigEndian?: boolean },
+  options: {
+    bigTiff: boolean;
+    reversed: boolean;
+    rowsPerStrip: number;
+    bigEndian?: boolean;
+    /** zlib level (default zlib's 6). */
+    level?: number;
+  },
 ): Promise<void> {
   const le = !options.bigEndian;
   const { width, height, channels, depth } = image;
@@ -22,7 +29,7 @@ export async function writeOddTiff(
       bytes.subarray(top * row, Math.min(height, top + options.rowsPerStrip) * row),
     );
     if (depth === 16 && !le) raw.swap16();
-    strips.push(deflateSync(raw));
+    strips.push(deflateSync(raw, { level: options.level ?? 6 }));
   }
   const big = options.bigTiff;
   const header = big ? 16 : 8;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeImage, encodeImage, probeImage } from '../../src/imaging/codec.js';
+import { decodeImage, encodeImage } from '../../src/imaging/codec.js';
+import { probeImage } from '../../src/imaging/probe.js';
 import {
   bytesOfImage,
   lowContrastImage,

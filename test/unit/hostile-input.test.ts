@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config.js';
-import { DEFAULT_MAX_DECODED_BYTES, probeImage } from '../../src/imaging/codec.js';
+import { DEFAULT_MAX_DECODED_BYTES, probeImage } from '../../src/imaging/probe.js';
 import { readTiffIfd, TIFF_TAGS_READ } from '../../src/imaging/tiff-ifd.js';
 import { decompressionBombPng, tagAmplificationTiff } from '../support/hostile-images.js';
 import { lowContrastImage } from '../support/images.js';
@@ -13,7 +13,7 @@ import { useTempDir } from '../support/paths.js';
 
 const tempDir = useTempDir('hostile-');
 const MAX_PIXELS = 268_402_689;
-const codecUrl = new URL('../../src/imaging/codec.js', import.meta.url).href;
+const probeUrl = new URL('../../src/imaging/probe.js', import.meta.url).href;
 
 /** 80×64 grey with 5,000 private tags of 2^20 BYTE values each, sharing one 1 MiB blob. */
 async function amplificationFile(): Promise<string> {
@@ -29,7 +29,7 @@ describe('hostile TIFF directories', () => {
     const path = await amplificationFile();
     // A separate process with a small heap: expanding every tag (5,000 × 8 MB arrays) dies there.
     const script = `
-      const { probeImage } = await import(${JSON.stringify(codecUrl)});
+      const { probeImage } = await import(${JSON.stringify(probeUrl)});
       const info = await probeImage(process.argv[1], { maxPixels: ${MAX_PIXELS} });
       const m = process.memoryUsage();
       console.log(JSON.stringify({ layout: info.layout, raw: info.rawOffset !== undefined, heap: m.heapUsed, rss: m.rss }));

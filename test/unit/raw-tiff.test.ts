@@ -3,7 +3,8 @@ import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { decodeImage, probeImage } from '../../src/imaging/codec.js';
+import { decodeImage } from '../../src/imaging/codec.js';
+import { probeImage } from '../../src/imaging/probe.js';
 import {
   createTiffContainer,
   rawPixelsOf,

@@ -1,14 +1,13 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { endianness } from 'node:os';
 import { HisteqError } from '../../common/errors.js';
+import { DEFAULT_LEVEL } from './deflate-level.js';
 import { chunkRowPixels, type ChunkGeometry } from './geometry.js';
 import { decodeLzw, encodeLzw } from './lzw.js';
 import { decodePackBits, encodePackBits } from './packbits.js';
 import { applyHorizontal, swapBytes16, undoHorizontal } from './predictor.js';
 
 const HOST_LITTLE_ENDIAN = endianness() === 'LE';
-/** zlib's default, what libtiff and libvips write unless told otherwise. */
-const DEFLATE_LEVEL = 6;
 
 /**
  * Decodes one chunk's stored bytes into `dst` (its full decoded size: a whole tile, or the
@@ -48,7 +47,7 @@ export function encodeChunk(g: ChunkGeometry, chunk: Uint8Array): Uint8Array {
       return encodeLzw(chunk);
     case 8:
     case 32946:
-      return deflateSync(chunk, { level: DEFLATE_LEVEL });
+      return deflateSync(chunk, { level: g.deflateLevel ?? DEFAULT_LEVEL });
     case 32773:
       return encodePackBits(chunk, chunkRowPixels(g) * g.layout.channels * (wide ? 2 : 1));
   }

@@ -26,6 +26,8 @@ export interface ChunkGeometry {
   predictor: 1 | 2;
   /** Byte order of 16-bit samples in the file. */
   littleEndian: boolean;
+  /** Deflate only: the zlib level to encode with (deflate-level.ts); default 6. */
+  deflateLevel?: number;
 }
 
 export function chunksAcross(g: ChunkGeometry): number {

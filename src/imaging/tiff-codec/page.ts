@@ -20,7 +20,7 @@ export const MAX_CHUNK_ROW_BYTES = 256 << 20;
  * (the page is then staged through libvips): grey, grey+alpha, RGB or RGBA; 8 or 16 unsigned
  * bits; chunky; strips or tiles; uncompressed, LZW, deflate or PackBits, with or without the
  * horizontal predictor; top-left orientation, normal fill order; one offset and byte count for
- * every chunk. JPEG and zstd stay on the staged path (Node has no zstd; JPEG needs libjpeg).
+ * every chunk. JPEG stays on the staged path (it needs libjpeg); zstd is refused by the probe.
  */
 export function codecPageOf(ifd: TiffIfd): ChunkGeometry | null {
   const one = (tag: number, fallback?: number) => ifd.fields.get(tag)?.[0] ?? fallback;

@@ -4,28 +4,60 @@
  * wrapping). Applied to a chunk whose rows are `rowPixels` wide.
  */
 
-/** Turns differences back into samples, in place. */
+/**
+ * Turns differences back into samples, in place. The running sum is kept in a local, not read
+ * back from the array: each sample then waits on an add, not on the store before it.
+ */
 export function undoHorizontal(
   samples: Uint8Array | Uint16Array,
   rowPixels: number,
   channels: number,
 ): void {
+  if (samples instanceof Uint8Array) undoRows(samples, rowPixels, channels, 0xff);
+  else undoRows(samples, rowPixels, channels, 0xffff);
+}
+
+function undoRows(
+  samples: Uint8Array | Uint16Array,
+  rowPixels: number,
+  channels: number,
+  mask: number,
+): void {
   const row = rowPixels * channels;
   for (let start = 0; start + row <= samples.length; start += row) {
     const end = start + row;
-    for (let i = start + channels; i < end; i++) samples[i] += samples[i - channels];
+    for (let c = start; c < start + channels; c++) {
+      let sum = samples[c];
+      for (let i = c + channels; i < end; i += channels) {
+        sum = (sum + samples[i]) & mask;
+        samples[i] = sum;
+      }
+    }
   }
 }
 
-/** Turns samples into differences, in place (right to left, so each uses the original). */
+/** Turns samples into differences, in place (each uses the original sample to its left). */
 export function applyHorizontal(
   samples: Uint8Array | Uint16Array,
   rowPixels: number,
   channels: number,
 ): void {
+  if (samples instanceof Uint8Array) applyRows(samples, rowPixels, channels);
+  else applyRows(samples, rowPixels, channels);
+}
+
+function applyRows(samples: Uint8Array | Uint16Array, rowPixels: number, channels: number): void {
   const row = rowPixels * channels;
   for (let start = 0; start + row <= samples.length; start += row) {
-    for (let i = start + row - 1; i >= start + channels; i--) samples[i] -= samples[i - channels];
+    const end = start + row;
+    for (let c = start; c < start + channels; c++) {
+      let left = samples[c];
+      for (let i = c + channels; i < end; i += channels) {
+        const here = samples[i];
+        samples[i] = here - left;
+        left = here;
+      }
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { displayName } from '../../common/display-name.js';
 import { HisteqError } from '../../common/errors.js';
 import { ensureRoom } from '../../common/storage.js';
 import { checkClaheParams } from '../../imaging/clahe/grid.js';
-import { probeImage } from '../../imaging/codec.js';
+import { probeImage } from '../../imaging/probe.js';
 import { jobFiles } from '../job-files.js';
 import { newJobId } from '../paths.js';
 import { taskCountFor } from '../plan.js';

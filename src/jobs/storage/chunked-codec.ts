@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { DoneRecord } from '../../coordination/index.js';
-import type { ImageInfo } from '../../imaging/codec.js';
+import type { ImageInfo } from '../../imaging/image-info.js';
 import { readTiffIfd } from '../../imaging/tiff-ifd.js';
 import { bandChunkRows } from '../../imaging/tiff-codec/band.js';
 import {

@@ -1,5 +1,5 @@
 import type { DoneRecord } from '../../coordination/index.js';
-import { hasCodecPage, hasRawPixels, type ImageInfo } from '../../imaging/codec.js';
+import { hasCodecPage, hasRawPixels, type ImageInfo } from '../../imaging/image-info.js';
 import type { ImagePool } from '../../pool/image-pool.js';
 import type { StripRef } from '../../pool/protocol.js';
 import type { SharedLayout } from '../paths.js';

@@ -1,6 +1,6 @@
 import { rename, stat } from 'node:fs/promises';
 import type { DoneRecord } from '../../coordination/index.js';
-import type { ImageInfo } from '../../imaging/codec.js';
+import type { ImageInfo } from '../../imaging/image-info.js';
 import { createTiffContainer } from '../../imaging/raw-tiff.js';
 import { imageBytes } from '../../imaging/types.js';
 import type { StripRef } from '../../pool/protocol.js';

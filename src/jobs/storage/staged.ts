@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { DoneRecord } from '../../coordination/index.js';
-import type { ImageInfo } from '../../imaging/codec.js';
+import type { ImageInfo } from '../../imaging/image-info.js';
 import { imageBytes } from '../../imaging/types.js';
 import type { ImagePool } from '../../pool/image-pool.js';
 import type { StripRef } from '../../pool/protocol.js';
