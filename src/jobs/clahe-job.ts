@@ -1,5 +1,5 @@
 import { claheGrid, type ClaheBand, type ClaheParams } from '../imaging/clahe/grid.js';
-import type { ImageInfo } from '../imaging/codec.js';
+import type { ImageInfo } from '../imaging/image-info.js';
 import { expectedBandCount } from '../imaging/clahe/tile-histograms.js';
 import { planBands } from './plan.js';
 import type { JobRecord } from './types.js';
