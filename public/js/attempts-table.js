@@ -1,4 +1,4 @@
-// The selected job's task attempts as a table: task, phase, pod, slot, start, duration,
+// The selected job's task attempts as a table: task, phase, pod, thread, start, duration,
 // outcome and error, one row per attempt, in the order they were claimed. A row and its bar in
 // the timeline select each other, and each row's log lines are one click away.
 import { $, el, formatDuration } from './dom.js';
@@ -10,10 +10,10 @@ let selectedKey = null;
 export const attemptKey = (a) => `${a.kind}/${a.index}/${a.attempt}/${a.pod}`;
 
 /**
- * `slots`: attempt key → the row of its pod's timeline lane. Attempts that overlapped in time
- * sit on different rows, so the slot tells which ran side by side on the pod's pool threads.
+ * `thread`: the pool thread (its `worker_threads.threadId` on that pod) that did a finished
+ * attempt's work, so attempts of one pod that ran side by side show which thread each had.
  */
-export function renderAttempts(attempts, jobId, slots) {
+export function renderAttempts(attempts, jobId) {
   const list = Array.isArray(attempts) ? [...attempts] : [];
   list.sort(
     (a, b) =>
@@ -25,11 +25,11 @@ export function renderAttempts(attempts, jobId, slots) {
   const now = Date.now();
   $('attempts')
     .querySelector('tbody')
-    .replaceChildren(...list.map((a) => row(a, jobId, slots?.get(attemptKey(a)), now)));
+    .replaceChildren(...list.map((a) => row(a, jobId, now)));
   if (selectedKey) markSelected(selectedKey, false);
 }
 
-function row(a, jobId, slot, now) {
+function row(a, jobId, now) {
   const tr = el('tr');
   const key = attemptKey(a);
   tr.dataset.key = key;
@@ -51,7 +51,7 @@ function row(a, jobId, slot, now) {
     el('td', '', task),
     el('td', '', PHASE[a.kind] ?? a.kind),
     el('td', '', a.pod),
-    el('td', '', slot === undefined ? '' : String(slot + 1)),
+    el('td', '', Number.isInteger(a.thread) ? String(a.thread) : ''),
     el('td', '', Number.isFinite(start) ? new Date(start).toLocaleTimeString() : ''),
     el('td', '', Number.isFinite(end) ? formatDuration(end - start) : ''),
     el('td', `outcome ${a.outcome}`, a.outcome),

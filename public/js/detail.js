@@ -136,8 +136,10 @@ function render(d, id) {
   error.hidden = d.state !== 'failed';
   error.textContent = d.state === 'failed' ? d.error || d.msg || 'The job failed.' : '';
   showResults(d);
-  if (Array.isArray(d.attempts))
-    renderAttempts(d.attempts, d.id, renderTimeline(d.attempts, d.masters, d));
+  if (Array.isArray(d.attempts)) {
+    renderTimeline(d.attempts, d.masters, d);
+    renderAttempts(d.attempts, d.id);
+  }
 }
 
 /** The state as the list shows it, with the task counts or, while stitching, for how long. */

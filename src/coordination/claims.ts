@@ -39,6 +39,8 @@ export interface Claim extends ClaimRecord {
 export interface TaskResult {
   pointer: string;
   checksum: string;
+  /** `worker_threads.threadId` of the pool thread that did the work, for the attempts table. */
+  thread?: number;
   [key: string]: unknown;
 }
 
@@ -288,6 +290,7 @@ const SCHEMAS = {
     attempt: z.number().int().min(0),
     completedAt: z.string(),
     offset: z.number().int().min(0).optional(),
+    thread: z.number().int().min(0).optional(),
   }),
 };
 

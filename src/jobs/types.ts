@@ -53,6 +53,8 @@ export interface TaskAttempt {
   /** `released`: given back cleanly by a draining pod (does not count as a failed attempt). */
   outcome: 'done' | 'failed' | 'lost' | 'running' | 'released';
   error?: string;
+  /** `worker_threads.threadId` of the pod's pool thread that did a finished attempt's work. */
+  thread?: number;
 }
 
 /** The job record: JSON in `/jobs/<id>`, the source of truth, updated with version checks. */

@@ -4,6 +4,7 @@ import type { ClaheBand, ClaheParams } from '../imaging/clahe/grid.js';
 import type { ImageInfo } from '../imaging/image-info.js';
 import type { ColourMode, PixelLayout } from '../imaging/types.js';
 import { cancelFlagFor } from './cancel-flag.js';
+import { oneAtATime, postedValue, runsInline } from './inline-work.js';
 import type {
   AssembleRequest,
   AssembleResult,
@@ -90,6 +91,15 @@ export class ImagePool {
    * (CANCELLED).
    */
   histogram(
+    source: StripRef,
+    mode: ColourMode,
+    options: HistogramOptions = {},
+  ): Promise<Uint32Array> {
+    return this.histogramOnThread(source, mode, options).then((r) => r.histogram);
+  }
+
+  /** As histogram(), with the pool thread that counted (a task's attempt records it). */
+  histogramOnThread(
     source: StripRef,
     mode: ColourMode,
     options: HistogramOptions = {},
@@ -194,6 +204,11 @@ export class ImagePool {
   ): Promise<PoolResults[K]> {
     this.#inFlight++;
     try {
+      if (runsInline(request)) {
+        const handlers = (await import(WORKER_URL)) as Record<K, (r: typeof request) => unknown>;
+        const result = await oneAtATime(async () => handlers[request.kind](request));
+        return postedValue(result) as PoolResults[K];
+      }
       return (await this.#pool.run(request, {
         name: request.kind,
         transferList,

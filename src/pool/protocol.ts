@@ -54,8 +54,12 @@ export interface HistogramRequest {
    */
   keepDecoded?: string;
 }
-/** The result of a histogram request is the bare (transferred) Uint32Array. */
-export type HistogramResult = Uint32Array;
+/** A histogram request's (transferred) counts, and the pool thread that counted them. */
+export interface HistogramResult {
+  histogram: Uint32Array;
+  /** `worker_threads.threadId` of the thread that ran it (0: the pod's main thread, inline-work.ts). */
+  thread: number;
+}
 
 /** The reduce step: sum the strip histograms and build the LUTs. */
 export interface LutRequest {
@@ -99,6 +103,8 @@ export interface EqualizeResult {
   bytes: number;
   /** SHA-256 of the strip's bytes as the task wrote them (a strip file, or in place). */
   sha256: string;
+  /** `worker_threads.threadId` of the thread that ran it (0: the pod's main thread, inline-work.ts). */
+  thread: number;
 }
 
 /** Join equalized strips (in order) and encode them like the input. */

@@ -3,7 +3,8 @@
  * threads only, so the event loop of the pod never does pixel work.
  */
 import { setPriority } from 'node:os';
-import { move, workerData } from 'piscina';
+import { threadId } from 'node:worker_threads';
+import { isWorkerThread, move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { errorCode, errorMessage } from '../common/errors.js';
 import { decodeImage, encodeImage } from '../imaging/codec.js';
 import { applyLuts } from '../imaging/equalize.js';
@@ -20,6 +21,7 @@ import type {
   EqualizeRequest,
   EqualizeResult,
   HistogramRequest,
+  HistogramResult,
   LutRequest,
   LutResult,
   StageRequest,
@@ -47,8 +49,9 @@ import {
   claheTables,
 } from './clahe-steps.js';
 
-// Linux nice is per thread: this lowers only this pool thread, never the pod's event loop.
-const { nice } = workerData as PoolWorkerData;
+// Linux nice is per thread: this lowers only this pool thread, never the pod's event loop
+// (which loads this module too, for work too small for a hop: see inline-work.ts).
+const { nice } = isWorkerThread ? (workerData as PoolWorkerData) : { nice: 0 };
 if (nice > 0) {
   try {
     setPriority(nice);
@@ -89,8 +92,13 @@ export const histogram = guard(async (req: HistogramRequest) => {
     throw err;
   }
   if (preview && req.preview) await writeHashedFileAtomic(req.preview.path, preview.rows);
-  // piscina transfers only a transferable returned at top level, so the histogram is returned bare.
-  return move(hist ?? tiles!.result()) as Uint32Array;
+  // piscina transfers only a transferable returned at top level: the histogram's buffer goes
+  // as the movable's transferable, beside the thread's id (an attempt records where it ran).
+  const histogram = hist ?? tiles!.result();
+  return move({
+    [transferableSymbol]: histogram.buffer,
+    [valueSymbol]: { histogram, thread: threadId },
+  }) as unknown as HistogramResult;
 });
 
 export const lut = guard(async (req: LutRequest): Promise<LutResult> => {
@@ -132,7 +140,11 @@ export const equalize = guard(async (req: EqualizeRequest): Promise<EqualizeResu
       req.cancel,
     );
     await kept?.check();
-    return { bytes: imageBytes(req.source.layout), sha256: await sink.finish() };
+    return {
+      bytes: imageBytes(req.source.layout),
+      sha256: await sink.finish(),
+      thread: threadId,
+    };
   } catch (err) {
     await sink.discard();
     throw err;

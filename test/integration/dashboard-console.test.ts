@@ -247,12 +247,13 @@ describe('dashboard as an operations console', { timeout: 120_000 }, () => {
       outcome: 'failed' as const,
       error: 'disk on fire',
     };
+    // Finished attempts name the pool thread that did the work; a failed one has none.
     const attempts = [
-      attempt('histogram', 0, 'pod-1', ago(50), ago(44)),
+      { ...attempt('histogram', 0, 'pod-1', ago(50), ago(44)), thread: 2 },
       failed,
-      { ...attempt('histogram', 1, 'pod-3', ago(46), ago(40)), attempt: 2 },
-      attempt('equalize', 0, 'pod-1', ago(38), ago(35)),
-      attempt('equalize', 1, 'pod-1', ago(38), ago(33)),
+      { ...attempt('histogram', 1, 'pod-3', ago(46), ago(40)), attempt: 2, thread: 1 },
+      { ...attempt('equalize', 0, 'pod-1', ago(38), ago(35)), thread: 1 },
+      { ...attempt('equalize', 1, 'pod-1', ago(38), ago(33)), thread: 2 },
     ];
     web.jobs.jobs.set(id, jobView(id, { state: 'done', done: 2, total: 2, attempts }, ago(60)));
     const page = await openDashboard(browser, `${web.url}/#/jobs/${id}`);
@@ -266,12 +267,12 @@ describe('dashboard as an operations console', { timeout: 120_000 }, () => {
           ),
         ),
       );
-    // Claimed order; durations from the attempts' own times; overlapping ones on two slots.
+    // Claimed order; durations from the attempts' own times; each attempt's own thread.
     assert.deepEqual(
       rows.map((r) => [r[0], r[1], r[2], r[3], r[5], r[6], r[7]]),
       [
-        ['histogram 0', 'map', 'pod-1', '1', '6.0 s', 'done', ''],
-        ['histogram 1', 'map', 'pod-2', '1', '3.0 s', 'failed', 'disk on fire'],
+        ['histogram 0', 'map', 'pod-1', '2', '6.0 s', 'done', ''],
+        ['histogram 1', 'map', 'pod-2', '', '3.0 s', 'failed', 'disk on fire'],
         ['histogram 1 (attempt 2)', 'map', 'pod-3', '1', '6.0 s', 'done', ''],
         ['equalize 0', 'equalize', 'pod-1', '1', '3.0 s', 'done', ''],
         ['equalize 1', 'equalize', 'pod-1', '2', '5.0 s', 'done', ''],

@@ -87,6 +87,11 @@ describe('the distributed pipeline on a 5-pod local cluster', () => {
     assert.deepEqual(distributed, await singleProcess(input, 'tif'));
     // Every task attempt is recorded with the pod that ran it.
     assert.equal(job.attempts.filter((a) => a.outcome === 'done').length, 10);
+    // ... and the pool thread that did its work (strips this size are not run inline, on the
+    // pod's main thread: 0).
+    for (const a of job.attempts.filter((x) => x.outcome === 'done')) {
+      assert.ok(Number.isInteger(a.thread) && a.thread! > 0, JSON.stringify(a));
+    }
   });
 
   it('runs several concurrent jobs of different kinds, each exact', async () => {

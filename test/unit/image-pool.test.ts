@@ -55,10 +55,11 @@ describe('image pool', () => {
     const dir = await mkdtemp(join(tmpdir(), 'pool-'));
     const pool = ImagePool.create({ threads: 2, nice: 7 });
     try {
-      // A real request proves the threads have started (and set their priority).
+      // A real request proves the threads have started (and set their priority); one too small
+      // would run inline, on the main thread (inline-work.ts).
       const path = join(dir, 'strip.raw');
-      await writeFile(path, new Uint8Array(64).fill(9));
-      const layout = { width: 8, height: 8, channels: 1, depth: 8 } as const;
+      await writeFile(path, new Uint8Array(128 * 128).fill(9));
+      const layout = { width: 128, height: 128, channels: 1, depth: 8 } as const;
       await Promise.all([1, 2].map(() => pool.histogram({ path, offset: 0, layout }, 'luma')));
       // The second thread may still be loading its module: look again, a bounded number of times.
       let niced = 0;

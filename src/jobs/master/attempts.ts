@@ -33,6 +33,7 @@ export async function collectAttempts(claims: TaskClaims, job: JobRecord): Promi
         attempt: h.attempt,
         claimedAt: h.claimedAt,
         ...(done ? { completedAt: done.completedAt } : {}),
+        ...(done?.thread !== undefined ? { thread: done.thread } : {}),
         outcome: done
           ? 'done'
           : running

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
+import type { DoneRecord } from '../../coordination/index.js';
 import type { Lut } from '../../imaging/types.js';
 import { tasksPath, type TaskKind } from '../paths.js';
 import { collectAttempts } from './attempts.js';
@@ -18,7 +19,7 @@ import { movedTo } from './state-change.js';
 import { cleanUpJob } from './job-cleanup.js';
 import type { OrchestratorOptions } from './orchestrator-options.js';
 import { ProgressWriter } from './progress-writer.js';
-import { doneRecord, doneRecords, failureReason } from './task-outcomes.js';
+import { doneRecords, failureReason } from './task-outcomes.js';
 
 /** A runner's part of the master's job service, and where it reports record changes. */
 export type JobRunnerDeps = Pick<
@@ -54,6 +55,8 @@ export class JobRunner {
   readonly #log: Logger;
   readonly #progress: ProgressWriter;
   #previews: Promise<void> | undefined;
+  /** The done records of the phase that just ended, read while its end was recorded. */
+  #dones: { kind: TaskKind; records: Promise<DoneRecord[]> } | null = null;
   /**
    * The record as this runner's last state change wrote it, for the next step: the master is
    * the records' only writer, so reading it back would cost a round trip per step for nothing
@@ -136,6 +139,11 @@ export class JobRunner {
       await this.#fail(job, `The ${kind} task ${outcome.failedIndex} failed: ${reason}`);
       return;
     }
+    // The next step starts with every task's done record: read while the state change is
+    // written. They are final: only this runner re-opens a done task, after reading them.
+    const records = doneRecords(this.#d.claims, job, kind);
+    records.catch(() => {}); // a step that does not take them reads afresh
+    this.#dones = { kind, records };
     const next = kind === 'histogram' ? 'reducing' : 'stitching';
     await this.#advance(job, next, `all ${job.tasks} ${kind} tasks done`);
   }
@@ -148,11 +156,9 @@ export class JobRunner {
     // so a reduce that ends in a re-run instead has only made the same plan early).
     const outputs = this.#storage(job).prepareOutputs(jobStrips(this.#d.shared, job));
     outputs.catch(() => {}); // awaited below unless the histograms are re-run
+    const dones = await this.#takeDones(job, 'histogram');
     const histograms = await Promise.all(
-      Array.from({ length: job.tasks }, async (_, i) => {
-        const done = await doneRecord(this.#d.claims, job, 'histogram', i);
-        return readHistogram(this.#d.shared.abs(done.pointer), done.checksum);
-      }),
+      dones.map((done) => readHistogram(this.#d.shared.abs(done.pointer), done.checksum)),
     );
     const miscounted = checkHistograms(job, histograms);
     if (miscounted.length > 0) return this.#rerun(job, 'histogram', miscounted);
@@ -192,7 +198,7 @@ export class JobRunner {
     const name = this.#d.shared.resultName(job.id, job.info.format);
     const resultPath = `${this.#d.shared.results}/${name}`;
     const [dones, lut] = await Promise.all([
-      doneRecords(this.#d.claims, job, 'equalize'),
+      this.#takeDones(job, 'equalize'),
       readLut(this.#d.shared.abs(files.lut), job.info.layout),
       this.#storage(job).beforeCheck(resultPath),
       mkdir(this.#d.shared.results, { recursive: true }),
@@ -246,6 +252,13 @@ export class JobRunner {
 
   #writePreviews(job: JobRecord, lut: Lut): Promise<void> {
     return writeJobPreviews(this.#d.shared, this.#d.pool, this.#storage(job), job, lut, this.#log);
+  }
+
+  /** The done records the phase's end read meanwhile, once; else read now (a resumed job). */
+  #takeDones(job: JobRecord, kind: TaskKind): Promise<DoneRecord[]> {
+    const read = this.#dones?.kind === kind ? this.#dones.records : null;
+    this.#dones = null;
+    return read ?? doneRecords(this.#d.claims, job, kind);
   }
 
   #storage(job: JobRecord): JobStorage {

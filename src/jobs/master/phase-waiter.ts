@@ -28,7 +28,10 @@ export interface PhaseWaitOptions {
  */
 export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
   const timers = new Map<number, NodeJS.Timeout>();
-  let lastDone = -1;
+  // The state change that began the phase recorded 0 done: nothing to write until one is. (A
+  // write that changes nothing still costs a read of the record, and the phase's end waits
+  // for it.)
+  let lastDone = 0;
   return new Promise<PhaseOutcome>((resolve, reject) => {
     // Shared with the pod's task loop (shared-boards.ts); it calls back asynchronously only.
     const handle = o.boards.open(tasksPath(o.job, o.kind), (tasks) => onTasks(tasks));

@@ -42,7 +42,7 @@ export class TaskExecutor {
         ? { path: this.#shared.abs(task.preview), maxSide: PREVIEW_MAX_SIDE }
         : undefined;
       const keepDecoded = task.decoded ? this.#shared.abs(task.decoded) : undefined;
-      const histogram = await this.#pool.histogram(source, task.mode, {
+      const { histogram, thread } = await this.#pool.histogramOnThread(source, task.mode, {
         ...(task.clahe ? { clahe: task.clahe } : {}),
         ...(preview ? { preview } : {}),
         ...(keepDecoded ? { keepDecoded } : {}),
@@ -50,13 +50,13 @@ export class TaskExecutor {
       });
       const bytes = new Uint8Array(histogram.buffer, histogram.byteOffset, histogram.byteLength);
       const checksum = await writeHashedFileAtomic(output, bytes);
-      return { pointer: task.output, checksum };
+      return { pointer: task.output, checksum, thread };
     }
     const lut = await this.#lut(task.lut as string, task.source.layout);
     const inPlace = task.outputOffset !== undefined ? { outOffset: task.outputOffset } : {};
     const encoded = task.encoded ? { encoded: true } : {};
     const decoded = task.decoded ? { decoded: this.#shared.abs(task.decoded) } : {};
-    const { sha256: checksum } = await this.#pool.equalize(
+    const { sha256: checksum, thread } = await this.#pool.equalize(
       {
         source,
         mode: task.mode,
@@ -76,6 +76,7 @@ export class TaskExecutor {
     return {
       pointer: task.output,
       checksum,
+      thread,
       ...(task.outputOffset !== undefined ? { offset: task.outputOffset } : {}),
     };
   }
