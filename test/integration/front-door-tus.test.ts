@@ -1,41 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { FrontDoor } from '../../src/local/front-door.js';
+import type { FrontDoor } from '../../src/local/front-door.js';
 import { JOB_ID_HEADER, TUS_PATH } from '../../src/web/tus/protocol.js';
 import { startWebHarness, type WebHarness } from '../support/web-harness.js';
-import { testLogger } from '../support/zk.js';
+import { frontDoorTo } from '../support/door-to.js';
 
 describe('front door: resumable uploads (tus)', () => {
-  let dir: string;
   let web: WebHarness;
   let door: FrontDoor;
+  let closeDoor: () => Promise<void>;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'histeq-door-tus-'));
     web = await startWebHarness();
-    const registry = join(dir, 'master.json');
-    const record = {
-      pod: 'pod-1',
-      url: web.url,
-      pid: process.pid,
-      since: new Date().toISOString(),
-    };
-    await writeFile(`${registry}.tmp`, JSON.stringify(record));
-    await rename(`${registry}.tmp`, registry);
-    door = await FrontDoor.start({
-      registryPath: registry,
-      port: 0,
-      logger: testLogger('front-door', 'front-door'),
-    });
+    ({ door, close: closeDoor } = await frontDoorTo(web.url));
   });
   after(async () => {
-    await door.close();
+    await closeDoor();
     await web.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('passes OPTIONS, POST, PATCH and HEAD with their Upload-* headers both ways', async () => {

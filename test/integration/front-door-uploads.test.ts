@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FrontDoor } from '../../src/local/front-door.js';
-import { testLogger } from '../support/zk.js';
+import type { FrontDoor } from '../../src/local/front-door.js';
+import { frontDoorTo } from '../support/door-to.js';
 
 /**
  * A master that dies in the middle of an upload: the stand-in reads the first megabyte of the
@@ -40,33 +37,17 @@ async function dyingMaster(): Promise<{ url: string; close(): Promise<void> }> {
 }
 
 describe('front door: a request whose master dies', () => {
-  let dir: string;
   let master: Awaited<ReturnType<typeof dyingMaster>>;
   let door: FrontDoor;
+  let closeDoor: () => Promise<void>;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'histeq-door-up-'));
-    const registry = join(dir, 'master.json');
     master = await dyingMaster();
-    const record = {
-      pod: 'pod-1',
-      url: master.url,
-      pid: process.pid,
-      since: new Date().toISOString(),
-    };
-    await writeFile(`${registry}.tmp`, JSON.stringify(record));
-    await rename(`${registry}.tmp`, registry);
-    door = await FrontDoor.start({
-      registryPath: registry,
-      port: 0,
-      cacheMs: 50,
-      logger: testLogger('front-door', 'front-door'),
-    });
+    ({ door, close: closeDoor } = await frontDoorTo(master.url, { cacheMs: 50 }));
   });
   after(async () => {
-    await door.close();
+    await closeDoor();
     await master.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('the client gets a 503 with a sentence promptly, not a reset or a hang', async () => {
