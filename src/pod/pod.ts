@@ -157,6 +157,7 @@ export class Pod {
       degraded: () => cluster.degraded(),
     });
     orchestrator.on('job_status', (s) => events.emit('job_status', s));
+    orchestrator.on('job_pruned', (id) => events.emit('job_deleted', { id }));
     const liveAttempts = new LiveAttempts({ boards, claims, store, logger: log });
     orchestrator.on('job_status', (s) => liveAttempts.track(s.id, s.state));
     liveAttempts.on('job_attempts', (a) => events.emit('job_attempts', a));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { io } from 'socket.io-client';
 import { loadConfig } from '../../src/config.js';
 import type { JobView } from '../../src/jobs/types.js';
 import {
@@ -37,7 +38,12 @@ describe('RESULT_TTL_HOURS retention', () => {
     assert.throws(() => loadConfig({ RESULT_TTL_HOURS: '0' }), /RESULT_TTL_HOURS/);
   });
 
-  it('prunes a finished job (record, result, previews, stats, upload) and leaves an active one alone', async () => {
+  it('prunes a finished job (record, result, previews, stats, upload) and leaves an active one alone', async (t) => {
+    // An open page hears of each pruned job, as of a deleted one, and drops it.
+    const socket = io(tc.url, { transports: ['websocket'] });
+    t.after(() => socket.close());
+    const deleted: string[] = [];
+    socket.on('job_deleted', ({ id }: { id: string }) => deleted.push(id));
     const a = await uploadFile(tc.url, await solidPng(60), 'a.png');
     assert.equal(a.status, 200);
     const first = String(a.body.job_id);
@@ -48,6 +54,8 @@ describe('RESULT_TTL_HOURS retention', () => {
     const second = String(b.body.job_id);
 
     await eventually('the finished job to be pruned', async () => (await status(first)) === 404);
+    await eventually('open pages to hear of it', () => deleted.includes(first));
+    assert.ok(!deleted.includes(second), 'the active job is not announced as deleted');
     assert.deepEqual(
       (await shared('results')).filter((n) => n.startsWith(`${first}.`)),
       [],
@@ -68,6 +76,7 @@ describe('RESULT_TTL_HOURS retention', () => {
     // It is pruned in turn once it has finished and aged.
     await waitForJob(tc.url, second, 30_000).catch(() => null);
     await eventually('the second job to be pruned', async () => (await status(second)) === 404);
+    await eventually('open pages to hear of it', () => deleted.includes(second));
     assert.deepEqual(await shared('uploads'), []);
   });
 });

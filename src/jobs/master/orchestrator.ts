@@ -24,6 +24,8 @@ export type { OrchestratorOptions } from './orchestrator-options.js';
 
 interface OrchestratorEvents {
   job_status: [JobStatusEvent];
+  /** Retention removed a finished job: open pages drop it as they do a deleted one. */
+  job_pruned: [id: string];
 }
 
 const RECENT_JOBS = 50;
@@ -82,6 +84,7 @@ export class JobOrchestrator extends EventEmitter<OrchestratorEvents> implements
     const pruned = (id: string) => {
       this.#records.delete(id);
       this.#latest.delete(id);
+      this.emit('job_pruned', id);
     };
     startRetention({ session, store, shared, logger, ttlMs, busy, pruned }, abort.signal);
   }
