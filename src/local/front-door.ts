@@ -1,10 +1,4 @@
-import {
-  Agent,
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
@@ -38,14 +32,6 @@ export class FrontDoor {
   readonly #logger: Logger;
   readonly #server: Server;
   readonly #proxy = httpProxy.createProxyServer({ xfwd: true });
-  /**
-   * Kept-alive connections to the master. Without an agent http-proxy sends `Connection: close`,
-   * and a pod that refuses a body early (413, 401, 429) must then close its socket right after
-   * the answer while the body is still arriving: the reset that follows can discard the answer
-   * before the door reads it, and the client got a 503 instead of the pod's sentence. On a
-   * kept-alive connection the pod reads and drops the rest of the body instead.
-   */
-  readonly #agent = new Agent({ keepAlive: true });
   #cached: { record: LocalMasterRecord | null; at: number } | null = null;
   #reading: Promise<LocalMasterRecord | null> | null = null;
   #routedTo: string | null = null;
@@ -139,7 +125,6 @@ export class FrontDoor {
       this.#server.closeAllConnections();
       for (const socket of this.#sockets) socket.destroy();
       this.#proxy.close();
-      this.#agent.destroy();
     });
     return this.#closing;
   }
@@ -154,8 +139,8 @@ export class FrontDoor {
     // HEAD and OPTIONS a resumable upload asks its offset and the server's limits with.
     const replayable = !retried && ['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? '');
     const options = retried
-      ? { target: master.url, agent: this.#agent, buffer: Readable.from([]) }
-      : { target: master.url, agent: this.#agent };
+      ? { target: master.url, buffer: Readable.from([]) }
+      : { target: master.url };
     this.#proxy.web(req, res, options, (err) => {
       this.#cached = null;
       (async () => {
