@@ -202,9 +202,11 @@ export class ImagePool {
     request: Extract<PoolRequest, { kind: K }>,
     transferList?: ArrayBuffer[],
   ): Promise<PoolResults[K]> {
-    this.#inFlight++;
+    // Inline work runs on this thread, not a pool thread: it is not counted as busy.
+    const inline = runsInline(request);
+    if (!inline) this.#inFlight++;
     try {
-      if (runsInline(request)) {
+      if (inline) {
         const handlers = (await import(WORKER_URL)) as Record<K, (r: typeof request) => unknown>;
         const result = await oneAtATime(async () => handlers[request.kind](request));
         return postedValue(result) as PoolResults[K];
@@ -217,7 +219,7 @@ export class ImagePool {
       if (isPoolError(err)) throw new HisteqError(err.code as ErrorCode, err.message);
       throw err;
     } finally {
-      this.#inFlight--;
+      if (!inline) this.#inFlight--;
     }
   }
 }

@@ -68,4 +68,22 @@ describe('work too small for a pool thread', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('is not counted as a busy pool thread', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'inline-'));
+    const pool = ImagePool.create({ threads: 1 });
+    try {
+      const small = join(dir, 'small.raw');
+      await writeFile(small, new Uint8Array(64).fill(7));
+      const layout = { width: 8, height: 8, channels: 1, depth: 8 } as const;
+      const counting = pool.histogram({ path: small, offset: 0, layout }, 'luma');
+      // Sampled while the request is in flight (it settles on a later turn of the loop).
+      assert.equal(pool.stats.busy, 0);
+      assert.equal((await counting)[7], 64);
+      assert.equal(pool.stats.busy, 0);
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
