@@ -45,8 +45,12 @@ export async function runSubmitCommand(input: string, o: SubmitCommandOptions): 
   let id: string;
   try {
     bars?.start(size, 'uploading');
-    id = await uploadFile(server, { path: input, size }, formFields(o), (sent) =>
-      bars?.update(sent),
+    id = await uploadFile(
+      server,
+      { path: input, size },
+      formFields(o),
+      (sent) => bars?.update(sent),
+      () => console.error(`histeq: continuing the upload of ${input} that an earlier run left`),
     );
     const final = await followJob(server, id, o.waitSeconds * 1000, (status) => {
       if (status.total > 0) bars?.start(status.total, status.phase, status.done);

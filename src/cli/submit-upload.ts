@@ -1,7 +1,10 @@
 import { createReadStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { basename } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import * as tus from 'tus-js-client';
 import { DetailedError, Upload, type HttpRequest, type HttpResponse } from 'tus-js-client';
 import { HisteqError } from '../common/errors.js';
 import { JOB_ID_HEADER, TUS_PATH } from '../web/tus/protocol.js';
@@ -48,29 +51,52 @@ export async function checkServer(server: Server): Promise<void> {
  */
 export const RETRY_DELAYS_MS = [0, 500, 1000, 2000, 3000, 5000, 5000, 10_000, 10_000, 10_000];
 
+/** Node's build of tus-js-client has a file-backed store its type declarations leave out. */
+const { FileUrlStorage } = tus as unknown as {
+  FileUrlStorage: new (path: string) => tus.UrlStorage;
+};
+
+/**
+ * Where `histeq submit` remembers its unfinished uploads (`$XDG_CACHE_HOME/histeq/uploads.json`,
+ * else `~/.cache/histeq/uploads.json`), so that the same command run again continues one.
+ */
+export function uploadStatePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'histeq', 'uploads.json');
+}
+
 /**
  * Sends `file` as a resumable upload (tus, POST /api/uploads then PATCHes) and returns the job
  * id the server made of it. A connection reset, a 503 from a worker or the front door, or a
  * master failover mid-upload is retried: the client asks the (new) master for the offset it
- * has stored and sends only the rest. `onBytes` sees the bytes the server has so far.
+ * has stored and sends only the rest. An upload of the same file (path, size, modification
+ * time), to the same server with the same options, that an earlier run left unfinished is
+ * continued (`onResume` is told). `onBytes` sees the bytes the server has so far.
  */
 export async function uploadFile(
   server: Server,
   file: { path: string; size: number },
   fields: Record<string, string>,
   onBytes: (sent: number) => void,
+  onResume: () => void = () => {},
 ): Promise<string> {
   // tus-js-client reads a ReadStream with a path by ranges, so a retry re-reads from the offset.
   const input = createReadStream(file.path);
+  const endpoint = new URL(TUS_PATH, server.url).toString();
+  const statePath = uploadStatePath();
+  await mkdir(dirname(statePath), { recursive: true });
+  const key = await uploadKey(file.path, endpoint, fields);
   try {
     const { uploadUrl, jobId } = await new Promise<{ uploadUrl: string; jobId?: string }>(
       (resolve, reject) => {
         const upload: Upload = new Upload(input, {
-          endpoint: new URL(TUS_PATH, server.url).toString(),
+          endpoint,
           uploadSize: file.size,
           metadata: { ...fields, name: basename(file.path) },
           headers: authHeaders(server),
           retryDelays: RETRY_DELAYS_MS,
+          urlStorage: new FileUrlStorage(statePath),
+          fingerprint: () => Promise.resolve(key),
+          removeFingerprintOnSuccess: true,
           onAfterResponse: keepUploadThroughFailover,
           onProgress: (sent) => onBytes(sent),
           onSuccess: ({ lastResponse }) =>
@@ -80,7 +106,21 @@ export async function uploadFile(
             }),
           onError: (err) => reject(uploadError(server, err, file.size)),
         });
-        upload.start();
+        // An unreadable memory of earlier runs costs the resume, never the upload.
+        upload
+          .findPreviousUploads()
+          .catch(() => [])
+          .then((previous) => {
+            // Newest first: an expired one is answered 404 and tus starts afresh.
+            const last = previous.sort(
+              (a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime),
+            )[0];
+            if (last) {
+              onResume();
+              upload.resumeFromPreviousUpload(last);
+            }
+            upload.start();
+          }, reject);
       },
     );
     // An upload that was already complete on the master the client resumed at (its last
@@ -89,6 +129,17 @@ export async function uploadFile(
   } finally {
     input.destroy();
   }
+}
+
+/** What makes two runs the same upload: the file as it is now, the server and the options. */
+async function uploadKey(
+  path: string,
+  endpoint: string,
+  fields: Record<string, string>,
+): Promise<string> {
+  const { size, mtimeMs } = await stat(path);
+  const options = Object.entries(fields).sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify(['histeq', resolvePath(path), size, mtimeMs, endpoint, options]);
 }
 
 /**
@@ -138,7 +189,7 @@ function uploadError(server: Server, err: Error | DetailedError, size: number): 
   const waited = RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) / 1000;
   return new HisteqError(
     'BAD_REQUEST',
-    `The upload of ${size.toLocaleString('en')} bytes to ${server.url.origin} failed and kept failing for ${waited} s (${cause ?? 'no answer'}): is the cluster running? Run the command again to start over.`,
+    `The upload of ${size.toLocaleString('en')} bytes to ${server.url.origin} failed and kept failing for ${waited} s (${cause ?? 'no answer'}): is the cluster running? Run the same command again to continue the upload where it stopped.`,
   );
 }
 

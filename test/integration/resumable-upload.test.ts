@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { TOKEN_WRONG } from '../../src/web/auth.js';
 import { JOB_ID_HEADER, TUS_PATH } from '../../src/web/tus/protocol.js';
 import { eventually, startTestCluster, uploadFile, type TestCluster } from '../support/cluster.js';
 import { runHisteq } from '../support/cli-run.js';
+import { CLI } from '../support/paths.js';
 import { lowContrastImage, writeImage } from '../support/images.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -142,6 +144,73 @@ describe('resumable uploads (tus) on a real cluster', { timeout: 240_000 }, () =
         (await readdir(tusDir())).filter((n) => n.startsWith(partial.id)),
         [`${partial.id}.job`],
       );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('histeq submit run again after it was killed mid-upload continues the same upload', async () => {
+    const input = join(dir, 'rerun.tif');
+    await writeImage(lowContrastImage(900, 700, 1, 8, 47), input, 'tiff');
+    const { size } = await stat(input);
+    const reference = join(dir, 'rerun-reference.tif');
+    assert.equal((await runHisteq(['equalize', input, reference])).code, 0);
+    const cache = join(dir, 'rerun-cache');
+    const env = { XDG_CACHE_HOME: cache };
+    const door = new URL(tc.url);
+    const proxy = await TcpProxy.start(door.hostname, Number(door.port), {
+      bytesPerSecond: Math.ceil(size / 8),
+    });
+    try {
+      const out = join(dir, 'rerun.out.tif');
+      const args = ['submit', input, '--server', `http://${proxy.connectionString}`];
+      args.push('--token', TOKEN, '--out', out);
+      const first = spawn('node', [CLI, ...args], {
+        env: { ...process.env, ...env },
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => first.once('exit', resolve));
+      const partial = await eventually(
+        'a fifth of the upload stored',
+        async () => {
+          const names = await readdir(tusDir()).catch(() => [] as string[]);
+          for (const name of names.filter((n) => /^[0-9a-f]{32}$/.test(n))) {
+            if ((await readFile(join(tusDir(), `${name}.json`), 'utf8').catch(() => '')) === '') {
+              continue;
+            }
+            const info = JSON.parse(await readFile(join(tusDir(), `${name}.json`), 'utf8')) as {
+              metadata?: { name?: string };
+            };
+            if (info.metadata?.name !== 'rerun.tif') continue;
+            const stored = (await stat(join(tusDir(), name)).catch(() => null))?.size ?? 0;
+            if (stored > size / 5) return { id: name, stored };
+          }
+          return null;
+        },
+        30_000,
+        50,
+      );
+      first.kill('SIGKILL');
+      await exited;
+      const remembered = await readFile(join(cache, 'histeq', 'uploads.json'), 'utf8');
+      assert.match(remembered, new RegExp(partial.id), 'the killed run remembered its upload');
+
+      const again = await runHisteq(args, env, 120_000);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /continuing the upload of .*rerun\.tif that an earlier run left/);
+      assert.deepEqual(await readFile(out), await readFile(reference));
+      // The second run sent the same upload's rest, from where the server had stopped.
+      const transfers = (await logLines('resumable upload transfer ended')).filter(
+        (l) => l.uploadId === partial.id,
+      );
+      const later = transfers.filter((l) => Number(l.offset) >= partial.stored);
+      assert.ok(later.length > 0, JSON.stringify(transfers));
+      const received = later.reduce((sum, l) => sum + Number(l.received), 0);
+      assert.ok(received < size, `the second run sent ${received} of ${size} bytes`);
+      console.log(`killed at ${partial.stored} of ${size} bytes; the rerun sent ${received}`);
+      // Finished: nothing is left to continue.
+      const after = JSON.parse(await readFile(join(cache, 'histeq', 'uploads.json'), 'utf8'));
+      assert.deepEqual(after, {});
     } finally {
       await proxy.close();
     }
