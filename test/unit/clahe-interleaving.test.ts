@@ -31,6 +31,13 @@ const images = {
   grey16: lowContrastImage(45, 39, 1, 16, 4),
   greyAlpha16: lowContrastImage(33, 29, 2, 16, 5),
   tall16: lowContrastImage(500, 1100, 1, 16, 6),
+  // Interleaved 8-bit samples go through a contiguous copy of each row; grids of other shapes
+  // lay out the 8-bit tile-pair tables differently.
+  greyAlpha8: lowContrastImage(47, 31, 2, 8, 8),
+  rgba8: lowContrastImage(29, 23, 4, 8, 9),
+  wideGrid8: lowContrastImage(300, 20, 1, 8, 10),
+  column8: lowContrastImage(1, 40, 1, 8, 11),
+  row8: lowContrastImage(40, 1, 1, 8, 12),
 };
 
 const JOBS: Job[] = [
@@ -51,6 +58,19 @@ const JOBS: Job[] = [
   { name: 'grey16 3x5 clip 1', image: images.grey16, op: 'grey', clahe: p(1, 3, 5) },
   { name: 'grey+alpha16 2x3 clip 2', image: images.greyAlpha16, op: 'grey', clahe: p(2, 2, 3) },
   { name: 'tall16 3x7 clip 40', image: images.tall16, op: 'grey', clahe: p(40, 3, 7) },
+  { name: 'grey8 8x3 clip 40', image: images.grey8, op: 'grey', clahe: p(40, 8, 3) },
+  { name: 'grey+alpha8 3x4 clip 2', image: images.greyAlpha8, op: 'grey', clahe: p(2, 3, 4) },
+  { name: 'grey+alpha8 3x4 clip 40', image: images.greyAlpha8, op: 'grey', clahe: p(40, 3, 4) },
+  {
+    name: 'rgba8 per-channel 4x3 clip 2',
+    image: images.rgba8,
+    op: 'per-channel',
+    clahe: p(2, 4, 3),
+  },
+  { name: 'rgba8 luma 4x3 clip 2', image: images.rgba8, op: 'luma', clahe: p(2, 4, 3) },
+  { name: 'wide-grid8 64x2 clip 3', image: images.wideGrid8, op: 'grey', clahe: p(3, 64, 2) },
+  { name: 'column8 1x5 clip 2', image: images.column8, op: 'grey', clahe: p(2, 1, 5) },
+  { name: 'row8 5x1 clip 2', image: images.row8, op: 'grey', clahe: p(2, 5, 1) },
 ];
 
 function p(clipLimit: number, tilesX: number, tilesY: number): ClaheParams {
@@ -211,9 +231,9 @@ describe('CLAHE kernels interleaved on one thread', () => {
     };
     let runs = 0;
     let checked = 0;
-    // Bounded: at most 40 runs are started, each of a finite number of steps.
-    for (let step = 0; step < 200_000 && (runs < 40 || running.length > 0); step++) {
-      if (runs < 40 && (running.length < 3 || random() < 0.02)) {
+    // Bounded: at most 60 runs are started, each of a finite number of steps.
+    for (let step = 0; step < 200_000 && (runs < 60 || running.length > 0); step++) {
+      if (runs < 60 && (running.length < 3 || random() < 0.02)) {
         const job = Math.floor(random() * JOBS.length);
         const reuse = random() < 0.3 ? kept.get(job) : undefined;
         start(job, reuse);
@@ -221,7 +241,9 @@ describe('CLAHE kernels interleaved on one thread', () => {
         continue;
       }
       if (random() < 0.05) {
-        const image = [images.grey8, images.grey16, images.greyAlpha16][Math.floor(random() * 3)]!;
+        const image = [images.grey8, images.grey16, images.greyAlpha16, images.greyAlpha8][
+          Math.floor(random() * 4)
+        ]!;
         globalWork(image, random, `seed ${seed} step ${step}`);
         continue;
       }
@@ -236,7 +258,7 @@ describe('CLAHE kernels interleaved on one thread', () => {
       checked++;
     }
     assert.equal(running.length, 0);
-    assert.equal(checked, 40);
+    assert.equal(checked, 60);
   });
 
   it('a job that grows the memory past what a thread keeps gives it back to the next smaller one, both exact', () => {

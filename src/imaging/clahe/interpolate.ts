@@ -2,7 +2,13 @@ import { roundHalfEven } from '../rounding.js';
 import type { ColourMode, Lut, PixelLayout, Samples } from '../types.js';
 import type { ClaheGrid } from './grid.js';
 import { readPlaneRow, writePlaneRow } from './planes.js';
-import { claheKernels, samplesIn, slotBytes } from './wasm/clahe-kernels.js';
+import {
+  claheKernels,
+  pairSlotBytes,
+  samplesIn,
+  slotBytes,
+  tilePairOf,
+} from './wasm/clahe-kernels.js';
 
 const f = Math.fround;
 
@@ -58,8 +64,10 @@ export function blendValue(
 /**
  * Per image column (or per one of `columns`, a preview's sampled ones), what the blend kernels
  * read, as four arrays of `width` rounded up to 4 entries one after the other (so four columns
- * load as one vector): the byte offsets of the left and right tiles' float32 tables inside a
- * tile row (i32), then their weights (f32). Worked out once per band.
+ * load as one vector), then their weights (f32). At 16 bits the first two are the byte offsets of
+ * the left and right tiles' float32 tables inside a tile row (i32); at 8 bits the first is the
+ * byte offset of the column's tile pair in the pair tables (pairTablesAt) and the second is
+ * unused. Worked out once per band.
  */
 export function columnRecords(grid: ClaheGrid, columns?: readonly number[]): Uint8Array {
   const { bins, tilesX } = grid;
@@ -70,8 +78,12 @@ export function columnRecords(grid: ClaheGrid, columns?: readonly number[]): Uin
   const floats = new Float32Array(buffer);
   for (let x = 0; x < width; x++) {
     const b = blendAt(columns ? columns[x]! : x, grid.tileWidth, tilesX);
-    ints[x] = b.lower * bins * 4;
-    ints[span + x] = b.upper * bins * 4;
+    if (bins === 256) {
+      ints[x] = tilePairOf(b.lower, b.upper, tilesX) * 256 * 16;
+    } else {
+      ints[x] = b.lower * bins * 4;
+      ints[span + x] = b.upper * bins * 4;
+    }
     floats[2 * span + x] = b.lowerWeight;
     floats[3 * span + x] = b.upperWeight;
   }
@@ -121,17 +133,39 @@ export class BandInterpolator {
     const luma = chunk.channels >= 3 && this.#mode !== 'per-channel';
     const rowBytes = width * chunk.channels * size;
     const rowsPerPiece = Math.max(1, Math.floor(PIECE_BYTES / rowBytes));
-    // Layout: the float32 tile-row slots at 0 (kept between calls), the column records, then
-    // the rows (or, for luma, one row of values before and after).
+    // Layout: the slots of regrouped tables at 0 (kept between calls), the column records, one
+    // contiguous row for interleaved 8-bit samples, then the rows (or, for luma, one row of
+    // values before and after).
     const rowEntries = tilesX * bins;
-    const cols = align(slotBytes(grid.planes, rowEntries));
-    const piece = align(cols + this.#columns.length);
+    const pairs = bins === 256;
+    const slots = pairs ? pairSlotBytes(grid.planes, tilesX) : slotBytes(grid.planes, rowEntries);
+    const cols = align(slots);
+    const stride = luma ? size : chunk.channels * size;
+    const contiguous = align(cols + this.#columns.length);
+    const piece = align(contiguous + (pairs && stride !== 1 ? width : 0));
     const pieceBytes = luma ? 2 * width * size : Math.min(rowsPerPiece, chunk.height) * rowBytes;
     const k = claheKernels(piece + pieceBytes);
     let memory = k.reserve(piece + pieceBytes);
     memory.set(this.#columns, cols);
-    const blend = bins === 256 ? k.blend8 : k.blend16;
-    const stride = luma ? size : chunk.channels * size;
+    // One row of plane p from `from` to `to`: the 8-bit kernel on its tile-pair tables (via a
+    // contiguous copy when the samples are interleaved), the 16-bit one on its two float32 tile
+    // rows.
+    const blendRow = (from: number, to: number, p: number, y: Blend): void => {
+      if (!pairs) {
+        const row1 = k.tileRowAt(this.#tables, rowEntries, grid.planes, p, y.lower);
+        const row2 = k.tileRowAt(this.#tables, rowEntries, grid.planes, p, y.upper);
+        k.blend16(from, to, stride, width, cols, row1, row2, y.lowerWeight, y.upperWeight);
+        return;
+      }
+      const at = k.pairTablesAt(this.#tables, grid, p, y.lower, y.upper);
+      if (stride === 1) {
+        k.blend8(from, to, width, cols, at, y.lowerWeight, y.upperWeight);
+        return;
+      }
+      k.gather8(from, stride, width, contiguous);
+      k.blend8(contiguous, contiguous, width, cols, at, y.lowerWeight, y.upperWeight);
+      k.scatter8(contiguous, to, stride, width);
+    };
     const all = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
     for (let first = 0; first < chunk.height; first += rowsPerPiece) {
       const count = Math.min(rowsPerPiece, chunk.height - first);
@@ -140,28 +174,16 @@ export class BandInterpolator {
       for (let r = 0; r < count; r++) {
         const y = blendAt(top + first + r, grid.tileHeight, tilesY);
         for (let p = 0; p < grid.planes; p++) {
-          const row1 = k.tileRowAt(this.#tables, rowEntries, grid.planes, p, y.lower);
-          const row2 = k.tileRowAt(this.#tables, rowEntries, grid.planes, p, y.upper);
           if (luma) {
             memory = k.reserve(0);
             const before = samplesIn(memory, piece, width, size);
             const after = samplesIn(memory, piece + width * size, width, size);
             readPlaneRow(samples, chunk, this.#mode, first + r, p, before);
-            blend(
-              piece,
-              piece + width * size,
-              stride,
-              width,
-              cols,
-              row1,
-              row2,
-              y.lowerWeight,
-              y.upperWeight,
-            );
+            blendRow(piece, piece + width * size, p, y);
             writePlaneRow(samples, chunk, this.#mode, first + r, p, before, after);
           } else {
             const at = piece + r * rowBytes + p * size;
-            blend(at, at, stride, width, cols, row1, row2, y.lowerWeight, y.upperWeight);
+            blendRow(at, at, p, y);
           }
         }
       }
