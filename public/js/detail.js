@@ -17,6 +17,9 @@ let again = false;
 let merging = false;
 /** The selected job's state when its view was last asked for: a new state asks again. */
 let askedIn = null;
+/** When the view was last asked for, by any cause. */
+let lastReadAt = 0;
+const ARTIFACTS_POLL_MS = 2000;
 
 export function initDetail() {
   onSelect((id) => {
@@ -37,11 +40,11 @@ export function initDetail() {
     if (known) void refresh();
   });
   // The one thing read on a timer: previews and histograms, made once the LUT exists, until
-  // the view says they are there.
+  // the view says they are there; at most every 2 s, counting the reads a state change made.
   window.setInterval(() => {
     const d = jobData(selectedJob());
-    if (d && awaitsArtifacts(d)) void refresh();
-  }, 2000);
+    if (d && awaitsArtifacts(d) && Date.now() - lastReadAt >= ARTIFACTS_POLL_MS) void refresh();
+  }, 250);
   // Timelines and elapsed times of running jobs move even between events.
   window.setInterval(() => {
     const d = jobData(selectedJob());
@@ -57,6 +60,7 @@ async function refresh() {
     return;
   }
   fetching = true;
+  lastReadAt = Date.now();
   try {
     const res = await apiFetch(`/api/jobs/${encodeURIComponent(id)}`, { cache: 'no-store' });
     if (res.ok) {
