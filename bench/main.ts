@@ -30,7 +30,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FIXED_RUNS = Number(process.env.BENCH_FIXED_RUNS ?? 20);
 /**
  * Sections to run (comma-separated), all by default: fixed, side, kernels, cli, cluster, clahe.
- * `giga` (400 MP and 1-gigapixel jobs, many minutes) runs only when named.
+ * `giga` (400 MP and 1-gigapixel jobs, many minutes) runs only when named; `master-cpu` is its
+ * last part alone (the master's CPU per job at 64 and 400 MP).
  */
 const SECTIONS = new Set(
   (process.env.BENCH_SECTIONS ?? 'fixed,side,kernels,cli,cluster,clahe').split(','),
@@ -60,6 +61,9 @@ const FIXED_COST_IMAGE: BenchImage = {
   channels: 1,
   depth: 8,
 };
+
+/** Set: only the side-by-side images whose names contain one of these (comma-separated). */
+const SIDE_IMAGES = process.env.BENCH_SIDE_IMAGES?.split(',');
 
 /** Each through 5 pods and through one OpenCV process on the same file: add entries here. */
 const SIDE_BY_SIDE: BenchImage[] = [
@@ -181,11 +185,11 @@ async function main(): Promise<void> {
           `      peak RSS per pod (MB, master first) ${mb(g.peakRssMb)}; CPU s per pod ${g.cpuSeconds.map((x) => x.toFixed(1)).join(' / ')}`,
       );
     }
-    const masterCpu = await benchMasterCpu(`${OUT}/images`);
-    console.log(
-      `  master CPU per job with MASTER_TAKES_TASKS=false: ${masterCpu.map((m) => `${m.image} ${m.cpuSeconds.toFixed(2)} s`).join(', ')} — ${section('giga')}`,
-    );
+    const masterCpu = await printMasterCpu(() => section('giga'));
     figures.giga = { jobs: giga, masterCpu };
+  } else if (SECTIONS.has('master-cpu')) {
+    mark = cpuTimes();
+    figures.masterCpu = await printMasterCpu(() => section('master-cpu'));
   }
 
   await writeFile(
@@ -220,7 +224,10 @@ async function fixedAndSideBySide(
         '\nSide by side: 5 pods (upload start → result ready, through the front door) and one OpenCV process on the same file' +
           ' (read, equalizeHist, write with the same compression; in-process, and the whole process with start-up) (s)',
       );
-      for (const img of SIDE_BY_SIDE) {
+      const images = SIDE_BY_SIDE.filter(
+        (img) => !SIDE_IMAGES || SIDE_IMAGES.some((part) => img.name.includes(part)),
+      );
+      for (const img of images) {
         const path = await ensureImage(`${OUT}/images`, img);
         const f = await benchSideBySide(cluster, img, path, RUNS, OUT);
         sideBySide.push(f);
@@ -291,6 +298,14 @@ async function clusterPlan(section: (name: string) => string, cli: Map<string, S
     .map((c) => `${c.tasks} tasks ${c.zkOpsPerJob} (${(c.zkOpsPerJob / c.tasks).toFixed(0)}/task)`);
   console.log(`ZooKeeper operations per job, 5 pods, by tasks per phase: ${ops.join(', ')}`);
   return { cluster: runs, linearity };
+}
+
+async function printMasterCpu(section: () => string) {
+  const masterCpu = await benchMasterCpu(`${OUT}/images`);
+  console.log(
+    `  master CPU per job with MASTER_TAKES_TASKS=false: ${masterCpu.map((m) => `${m.image} ${m.cpuSeconds.toFixed(2)} s`).join(', ')} — ${section()}`,
+  );
+  return masterCpu;
 }
 
 const megapixels = (img: BenchImage) => (img.width * img.height) / 1e6;

@@ -131,6 +131,8 @@ export interface AssembleRequest {
 }
 export interface AssembleResult {
   bytes: number;
+  /** The bands that did not match their SHA-256 (then no result was written). */
+  mismatched: number[];
 }
 
 /** Sample the preview's pixels from the whole image, and the same through the LUT. */
@@ -162,7 +164,8 @@ export interface VerifyRequest {
   result: StripRef;
   /** The same rows of the source image. */
   source: StripRef;
-  checksum: string;
+  /** Unset: the bytes are checked elsewhere (a chunked page's, as the result is assembled). */
+  checksum?: string;
   /** Rows of the strip (0-based inside it) to recompute, ascending. */
   rows: number[];
   mode: ColourMode;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { temporaryName } from '../../common/atomic-file.js';
 import { readTiffIfd, type TiffIfd } from '../tiff-ifd.js';
@@ -10,30 +11,43 @@ import { dataStart, tiffHead, type TiffEntry } from './tiff-writer.js';
 export interface EncodedBandFile {
   path: string;
   chunks: number;
+  /** Set: the SHA-256 the whole file must have (checked as it is copied). */
+  sha256?: string;
 }
 
 const copyBuffer = growable();
-const COPY_BYTES = 8 << 20;
+/** Small enough that the hash reads what was just read while it is still in the CPU cache. */
+const COPY_BYTES = 1 << 20;
 const CLASSIC_LIMIT = 2 ** 32;
 
 /**
  * Writes the result TIFF from the tasks' encoded bands: a new directory with the input page's
  * tags, then every band's chunks copied as they are. Nothing is decoded or encoded here, so the
- * cost is one sequential copy of the compressed bytes. BigTIFF when the input is BigTIFF or a
- * classic TIFF could not address the result. Written under a temporary name and renamed, so a
- * master that dies half-way leaves only a temporary file, and assembling again is harmless.
+ * cost is one sequential copy of the compressed bytes, hashed on the way for the bands that
+ * give a SHA-256: what is published is then exactly what the tasks recorded, read once. BigTIFF
+ * when the input is BigTIFF or a classic TIFF could not address the result. Written under a
+ * temporary name and renamed, so a master that dies half-way leaves only a temporary file, and
+ * assembling again is harmless. A band that does not match its SHA-256 is listed in
+ * `mismatched`, and then nothing is written (and an older `outPath` is removed).
  */
 export async function assembleTiff(
   upload: string,
   page: number,
   bands: readonly EncodedBandFile[],
   outPath: string,
-): Promise<{ bytes: number }> {
+): Promise<{ bytes: number; mismatched: number[] }> {
   const ifd = await readTiffIfd(upload, page);
   const input = ifd && codecPageOf(ifd);
   if (!ifd || !input) throw new Error(`${upload} page ${page} is no longer a chunked TIFF page`);
   const g = outputGeometry(input);
-  const parts = bands.map(readBandTable);
+  const read = bands.map(readCheckedTable);
+  const unreadable = read.flatMap((p, i) => (p === null ? [i] : []));
+  const parts = read.filter((p): p is BandTable => p !== null);
+  if (unreadable.length > 0) {
+    for (const p of parts) closeSync(p.fd);
+    rmSync(outPath, { force: true });
+    return { bytes: 0, mismatched: unreadable };
+  }
   try {
     const counts = parts.flatMap((p) => p.counts);
     const dataBytes = parts.reduce((n, p) => n + p.dataBytes, 0);
@@ -55,17 +69,27 @@ export async function assembleTiff(
     try {
       writeExactly(out, head, 0);
       let position = start;
-      for (const part of parts) {
+      const mismatched: number[] = [];
+      for (const [index, part] of parts.entries()) {
+        const expected = bands[index]!.sha256;
+        const hash = expected === undefined ? null : createHash('sha256');
         for (let done = 0; done < part.dataBytes; done += COPY_BYTES) {
           const chunk = copyBuffer(Math.min(COPY_BYTES, part.dataBytes - done));
           readExactly(part.fd, chunk, done, part.path);
+          hash?.update(chunk);
           writeExactly(out, chunk, position);
           position += chunk.byteLength;
         }
+        if (hash && hash.update(part.table).digest('hex') !== expected) mismatched.push(index);
       }
       closeSync(out);
+      if (mismatched.length > 0) {
+        rmSync(tmp, { force: true });
+        rmSync(outPath, { force: true });
+        return { bytes: 0, mismatched };
+      }
       renameSync(tmp, outPath);
-      return { bytes: position };
+      return { bytes: position, mismatched };
     } catch (err) {
       closeSync(out);
       rmSync(tmp, { force: true });
@@ -81,6 +105,21 @@ interface BandTable {
   fd: number;
   counts: number[];
   dataBytes: number;
+  /** The table's bytes as stored: the end of the file. */
+  table: Uint8Array;
+}
+
+/**
+ * A band's table, or null when it does not read as one and the band has a SHA-256 to match: its
+ * task wrote a table that does, so these are not the bytes it recorded.
+ */
+function readCheckedTable(band: EncodedBandFile): BandTable | null {
+  try {
+    return readBandTable(band);
+  } catch (err) {
+    if (band.sha256 === undefined) throw err;
+    return null;
+  }
 }
 
 /** A band file's chunk table (at its end), checked to describe its chunks back to back. */
@@ -102,7 +141,7 @@ function readBandTable(band: EncodedBandFile): BandTable {
     }
     if (expected !== size - tableBytes)
       throw new Error(`${band.path} does not end after its chunks`);
-    return { path: band.path, fd, counts, dataBytes: expected };
+    return { path: band.path, fd, counts, dataBytes: expected, table: raw };
   } catch (err) {
     closeSync(fd);
     throw err;

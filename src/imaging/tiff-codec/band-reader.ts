@@ -44,16 +44,21 @@ export class BandReader {
     return rowsInChunkRow(g, this.#ref.codec.top / g.chunkHeight + r);
   }
 
-  /** Decodes the band's chunk row `r` into `dst`: its image rows, interleaved. */
-  readChunkRow(r: number, dst: Uint8Array): void {
+  /**
+   * Decodes the band's chunk row `r` into `dst`: its image rows, interleaved; with `rows`, only
+   * its first `rows` rows (each chunk's decoding stops once they are out).
+   */
+  readChunkRow(r: number, dst: Uint8Array, rows = this.rowsIn(r)): void {
     const { geometry: g, tableOffset } = this.#ref.codec;
     const across = chunksAcross(g);
     const table = tableBuffer(across * CHUNK_ENTRY_BYTES);
     readExactly(this.#tableFd, table, tableOffset + r * across * CHUNK_ENTRY_BYTES, 'chunk table');
     const entries = new Float64Array(table.buffer, table.byteOffset, 2 * across);
     const pageRow = this.#ref.codec.top / g.chunkHeight + r;
-    const rows = this.rowsIn(r);
+    const wanted = Math.min(rows, this.rowsIn(r));
     const decodedBytes = chunkBytes(g, pageRow);
+    const wantedBytes =
+      wanted * (g.tiled ? g.chunkWidth * pixelBytes(g.layout) : rowBytes(g.layout));
     for (let c = 0; c < across; c++) {
       const count = entries[2 * c + 1];
       // Compressed data never needs to be much larger than the samples it holds.
@@ -61,12 +66,12 @@ export class BandReader {
       const stored = storedBuffer(count);
       readExactly(this.#fd, stored, entries[2 * c], 'the image data');
       if (!g.tiled) {
-        decodeChunk(g, stored, dst.subarray(0, decodedBytes));
+        decodeChunk(g, stored, dst.subarray(0, wantedBytes), decodedBytes);
         continue;
       }
-      const tile = tileBuffer(decodedBytes);
-      decodeChunk(g, stored, tile);
-      copyTileIn(tile, dst, g.layout, g.chunkWidth, c, rows);
+      const tile = tileBuffer(decodedBytes).subarray(0, wantedBytes);
+      decodeChunk(g, stored, tile, decodedBytes);
+      copyTileIn(tile, dst, g.layout, g.chunkWidth, c, wanted);
     }
   }
 

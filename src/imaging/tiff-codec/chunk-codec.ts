@@ -1,4 +1,4 @@
-import { deflateSync, inflateSync } from 'node:zlib';
+import { constants, deflateSync, inflateSync } from 'node:zlib';
 import { endianness } from 'node:os';
 import { HisteqError } from '../../common/errors.js';
 import { DEFAULT_LEVEL } from './deflate-level.js';
@@ -10,14 +10,21 @@ import { applyHorizontal, swapBytes16, undoHorizontal } from './predictor.js';
 const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
- * Decodes one chunk's stored bytes into `dst` (its full decoded size: a whole tile, or the
- * strip's rows), undoing the predictor and the file's byte order. Pool threads may block, so
- * zlib's synchronous functions are the cheapest here. A chunk that decodes short is corrupt.
+ * Decodes one chunk's stored bytes into `dst`, undoing the predictor and the file's byte order.
+ * `dst` is the chunk's full decoded size (`fullBytes`: a whole tile, or the strip's rows), or
+ * whole rows at its start: decoding then stops once they are out, which is what a check of a
+ * few rows needs. Pool threads may block, so zlib's synchronous functions are the cheapest
+ * here. A chunk that decodes short is corrupt.
  */
-export function decodeChunk(g: ChunkGeometry, stored: Uint8Array, dst: Uint8Array): void {
+export function decodeChunk(
+  g: ChunkGeometry,
+  stored: Uint8Array,
+  dst: Uint8Array,
+  fullBytes = dst.length,
+): void {
   let written: number;
   try {
-    written = decompress(g, stored, dst);
+    written = decompress(g, stored, dst, fullBytes);
   } catch (err) {
     throw corrupt(err instanceof Error ? err.message : String(err));
   }
@@ -53,7 +60,12 @@ export function encodeChunk(g: ChunkGeometry, chunk: Uint8Array): Uint8Array {
   }
 }
 
-function decompress(g: ChunkGeometry, stored: Uint8Array, dst: Uint8Array): number {
+function decompress(
+  g: ChunkGeometry,
+  stored: Uint8Array,
+  dst: Uint8Array,
+  fullBytes: number,
+): number {
   switch (g.compression) {
     case 1: {
       const n = Math.min(stored.length, dst.length);
@@ -64,12 +76,32 @@ function decompress(g: ChunkGeometry, stored: Uint8Array, dst: Uint8Array): numb
       return decodeLzw(stored, dst);
     case 8:
     case 32946: {
+      if (dst.length < fullBytes) return inflatePrefix(stored, dst, fullBytes);
       const out = inflateSync(stored, { maxOutputLength: Math.max(1, dst.length) });
       dst.set(out.subarray(0, Math.min(out.length, dst.length)));
       return out.length;
     }
     case 32773:
       return decodePackBits(stored, dst);
+  }
+}
+
+/**
+ * Inflates just enough of a stream for `dst`: a prefix of the stored bytes about as long as
+ * `dst` (the samples rarely shrink less than that), doubled while it falls short. A cut stream
+ * inflates as far as it goes under a sync flush instead of failing.
+ */
+function inflatePrefix(stored: Uint8Array, dst: Uint8Array, fullBytes: number): number {
+  for (let take = Math.min(stored.length, dst.length + 1024); ; take *= 2) {
+    const whole = take >= stored.length;
+    const out = inflateSync(stored.subarray(0, Math.min(take, stored.length)), {
+      maxOutputLength: Math.max(1, fullBytes),
+      ...(whole ? {} : { finishFlush: constants.Z_SYNC_FLUSH }),
+    });
+    if (out.length >= dst.length || whole) {
+      dst.set(out.subarray(0, Math.min(out.length, dst.length)));
+      return Math.min(out.length, dst.length);
+    }
   }
 }
 

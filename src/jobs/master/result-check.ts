@@ -1,6 +1,6 @@
 import type { DoneRecord, TaskSpec, ZkOp, ZkSession } from '../../coordination/index.js';
 import { seededRandom } from '../../common/random.js';
-import type { Lut } from '../../imaging/types.js';
+import { rowBytes, type Lut } from '../../imaging/types.js';
 import type { CodecBand } from '../../imaging/tiff-codec/band.js';
 import type { ImagePool } from '../../pool/image-pool.js';
 import { taskPath, tasksPath, type SharedLayout, type TaskKind } from '../paths.js';
@@ -23,7 +23,8 @@ export interface StripProblem {
  * Checks every equalized strip of a job before it is called done (one pool request per strip,
  * run in parallel): its bytes against the checksum its task recorded, and a deterministic sample
  * of its rows against the source through the LUT, recomputed by the scalar path. Returns the
- * strips that fail; an empty list means the result may ship.
+ * strips that fail; an empty list means the result may ship. A storage that assembles its
+ * result checked (a chunked page) hashes the bytes as it copies them, once the rows passed.
  */
 export async function checkResult(
   pool: ImagePool,
@@ -33,27 +34,38 @@ export async function checkResult(
   lut: Lut,
 ): Promise<StripProblem[]> {
   const storage = storageFor(shared, job.id, job.upload, job.info);
+  const hashedByAssembly = storage.assembleChecked !== undefined;
   const sources = storage.strips(job.tasks).map((s) => absoluteRef(shared, s));
+  const verify = async (index: number, hashed: boolean) => {
+    const source = sources[index]!;
+    const done = dones[index]!;
+    const { problem } = await pool.verify({
+      result: await storage.written(done, source),
+      source,
+      ...(hashed ? { checksum: done.checksum } : {}),
+      rows: source.codec
+        ? sampledRowsOfOneChunkRow(job.id, index, source.layout.height, source.codec)
+        : sampledRows(job.id, index, source.layout.height),
+      mode: job.options.mode,
+      lut,
+      ...claheBandOf(job, index),
+    });
+    return problem === null ? null : { index, problem };
+  };
   const checks = await Promise.all(
-    sources.map(async (source, index) => {
-      const done = dones[index]!;
-      const result = await storage.written(done, source);
-      const { problem } = await pool.verify({
-        result,
-        source,
-        checksum: done.checksum,
-        rows: source.codec
-          ? sampledRowsOfOneChunkRow(job.id, index, source.layout.height, source.codec)
-          : sampledRows(job.id, index, source.layout.height),
-        mode: job.options.mode,
-        lut,
-        ...claheBandOf(job, index),
-      });
-      return problem === null ? null : { index, problem };
+    sources.map(async (_, index) => {
+      const failed = await verify(index, !hashedByAssembly);
+      // Bytes that are not the task's (a torn write) say more than the rows they spoil.
+      return failed && hashedByAssembly ? verify(index, true) : failed;
     }),
   );
-  return checks.filter((c): c is StripProblem => c !== null);
+  const problems = checks.filter((c): c is StripProblem => c !== null);
+  if (problems.length > 0 || !storage.assembleChecked) return problems;
+  const mismatched = await storage.assembleChecked(pool, dones);
+  return mismatched.map((index) => ({ index, problem: MISMATCH }));
 }
+
+const MISMATCH = 'its bytes do not match the checksum its task recorded';
 
 /**
  * The rows of a strip that are recomputed: its first and last, and a few more drawn from a PRNG
@@ -69,9 +81,18 @@ export function sampledRows(job: string, strip: number, rows: number): number[] 
 }
 
 /**
- * A chunked page's rows to recompute all lie in one chunk row (a strip, or a row of tiles),
- * drawn like sampledRows: the check decodes just that chunk row of the source and of the
- * result. A write torn anywhere else is caught by the hash of the whole band file.
+ * A chunked page's sampled rows lie in the first rows of this many bytes of one chunk row, so
+ * the check decodes about this much per band, in the source and in the result, whatever the
+ * size of the image (a strip of 256 rows 20000 pixels wide is 5 MB).
+ */
+const SAMPLED_CHUNK_ROW_BYTES = 256 << 10;
+
+/**
+ * A chunked page's rows to recompute all lie at the top of one chunk row (a strip, or a row of
+ * tiles; the first rows of every tile across the image), drawn like sampledRows: the check
+ * decodes just those rows of the source and of the result, where a visit of the task's rows,
+ * a chunk and the coder's state all begin. A write torn anywhere is caught by the hash of the
+ * whole band file.
  */
 export function sampledRowsOfOneChunkRow(
   job: string,
@@ -83,7 +104,8 @@ export function sampledRowsOfOneChunkRow(
   const chunkRows = Math.ceil(rows / height);
   const random = seededRandom(hashString(`${job}/${strip}/chunk-row`));
   const top = Math.floor(random() * chunkRows) * height;
-  return sampledRows(job, strip, Math.min(height, rows - top)).map((y) => top + y);
+  const prefix = Math.max(1, Math.floor(SAMPLED_CHUNK_ROW_BYTES / rowBytes(band.geometry.layout)));
+  return sampledRows(job, strip, Math.min(height, rows - top, prefix)).map((y) => top + y);
 }
 
 /** FNV-1a: a stable 32-bit seed from a string. */

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import type { DoneRecord } from '../../coordination/index.js';
 import type { ImageInfo } from '../../imaging/image-info.js';
 import { readTiffIfd } from '../../imaging/tiff-ifd.js';
@@ -96,17 +96,45 @@ export class ChunkedCodec implements JobStorage {
     };
   }
 
+  /** The result assembled into the job's folder, its bands hashed as they are copied. */
+  async assembleChecked(pool: ImagePool, dones: readonly DoneRecord[]): Promise<number[]> {
+    const { mismatched } = await this.#assemble(pool, dones, this.#assembled());
+    return mismatched;
+  }
+
+  /**
+   * Publishes what assembleChecked wrote; without it (the CLI, which checks nothing else)
+   * assembles straight to `resultPath`, the bands still held to their checksums.
+   */
   async finish(pool: ImagePool, dones: readonly DoneRecord[], resultPath: string): Promise<void> {
+    const assembled = this.#assembled();
+    const staged = await stat(assembled).then(
+      () => true,
+      () => false,
+    );
+    if (staged) return rename(assembled, resultPath);
+    const { mismatched } = await this.#assemble(pool, dones, resultPath);
+    if (mismatched.length > 0) {
+      throw new Error(`band(s) ${mismatched.join(', ')} do not match their tasks' checksums`);
+    }
+  }
+
+  #assemble(pool: ImagePool, dones: readonly DoneRecord[], outPath: string) {
     const strips = this.strips(dones.length);
-    await pool.assemble({
+    return pool.assemble({
       upload: this.#shared.abs(this.#upload),
       page: this.#info.page,
       bands: dones.map((d, i) => ({
         path: this.#shared.abs(d.pointer),
         chunks: this.#chunksOf(strips[i]!),
+        sha256: d.checksum,
       })),
-      outPath: resultPath,
+      outPath,
     });
+  }
+
+  #assembled(): string {
+    return this.#shared.abs(this.#files.assembled);
   }
 
   #chunksOf(strip: StripRef): number {

@@ -51,6 +51,12 @@ export interface JobStorage {
   beforeCheck(resultPath: string): Promise<void>;
   /** What an equalize task recorded in `done` for `strip`, as a strip to check (absolute). */
   written(done: DoneRecord, strip: StripRef): Promise<StripRef>;
+  /**
+   * Set: checks the strips' bytes against their checksums while it writes the result where
+   * `finish` publishes it from, so they are read once, and the strips' own checks skip their
+   * hash. Returns the indexes of the strips whose bytes do not match (then nothing is written).
+   */
+  assembleChecked?(pool: ImagePool, dones: readonly DoneRecord[]): Promise<number[]>;
   /** After every strip passed the check: the result at `resultPath` (absolute). */
   finish(pool: ImagePool, dones: readonly DoneRecord[], resultPath: string): Promise<void>;
 }
