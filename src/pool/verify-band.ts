@@ -4,6 +4,7 @@ import { rowBytes, samplesOf } from '../imaging/types.js';
 import { claheCheckRow } from './clahe-steps.js';
 import type { VerifyRequest, VerifyResult } from './protocol.js';
 import { sha256OfFile } from './strip-io.js';
+import { isLossy, expectLossyChunkRow } from './verify-lossy.js';
 import { firstDifference } from './verify-strip.js';
 
 /**
@@ -20,6 +21,7 @@ export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
   try {
     result = new BandReader({ ...req.result, codec: req.result.codec! });
     const chunkHeight = req.source.codec!.geometry.chunkHeight;
+    const lossy = isLossy(req);
     const row = rowBytes(req.source.layout);
     let decoded = -1;
     let expected = new Uint8Array(0);
@@ -32,14 +34,17 @@ export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
           expected = new Uint8Array(bytes);
           got = new Uint8Array(bytes);
         }
-        source.readChunkRow(r, expected);
-        result.readChunkRow(r, got);
+        await source.readChunkRow(r, expected);
+        await result.readChunkRow(r, got);
+        if (lossy) await expectLossyChunkRow(req, r * chunkHeight, expected.subarray(0, bytes));
         decoded = r;
       }
       const at = (y - r * chunkHeight) * row;
       const want = expected.subarray(at, at + row);
       const one = { ...req.source.layout, height: 1 };
-      if (req.clahe) claheCheckRow(want, req.source.layout, y, req.mode, req.clahe, req.lut);
+      if (lossy) {
+        // already mapped and re-encoded with its chunk row
+      } else if (req.clahe) claheCheckRow(want, req.source.layout, y, req.mode, req.clahe, req.lut);
       else applyLutsScalar(samplesOf(want, one), one, req.mode, req.lut);
       const column = firstDifference(got.subarray(at, at + row), want);
       if (column >= 0) {

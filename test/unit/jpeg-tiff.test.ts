@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp, { type TiffOptions } from 'sharp';
+import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
+import { forEachDecodedChunk } from '../../src/imaging/tiff-codec/band-reader.js';
+import { chunkTableOf, codecPageOf } from '../../src/imaging/tiff-codec/page.js';
+import type { ChunkGeometry } from '../../src/imaging/tiff-codec/geometry.js';
+import { colourspaceFor, lowContrastImage, rng } from '../support/images.js';
+import type { RawImage } from '../support/oracle.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'jpeg-tiff-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+interface Page {
+  name: string;
+  path: string;
+  table: string;
+  geometry: ChunkGeometry;
+  /** The page as libvips (libtiff's own JPEG reading) decodes it whole. */
+  expected: Uint8Array;
+}
+
+async function writePage(name: string, image: RawImage, options: TiffOptions): Promise<Page> {
+  const path = join(dir, `${name}.tif`);
+  await sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  })
+    .toColourspace(colourspaceFor(image))
+    .tiff(options)
+    .toFile(path);
+  const ifd = (await readTiffIfd(path, 0))!;
+  const geometry = codecPageOf(ifd);
+  assert.ok(geometry, `${name}: the tasks decode this page`);
+  const table = join(dir, `${name}.chunks`);
+  await writeFile(table, chunkTableOf(ifd, geometry.tiled));
+  const decoded = sharp(path).toColourspace(colourspaceFor(image));
+  const depth = image.depth === 16 ? 'ushort' : 'uchar';
+  const expected = new Uint8Array(await decoded.raw({ depth }).toBuffer());
+  return { name, path, table, geometry, expected };
+}
+
+/** Decodes rows [top, top + rows) of `page` through the tasks' band reader. */
+async function decodeBand(page: Page, top: number, rows: number): Promise<Uint8Array> {
+  const g = page.geometry;
+  const row = g.layout.width * g.layout.channels * (g.layout.depth / 8);
+  const out = new Uint8Array(rows * row);
+  const across = g.tiled ? Math.ceil(g.layout.width / g.chunkWidth) : 1;
+  await forEachDecodedChunk(
+    {
+      path: page.path,
+      layout: { ...g.layout, height: rows },
+      codec: {
+        geometry: g,
+        table: page.table,
+        tableOffset: (top / g.chunkHeight) * across * 16,
+        top,
+      },
+    },
+    (bytes, _layout, at) => {
+      out.set(bytes, at);
+    },
+  );
+  return out;
+}
+
+describe('JPEG-compressed TIFF pages decoded chunk by chunk', () => {
+  it('equal libtiff whole-page decodes, interleaved with other JPEG tables and LZW at 8 and 16 bits', async () => {
+    const pages = [
+      await writePage('grey-tiles-q75', lowContrastImage(213, 150, 1, 8, 1), {
+        compression: 'jpeg',
+        quality: 75,
+        tile: true,
+        tileWidth: 64,
+        tileHeight: 48,
+      }),
+      await writePage('rgb-tiles-q50', lowContrastImage(150, 100, 3, 8, 2), {
+        compression: 'jpeg',
+        quality: 50,
+        tile: true,
+        tileWidth: 32,
+        tileHeight: 32,
+      }),
+      await writePage('rgb-strips-q80', lowContrastImage(97, 530, 3, 8, 3), {
+        compression: 'jpeg',
+        quality: 80,
+      }),
+      await writePage('grey-lzw', lowContrastImage(120, 77, 1, 8, 4), { compression: 'lzw' }),
+      await writePage('rgb16-lzw-tiles', lowContrastImage(90, 70, 3, 16, 5), {
+        compression: 'lzw',
+        tile: true,
+        tileWidth: 32,
+        tileHeight: 16,
+      }),
+    ];
+    assert.deepEqual(
+      pages.map((p) => p.geometry.jpeg?.subsampling ?? null),
+      [[1, 1], [2, 2], [2, 2], null, null],
+      'libvips writes grey as one component and colour as 4:2:0 YCbCr',
+    );
+    assert.ok(pages[2]!.geometry.chunkHeight < 530, 'the strip page has several strips');
+    const random = rng(42);
+    for (let i = 0; i < 40; i++) {
+      const page = pages[Math.floor(random() * pages.length)]!;
+      const g = page.geometry;
+      const chunkRows = Math.ceil(g.layout.height / g.chunkHeight);
+      const first = Math.floor(random() * chunkRows);
+      const last = first + Math.floor(random() * (chunkRows - first));
+      const top = first * g.chunkHeight;
+      const rows = Math.min(g.layout.height, (last + 1) * g.chunkHeight) - top;
+      const got = await decodeBand(page, top, rows);
+      const row = got.byteLength / rows;
+      const want = page.expected.subarray(top * row, (top + rows) * row);
+      assert.ok(Buffer.from(got).equals(want), `${page.name}, rows ${top}+${rows} (case ${i})`);
+    }
+  });
+});
