@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type TiffOptions } from 'sharp';
 import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
+import { applyLuts } from '../../src/imaging/equalize.js';
 import { forEachDecodedChunk } from '../../src/imaging/tiff-codec/band-reader.js';
+import { encodedBandSink } from '../../src/imaging/tiff-codec/band-sink.js';
+import { outputGeometry } from '../../src/imaging/tiff-codec/geometry.js';
 import { chunkTableOf, codecPageOf } from '../../src/imaging/tiff-codec/page.js';
 import type { ChunkGeometry } from '../../src/imaging/tiff-codec/geometry.js';
+import { samplesOf } from '../../src/imaging/types.js';
+import { verifyBand } from '../../src/pool/verify-band.js';
 import { colourspaceFor, lowContrastImage, rng } from '../support/images.js';
 import type { RawImage } from '../support/oracle.js';
 
@@ -117,6 +122,68 @@ describe('JPEG-compressed TIFF pages decoded chunk by chunk', () => {
       const row = got.byteLength / rows;
       const want = page.expected.subarray(top * row, (top + rows) * row);
       assert.ok(Buffer.from(got).equals(want), `${page.name}, rows ${top}+${rows} (case ${i})`);
+    }
+  });
+});
+
+describe('the result check of a JPEG band', () => {
+  it('passes the band its task encoded and refuses one encoded through another LUT', async () => {
+    const random = rng(9);
+    for (const [k, options] of [
+      { tile: true, tileWidth: 32, tileHeight: 32 },
+      {}, // strips
+    ].entries()) {
+      const page = await writePage(`check-${k}`, lowContrastImage(150, 300, 1, 8, 20 + k), {
+        compression: 'jpeg',
+        quality: 75,
+        ...options,
+      });
+      const g = page.geometry;
+      const lut = new Uint8Array(256).map((_, v) => 255 - v);
+      const band = async (name: string, table: Uint8Array) => {
+        const path = join(dir, name);
+        const sink = encodedBandSink(path, outputGeometry(g), 0, g.layout.height);
+        const rows = await decodeBand(page, 0, g.layout.height);
+        applyLuts(samplesOf(rows, g.layout), g.layout, 'luma', table);
+        await sink.write(rows, 0);
+        return { path, checksum: await sink.finish() };
+      };
+      const source = {
+        path: page.path,
+        offset: 0,
+        layout: g.layout,
+        codec: { geometry: g, table: page.table, tableOffset: 0, top: 0 },
+      };
+      const check = async (written: { path: string; checksum: string }) => {
+        const chunks =
+          Math.ceil(g.layout.height / g.chunkHeight) *
+          (g.tiled ? Math.ceil(g.layout.width / g.chunkWidth) : 1);
+        const { size } = await stat(written.path);
+        const rows = [0, 1, ...[1, 2, 3].map(() => Math.floor(random() * g.layout.height))];
+        return verifyBand({
+          kind: 'verify',
+          source,
+          result: {
+            path: written.path,
+            offset: 0,
+            layout: g.layout,
+            codec: {
+              geometry: outputGeometry(g),
+              table: written.path,
+              tableOffset: size - chunks * 16,
+              top: 0,
+            },
+          },
+          checksum: written.checksum,
+          rows: [...new Set(rows)].sort((a, b) => a - b),
+          mode: 'luma',
+          lut,
+        });
+      };
+      assert.deepEqual(await check(await band(`good-${k}`, lut)), { problem: null });
+      const other = lut.map((v) => (v > 100 && v < 200 ? v - 1 : v));
+      const bad = await check(await band(`bad-${k}`, other));
+      assert.match(bad.problem ?? '', /^row \d+ differs from the source through the LUT/);
     }
   });
 });
