@@ -9,6 +9,8 @@ import { applyLuts } from '../../src/imaging/equalize.js';
 import { forEachDecodedChunk } from '../../src/imaging/tiff-codec/band-reader.js';
 import { encodedBandSink } from '../../src/imaging/tiff-codec/band-sink.js';
 import { outputGeometry } from '../../src/imaging/tiff-codec/geometry.js';
+import { decodeJpegChunk } from '../../src/imaging/tiff-codec/jpeg-chunk.js';
+import { dataStart, tiffHead, type TiffEntry } from '../../src/imaging/tiff-codec/tiff-writer.js';
 import { chunkTableOf, codecPageOf } from '../../src/imaging/tiff-codec/page.js';
 import type { ChunkGeometry } from '../../src/imaging/tiff-codec/geometry.js';
 import { samplesOf } from '../../src/imaging/types.js';
@@ -39,6 +41,51 @@ async function writePage(name: string, image: RawImage, options: TiffOptions): P
     .toColourspace(colourspaceFor(image))
     .tiff(options)
     .toFile(path);
+  return pageOf(name, path, image);
+}
+
+/**
+ * A YCbCr 4:4:4 tiled page whose tiles are complete JPEG streams without JPEGTables (libvips
+ * writes neither): each tile cut from `image`, padded with zeros, encoded by
+ * sharp, and the directory written by hand.
+ */
+async function writeFullStreamTiles(name: string, image: RawImage, tile: number): Promise<Page> {
+  const path = join(dir, `${name}.tif`);
+  const { width, height } = image;
+  const tiles: Buffer[] = [];
+  for (let ty = 0; ty < height; ty += tile) {
+    for (let tx = 0; tx < width; tx += tile) {
+      const pixels = Buffer.alloc(tile * tile * 3);
+      for (let y = 0; y < tile && ty + y < height; y++) {
+        const from = ((ty + y) * width + tx) * 3;
+        const n = Math.min(tile, width - tx) * 3;
+        pixels.set(image.data.subarray(from, from + n) as Uint8Array, y * tile * 3);
+      }
+      const raw = { width: tile, height: tile, channels: 3 as const };
+      tiles.push(await sharp(pixels, { raw }).jpeg({ chromaSubsampling: '4:4:4' }).toBuffer());
+    }
+  }
+  const entries = (offsets: number[]): TiffEntry[] => [
+    { tag: 256, type: 4, values: [width] },
+    { tag: 257, type: 4, values: [height] },
+    { tag: 258, type: 3, values: [8, 8, 8] },
+    { tag: 259, type: 3, values: [7] },
+    { tag: 262, type: 3, values: [6] },
+    { tag: 277, type: 3, values: [3] },
+    { tag: 284, type: 3, values: [1] },
+    { tag: 322, type: 4, values: [tile] },
+    { tag: 323, type: 4, values: [tile] },
+    { tag: 324, type: 4, values: offsets },
+    { tag: 325, type: 4, values: tiles.map((t) => t.length) },
+    { tag: 530, type: 3, values: [1, 1] },
+  ];
+  let at = dataStart(entries(tiles.map(() => 0)), false);
+  const offsets = tiles.map((t) => ((at += t.length), at - t.length));
+  await writeFile(path, Buffer.concat([tiffHead(entries(offsets), false), ...tiles]));
+  return pageOf(name, path, image);
+}
+
+async function pageOf(name: string, path: string, image: RawImage): Promise<Page> {
   const ifd = (await readTiffIfd(path, 0))!;
   const geometry = codecPageOf(ifd);
   assert.ok(geometry, `${name}: the tasks decode this page`);
@@ -95,6 +142,7 @@ describe('JPEG-compressed TIFF pages decoded chunk by chunk', () => {
         compression: 'jpeg',
         quality: 80,
       }),
+      await writeFullStreamTiles('ycbcr444-full-streams', lowContrastImage(100, 75, 3, 8, 6), 32),
       await writePage('grey-lzw', lowContrastImage(120, 77, 1, 8, 4), { compression: 'lzw' }),
       await writePage('rgb16-lzw-tiles', lowContrastImage(90, 70, 3, 16, 5), {
         compression: 'lzw',
@@ -105,10 +153,13 @@ describe('JPEG-compressed TIFF pages decoded chunk by chunk', () => {
     ];
     assert.deepEqual(
       pages.map((p) => p.geometry.jpeg?.subsampling ?? null),
-      [[1, 1], [2, 2], [2, 2], null, null],
+      [[1, 1], [2, 2], [2, 2], [1, 1], null, null],
       'libvips writes grey as one component and colour as 4:2:0 YCbCr',
     );
     assert.ok(pages[2]!.geometry.chunkHeight < 530, 'the strip page has several strips');
+    assert.equal(pages[3]!.geometry.jpeg?.tables, undefined, 'complete streams need no tables');
+    assert.deepEqual(outputGeometry(pages[3]!.geometry).jpeg, { subsampling: [1, 1] });
+    assert.deepEqual(outputGeometry(pages[1]!.geometry).jpeg, { subsampling: [2, 2] });
     const random = rng(42);
     for (let i = 0; i < 40; i++) {
       const page = pages[Math.floor(random() * pages.length)]!;
@@ -184,6 +235,39 @@ describe('the result check of a JPEG band', () => {
       const other = lut.map((v) => (v > 100 && v < 200 ? v - 1 : v));
       const bad = await check(await band(`bad-${k}`, other));
       assert.match(bad.problem ?? '', /^row \d+ differs from the source through the LUT/);
+    }
+  });
+});
+
+describe('a damaged JPEG chunk', () => {
+  it('is refused with a sentence: cut short, or claiming a larger frame than its tile', async () => {
+    const g = outputGeometry(
+      (await writePage('damaged', lowContrastImage(64, 32, 1, 8, 30), { compression: 'jpeg' }))
+        .geometry,
+    );
+    const tile = new Uint8Array(64 * 32);
+    const raw = { width: 64, height: 32, channels: 1 as const };
+    const whole = await sharp(Buffer.alloc(64 * 32, 90), { raw })
+      .toColourspace('b-w')
+      .jpeg()
+      .toBuffer();
+    await decodeJpegChunk(g, whole, tile);
+    assert.ok(
+      tile.every((v) => Math.abs(v - 90) <= 1),
+      'a flat chunk decodes flat',
+    );
+    const larger = await sharp(Buffer.alloc(128 * 64, 90), {
+      raw: { ...raw, width: 128, height: 64 },
+    })
+      .toColourspace('b-w')
+      .jpeg()
+      .toBuffer();
+    for (const bad of [whole.subarray(0, whole.length >> 1), larger]) {
+      await assert.rejects(decodeJpegChunk(g, bad, tile), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'BAD_INPUT');
+        assert.match(err.message, /JPEG .*; check the file and upload it again\.$/);
+        return true;
+      });
     }
   });
 });

@@ -24,7 +24,8 @@ export async function decodeJpegChunk(
   try {
     const image = sharp(completeStream(g.jpeg, stored), {
       failOn: 'truncated',
-      limitInputPixels: false,
+      // A stream claiming a larger frame than its chunk is refused before it is decoded.
+      limitInputPixels: Math.max(1, width * height),
     });
     // sharp would widen grey to sRGB; colour is libjpeg's YCbCr-to-RGB conversion as it is.
     if (channels === 1) image.toColourspace('b-w');
