@@ -12,6 +12,7 @@ import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
 import { PARAMS_PATH } from '../../src/jobs/paths.js';
 import { startTestCluster, uploadFile, waitForJob, type TestCluster } from '../support/cluster.js';
 import { colourspaceFor, lowContrastImage } from '../support/images.js';
+import { writeFullStreamTiles } from '../support/jpeg-tiff.js';
 import { oracleDecode, oracleEqualize, type RawImage } from '../support/oracle.js';
 import { CLI } from '../support/paths.js';
 
@@ -53,7 +54,10 @@ const MIN_PSNR_DB = 32;
 interface Case {
   name: string;
   image: RawImage;
-  tiff: TiffOptions;
+  /** libvips writes the input like this, or: */
+  tiff?: TiffOptions;
+  /** Writes the input. */
+  write?: (path: string, image: RawImage) => Promise<unknown>;
   mode: 'luma' | 'per-channel';
 }
 
@@ -80,6 +84,12 @@ const CASES: Case[] = [
     name: 'RGB (YCbCr 4:2:0) strips, luma',
     image: lowContrastImage(257, 530, 3, 8, 14),
     tiff: { compression: 'jpeg', quality: 70 },
+    mode: 'luma',
+  },
+  {
+    name: 'RGB (YCbCr 4:4:4) tiles of complete streams, no JPEGTables, luma',
+    image: lowContrastImage(200, 150, 3, 8, 15),
+    write: (path, image) => writeFullStreamTiles(path, image, 64),
     mode: 'luma',
   },
 ];
@@ -111,12 +121,14 @@ describe('JPEG-compressed TIFFs through a 5-pod cluster: tasks decode and encode
   for (const [i, c] of CASES.entries()) {
     it(c.name, { timeout: 120_000 }, async (t) => {
       const input = join(dir, `in-${i}.tif`);
-      await sharp(c.image.data, {
-        raw: { width: c.image.width, height: c.image.height, channels: c.image.channels },
-      })
-        .toColourspace(colourspaceFor(c.image))
-        .tiff(c.tiff)
-        .toFile(input);
+      if (c.write) await c.write(input, c.image);
+      else
+        await sharp(c.image.data, {
+          raw: { width: c.image.width, height: c.image.height, channels: c.image.channels },
+        })
+          .toColourspace(colourspaceFor(c.image))
+          .tiff(c.tiff)
+          .toFile(input);
       const inIfd = (await readTiffIfd(input, 0))!;
       const single = join(dir, `cli-${i}.tif`);
       const { stderr, stdout } = await exec('node', [

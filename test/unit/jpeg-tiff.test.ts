@@ -10,12 +10,12 @@ import { forEachDecodedChunk } from '../../src/imaging/tiff-codec/band-reader.js
 import { encodedBandSink } from '../../src/imaging/tiff-codec/band-sink.js';
 import { outputGeometry } from '../../src/imaging/tiff-codec/geometry.js';
 import { decodeJpegChunk } from '../../src/imaging/tiff-codec/jpeg-chunk.js';
-import { dataStart, tiffHead, type TiffEntry } from '../../src/imaging/tiff-codec/tiff-writer.js';
 import { chunkTableOf, codecPageOf } from '../../src/imaging/tiff-codec/page.js';
 import type { ChunkGeometry } from '../../src/imaging/tiff-codec/geometry.js';
 import { samplesOf } from '../../src/imaging/types.js';
 import { verifyBand } from '../../src/pool/verify-band.js';
 import { colourspaceFor, lowContrastImage, rng } from '../support/images.js';
+import { writeFullStreamTiles } from '../support/jpeg-tiff.js';
 import type { RawImage } from '../support/oracle.js';
 
 let dir: string;
@@ -41,47 +41,6 @@ async function writePage(name: string, image: RawImage, options: TiffOptions): P
     .toColourspace(colourspaceFor(image))
     .tiff(options)
     .toFile(path);
-  return pageOf(name, path, image);
-}
-
-/**
- * A YCbCr 4:4:4 tiled page whose tiles are complete JPEG streams without JPEGTables (libvips
- * writes neither): each tile cut from `image`, padded with zeros, encoded by
- * sharp, and the directory written by hand.
- */
-async function writeFullStreamTiles(name: string, image: RawImage, tile: number): Promise<Page> {
-  const path = join(dir, `${name}.tif`);
-  const { width, height } = image;
-  const tiles: Buffer[] = [];
-  for (let ty = 0; ty < height; ty += tile) {
-    for (let tx = 0; tx < width; tx += tile) {
-      const pixels = Buffer.alloc(tile * tile * 3);
-      for (let y = 0; y < tile && ty + y < height; y++) {
-        const from = ((ty + y) * width + tx) * 3;
-        const n = Math.min(tile, width - tx) * 3;
-        pixels.set(image.data.subarray(from, from + n) as Uint8Array, y * tile * 3);
-      }
-      const raw = { width: tile, height: tile, channels: 3 as const };
-      tiles.push(await sharp(pixels, { raw }).jpeg({ chromaSubsampling: '4:4:4' }).toBuffer());
-    }
-  }
-  const entries = (offsets: number[]): TiffEntry[] => [
-    { tag: 256, type: 4, values: [width] },
-    { tag: 257, type: 4, values: [height] },
-    { tag: 258, type: 3, values: [8, 8, 8] },
-    { tag: 259, type: 3, values: [7] },
-    { tag: 262, type: 3, values: [6] },
-    { tag: 277, type: 3, values: [3] },
-    { tag: 284, type: 3, values: [1] },
-    { tag: 322, type: 4, values: [tile] },
-    { tag: 323, type: 4, values: [tile] },
-    { tag: 324, type: 4, values: offsets },
-    { tag: 325, type: 4, values: tiles.map((t) => t.length) },
-    { tag: 530, type: 3, values: [1, 1] },
-  ];
-  let at = dataStart(entries(tiles.map(() => 0)), false);
-  const offsets = tiles.map((t) => ((at += t.length), at - t.length));
-  await writeFile(path, Buffer.concat([tiffHead(entries(offsets), false), ...tiles]));
   return pageOf(name, path, image);
 }
 
@@ -142,7 +101,15 @@ describe('JPEG-compressed TIFF pages decoded chunk by chunk', () => {
         compression: 'jpeg',
         quality: 80,
       }),
-      await writeFullStreamTiles('ycbcr444-full-streams', lowContrastImage(100, 75, 3, 8, 6), 32),
+      await pageOf(
+        'ycbcr444-full-streams',
+        await writeFullStreamTiles(
+          join(dir, 'ycbcr444.tif'),
+          lowContrastImage(100, 75, 3, 8, 6),
+          32,
+        ),
+        lowContrastImage(100, 75, 3, 8, 6),
+      ),
       await writePage('grey-lzw', lowContrastImage(120, 77, 1, 8, 4), { compression: 'lzw' }),
       await writePage('rgb16-lzw-tiles', lowContrastImage(90, 70, 3, 16, 5), {
         compression: 'lzw',
