@@ -14,6 +14,10 @@ import { chunkTableOf, codecPageOf } from '../../src/imaging/tiff-codec/page.js'
 import type { ChunkGeometry } from '../../src/imaging/tiff-codec/geometry.js';
 import { samplesOf } from '../../src/imaging/types.js';
 import { verifyBand } from '../../src/pool/verify-band.js';
+import { probeImage } from '../../src/imaging/probe.js';
+import { imageBytes } from '../../src/imaging/types.js';
+import { sharedLayout } from '../../src/jobs/paths.js';
+import { storageFor } from '../../src/jobs/storage/job-storage.js';
 import { colourspaceFor, lowContrastImage, rng } from '../support/images.js';
 import { writeFullStreamTiles } from '../support/jpeg-tiff.js';
 import type { RawImage } from '../support/oracle.js';
@@ -236,5 +240,17 @@ describe('a damaged JPEG chunk', () => {
         return true;
       });
     }
+  });
+});
+
+describe('the storage of a JPEG page', () => {
+  it('is the codec path, and counts room for re-encoded bands and result up to the raw size', async () => {
+    const image = lowContrastImage(300, 200, 3, 8, 40);
+    const page = await writePage('room', image, { compression: 'jpeg', quality: 30 });
+    const info = await probeImage(page.path, { maxPixels: 1e9 });
+    const storage = storageFor(sharedLayout(dir), 'job', 'uploads/room.tif', info);
+    assert.equal(storage.kind, 'codec');
+    // Kept decoded bands, then bands and result each at most the raw samples.
+    assert.ok(storage.extraBytes >= 3 * imageBytes(info.layout));
   });
 });
