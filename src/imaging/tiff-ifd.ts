@@ -27,7 +27,7 @@ export interface TiffIfd {
  */
 export const TIFF_TAGS_READ: ReadonlySet<number> = new Set([
   256, 257, 258, 259, 262, 266, 273, 274, 277, 278, 279, 282, 283, 284, 296, 317, 322, 323, 324,
-  325, 338, 339, 34675,
+  325, 338, 339, 347, 530, 34675,
 ]);
 
 const MAX_PAGES_WALKED = 10_000;

@@ -4,13 +4,15 @@ import { rowBytes, samplesOf } from '../imaging/types.js';
 import { claheCheckRow } from './clahe-steps.js';
 import type { VerifyRequest, VerifyResult } from './protocol.js';
 import { sha256OfFile } from './strip-io.js';
+import { isLossy, expectLossyChunkRow } from './verify-lossy.js';
 import { firstDifference } from './verify-strip.js';
 
 /**
  * The check of a band file an equalize task encoded: the whole file against the checksum its
- * task recorded (read, not decoded) unless the assembly of the result checks it, and the sampled rows recomputed by decoding only the chunk
- * rows that hold them, down to the last sampled row of each, in the source and in the result,
- * through the scalar LUT (or CLAHE) path.
+ * task recorded (read, not decoded) unless the assembly of the result checks it, and the
+ * sampled rows recomputed by decoding only the chunk rows that hold them, down to the last
+ * sampled row of each, in the source and in the result, through the scalar LUT (or CLAHE)
+ * path; a lossy (JPEG) chunk row through the LUT and the same encoder as its task.
  */
 export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
   if (req.checksum !== undefined && sha256OfFile(req.result.path) !== req.checksum) {
@@ -21,6 +23,7 @@ export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
   try {
     result = new BandReader({ ...req.result, codec: req.result.codec! });
     const chunkHeight = req.source.codec!.geometry.chunkHeight;
+    const lossy = isLossy(req);
     const row = rowBytes(req.source.layout);
     let decoded = -1;
     let expected = new Uint8Array(0);
@@ -33,19 +36,25 @@ export async function verifyBand(req: VerifyRequest): Promise<VerifyResult> {
         for (let k = i + 1; k < req.rows.length && req.rows[k]! < (r + 1) * chunkHeight; k++) {
           last = req.rows[k]!;
         }
-        const rows = last - r * chunkHeight + 1;
+        // A lossy chunk row is re-encoded whole, as its task did: all its rows are needed.
+        const rows = lossy ? source.rowsIn(r) : last - r * chunkHeight + 1;
         if (expected.byteLength < rows * row) {
           expected = new Uint8Array(rows * row);
           got = new Uint8Array(rows * row);
         }
-        source.readChunkRow(r, expected, rows);
-        result.readChunkRow(r, got, rows);
+        await source.readChunkRow(r, expected, rows);
+        await result.readChunkRow(r, got, rows);
+        if (lossy) {
+          await expectLossyChunkRow(req, r * chunkHeight, expected.subarray(0, rows * row));
+        }
         decoded = r;
       }
       const at = (y - r * chunkHeight) * row;
       const want = expected.subarray(at, at + row);
       const one = { ...req.source.layout, height: 1 };
-      if (req.clahe) claheCheckRow(want, req.source.layout, y, req.mode, req.clahe, req.lut);
+      if (lossy) {
+        // already mapped and re-encoded with its chunk row
+      } else if (req.clahe) claheCheckRow(want, req.source.layout, y, req.mode, req.clahe, req.lut);
       else applyLutsScalar(samplesOf(want, one), one, req.mode, req.lut);
       const column = firstDifference(got.subarray(at, at + row), want);
       if (column >= 0) {

@@ -133,7 +133,7 @@ describe('the result check of chunked pages', () => {
           random() < 0.3 ? reader.rowsIn(r) : 1 + Math.floor(random() * reader.rowsIn(r));
         const row = rowBytes(layout);
         const dst = new Uint8Array(rows * row).fill(0xa5);
-        reader.readChunkRow(r, dst, rows);
+        await reader.readChunkRow(r, dst, rows);
         const top = r * codec.geometry.chunkHeight * row;
         const want = bytesOfImage(pages[i]!.image).subarray(top, top + rows * row);
         assert.deepEqual(dst, want, `page ${i}, chunk row ${r}, ${rows} rows`);

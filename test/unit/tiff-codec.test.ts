@@ -292,7 +292,7 @@ describe('TIFF chunks against libtiff (sharp)', () => {
         const { layout }: { layout: RawImage } | { layout: ImageInfo['layout'] } = refs[i]!;
         const row: number = layout.width * layout.channels * (layout.depth / 8);
         const dst: Uint8Array = new Uint8Array(reader.rowsIn(r) * row);
-        reader.readChunkRow(r, dst);
+        await reader.readChunkRow(r, dst);
         const top: number = r * refs[i]!.codec.geometry.chunkHeight * row;
         assert.deepEqual(dst, bytesOfImage(images[i]!).subarray(top, top + dst.length));
       }

@@ -4,6 +4,7 @@ import { temporaryName } from '../../common/atomic-file.js';
 import { readTiffIfd, type TiffIfd } from '../tiff-ifd.js';
 import { growable, readExactly, writeExactly } from './file-io.js';
 import { outputGeometry, type ChunkGeometry } from './geometry.js';
+import { jpegEntries, jpegPhotometric } from './jpeg-page.js';
 import { CHUNK_ENTRY_BYTES, codecPageOf } from './page.js';
 import { dataStart, tiffHead, type TiffEntry } from './tiff-writer.js';
 
@@ -166,7 +167,11 @@ function pageEntries(
     { tag: 257, type: 4, values: [layout.height] },
     { tag: 258, type: 3, values: new Array<number>(layout.channels).fill(layout.depth) },
     { tag: 259, type: 3, values: [g.compression] },
-    { tag: 262, type: 3, values: [layout.channels >= 3 ? 2 : 1] },
+    {
+      tag: 262,
+      type: 3,
+      values: [g.jpeg ? jpegPhotometric(layout.channels) : layout.channels >= 3 ? 2 : 1],
+    },
     { tag: g.tiled ? 324 : 273, type: long, values: offsets },
     { tag: 277, type: 3, values: [layout.channels] },
     { tag: g.tiled ? 325 : 279, type: long, values: counts },
@@ -179,6 +184,7 @@ function pageEntries(
     entries.push({ tag: 278, type: 4, values: [g.chunkHeight] });
   }
   if (g.predictor === 2) entries.push({ tag: 317, type: 3, values: [2] });
+  if (g.jpeg) entries.push(...jpegEntries(g.jpeg, layout.channels));
   for (const tag of [282, 283]) {
     const v = ifd.fields.get(tag);
     if (v && ifd.types.get(tag) === 5 && v.length === 2) entries.push({ tag, type: 5, values: v });

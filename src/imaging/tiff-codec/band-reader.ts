@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { HisteqError } from '../../common/errors.js';
 import { rowBytes, type PixelLayout } from '../types.js';
 import { bandChunkRows, type CodecBandRef } from './band.js';
-import { decodeChunk } from './chunk-codec.js';
+import { decodeAnyChunk } from './chunk-codec.js';
 import { readExactly, growable } from './file-io.js';
 import { chunkBytes, chunksAcross, pixelBytes, rowsInChunkRow } from './geometry.js';
 import { CHUNK_ENTRY_BYTES } from './page.js';
@@ -46,9 +46,9 @@ export class BandReader {
 
   /**
    * Decodes the band's chunk row `r` into `dst`: its image rows, interleaved; with `rows`, only
-   * its first `rows` rows (each chunk's decoding stops once they are out).
+   * its first `rows` rows (each chunk's decoding stops once they are out; JPEG's decodes whole).
    */
-  readChunkRow(r: number, dst: Uint8Array, rows = this.rowsIn(r)): void {
+  async readChunkRow(r: number, dst: Uint8Array, rows = this.rowsIn(r)): Promise<void> {
     const { geometry: g, tableOffset } = this.#ref.codec;
     const across = chunksAcross(g);
     const table = tableBuffer(across * CHUNK_ENTRY_BYTES);
@@ -66,11 +66,11 @@ export class BandReader {
       const stored = storedBuffer(count);
       readExactly(this.#fd, stored, entries[2 * c], 'the image data');
       if (!g.tiled) {
-        decodeChunk(g, stored, dst.subarray(0, wantedBytes), decodedBytes);
+        await decodeAnyChunk(g, stored, dst.subarray(0, wantedBytes), decodedBytes);
         continue;
       }
       const tile = tileBuffer(decodedBytes).subarray(0, wantedBytes);
-      decodeChunk(g, stored, tile, decodedBytes);
+      await decodeAnyChunk(g, stored, tile, decodedBytes);
       copyTileIn(tile, dst, g.layout, g.chunkWidth, c, wanted);
     }
   }
@@ -89,7 +89,7 @@ function oversized(count: number, decoded: number): HisteqError {
 }
 
 /** Copies the part of tile `c` that lies inside the image into its place in the band's rows. */
-function copyTileIn(
+export function copyTileIn(
   tile: Uint8Array,
   dst: Uint8Array,
   layout: PixelLayout,
@@ -127,7 +127,7 @@ export async function forEachDecodedChunk(
       for (let k = r; k < last; k++) rows += reader.rowsIn(k);
       const bytes = rowsBuffer(rows * row);
       for (let k = r, y = 0; k < last; y += reader.rowsIn(k), k++) {
-        reader.readChunkRow(k, bytes.subarray(y * row));
+        await reader.readChunkRow(k, bytes.subarray(y * row));
       }
       await visit(bytes, { ...ref.layout, height: rows }, at);
       at += rows * row;

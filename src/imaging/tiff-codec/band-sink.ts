@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { temporaryName } from '../../common/atomic-file.js';
 import { rowBytes } from '../types.js';
-import { encodeChunk } from './chunk-codec.js';
+import { encodeAnyChunk } from './chunk-codec.js';
 import { growable, writeExactly } from './file-io.js';
 import {
   chunksAcross,
@@ -55,14 +55,14 @@ export function encodedBandSink(
     writeExactly(fd, data, position);
     position += data.byteLength;
   };
-  const encodeRow = (rowsOfChunk: Uint8Array) => {
+  const encodeRow = async (rowsOfChunk: Uint8Array) => {
     for (let c = 0; c < across; c++) {
       const chunk = g.tiled
         ? tileOut(rowsOfChunk, g, c)
         : g.predictor === 2
           ? copyOf(rowsOfChunk) // the predictor works in place; the caller's rows stay intact
           : rowsOfChunk;
-      const encoded = encodeChunk(g, chunk);
+      const encoded = await encodeAnyChunk(g, chunk);
       table.push(position, encoded.byteLength);
       put(encoded);
     }
@@ -77,7 +77,7 @@ export function encodedBandSink(
       while (i < bytes.byteLength) {
         const need = needed();
         if (filled === 0 && bytes.byteLength - i >= need) {
-          encodeRow(bytes.subarray(i, i + need));
+          await encodeRow(bytes.subarray(i, i + need));
           i += need;
           continue;
         }
@@ -86,7 +86,7 @@ export function encodedBandSink(
         filled += take;
         i += take;
         if (filled === need) {
-          encodeRow(pending.subarray(0, need));
+          await encodeRow(pending.subarray(0, need));
           filled = 0;
         }
       }
@@ -118,7 +118,7 @@ function copyOf(bytes: Uint8Array): Uint8Array {
 }
 
 /** Tile `c` of a chunk row's rows, padded with zeros past the image's right and bottom edges. */
-function tileOut(rowsOfChunk: Uint8Array, g: ChunkGeometry, c: number): Uint8Array {
+export function tileOut(rowsOfChunk: Uint8Array, g: ChunkGeometry, c: number): Uint8Array {
   const tile = chunkBuffer(chunkBytes(g, 0));
   const px = pixelBytes(g.layout);
   const tileRow = g.chunkWidth * px;

@@ -3,6 +3,7 @@ import { endianness } from 'node:os';
 import { HisteqError } from '../../common/errors.js';
 import { DEFAULT_LEVEL } from './deflate-level.js';
 import { chunkRowPixels, type ChunkGeometry } from './geometry.js';
+import { decodeJpegChunk, encodeJpegChunk } from './jpeg-chunk.js';
 import { decodeLzw, encodeLzw } from './lzw.js';
 import { decodePackBits, encodePackBits } from './packbits.js';
 import { applyHorizontal, swapBytes16, undoHorizontal } from './predictor.js';
@@ -57,7 +58,35 @@ export function encodeChunk(g: ChunkGeometry, chunk: Uint8Array): Uint8Array {
       return deflateSync(chunk, { level: g.deflateLevel ?? DEFAULT_LEVEL });
     case 32773:
       return encodePackBits(chunk, chunkRowPixels(g) * g.layout.channels * (wide ? 2 : 1));
+    case 7:
+      throw new Error('JPEG chunks are encoded by encodeAnyChunk');
   }
+}
+
+/**
+ * decodeChunk for every compression: JPEG is decoded by libjpeg off this thread, so awaited;
+ * it decodes whole, so rows at the start of `dst` come from a decode of the full chunk.
+ */
+export async function decodeAnyChunk(
+  g: ChunkGeometry,
+  stored: Uint8Array,
+  dst: Uint8Array,
+  fullBytes = dst.length,
+): Promise<void> {
+  if (g.compression !== 7) {
+    decodeChunk(g, stored, dst, fullBytes);
+  } else if (dst.length >= fullBytes) {
+    await decodeJpegChunk(g, stored, dst);
+  } else {
+    const whole = new Uint8Array(fullBytes);
+    await decodeJpegChunk(g, stored, whole);
+    dst.set(whole.subarray(0, dst.length));
+  }
+}
+
+/** encodeChunk for every compression (JPEG awaited); `chunk` is left intact for JPEG. */
+export async function encodeAnyChunk(g: ChunkGeometry, chunk: Uint8Array): Promise<Uint8Array> {
+  return g.compression === 7 ? encodeJpegChunk(g, chunk) : encodeChunk(g, chunk);
 }
 
 function decompress(
@@ -83,6 +112,8 @@ function decompress(
     }
     case 32773:
       return decodePackBits(stored, dst);
+    case 7:
+      throw new Error('JPEG chunks are decoded by decodeAnyChunk');
   }
 }
 

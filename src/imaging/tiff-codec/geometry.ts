@@ -1,4 +1,5 @@
 import { rowBytes, type PixelLayout } from '../types.js';
+import { outputJpeg, type JpegChunks } from './jpeg-page.js';
 
 /** Compressions the tasks decode and encode themselves (tag 259 values). */
 export const TASK_COMPRESSIONS = {
@@ -8,6 +9,8 @@ export const TASK_COMPRESSIONS = {
   /** Deflate under its old, pre-Adobe code: read as deflate, written as 8. */
   oldDeflate: 32946,
   packbits: 32773,
+  /** Lossy: decoded and encoded by libjpeg (jpeg-chunk.ts). */
+  jpeg: 7,
 } as const;
 export type TaskCompression = (typeof TASK_COMPRESSIONS)[keyof typeof TASK_COMPRESSIONS];
 
@@ -28,6 +31,8 @@ export interface ChunkGeometry {
   littleEndian: boolean;
   /** Deflate only: the zlib level to encode with (deflate-level.ts); default 6. */
   deflateLevel?: number;
+  /** JPEG only: how the chunks are coded (jpeg-page.ts). */
+  jpeg?: JpegChunks;
 }
 
 export function chunksAcross(g: ChunkGeometry): number {
@@ -59,8 +64,12 @@ export function chunkRowPixels(g: ChunkGeometry): number {
   return g.tiled ? g.chunkWidth : g.layout.width;
 }
 
-/** The same geometry as written by the tasks: samples little-endian, deflate under code 8. */
+/**
+ * The same geometry as written by the tasks: samples little-endian, deflate under code 8, JPEG
+ * as complete streams (jpeg-page.ts).
+ */
 export function outputGeometry(g: ChunkGeometry): ChunkGeometry {
   const compression = g.compression === TASK_COMPRESSIONS.oldDeflate ? 8 : g.compression;
-  return { ...g, compression, littleEndian: true };
+  const jpeg = g.jpeg && outputJpeg(g.jpeg);
+  return { ...g, compression, littleEndian: true, ...(jpeg ? { jpeg } : {}) };
 }

@@ -1,5 +1,6 @@
 import type { TiffIfd } from '../tiff-ifd.js';
 import type { PixelLayout } from '../types.js';
+import { jpegChunksOf } from './jpeg-page.js';
 import {
   chunkRowCount,
   chunksAcross,
@@ -20,7 +21,8 @@ export const MAX_CHUNK_ROW_BYTES = 256 << 20;
  * (the page is then staged through libvips): grey, grey+alpha, RGB or RGBA; 8 or 16 unsigned
  * bits; chunky; strips or tiles; uncompressed, LZW, deflate or PackBits, with or without the
  * horizontal predictor; top-left orientation, normal fill order; one offset and byte count for
- * every chunk. JPEG stays on the staged path (it needs libjpeg); zstd is refused by the probe.
+ * every chunk. JPEG at 8 bits, grey or YCbCr (jpeg-page.ts), is decoded and encoded by libjpeg;
+ * zstd is refused by the probe.
  */
 export function codecPageOf(ifd: TiffIfd): ChunkGeometry | null {
   const one = (tag: number, fallback?: number) => ifd.fields.get(tag)?.[0] ?? fallback;
@@ -30,8 +32,9 @@ export function codecPageOf(ifd: TiffIfd): ChunkGeometry | null {
   const spp = one(277, 1)!;
   const bits = ifd.fields.get(258) ?? [1];
   const depth = bits[0];
-  const colour = photometric === 1 ? 1 : photometric === 2 ? 3 : 0;
   const compression = one(259, 1)!;
+  const jpeg = compression === 7 ? jpegChunksOf(ifd, spp, bits[0]) : undefined;
+  const colour = photometric === 1 ? 1 : photometric === 2 || jpeg ? 3 : 0;
   const predictor = one(317, 1);
   if (
     !width ||
@@ -42,6 +45,8 @@ export function codecPageOf(ifd: TiffIfd): ChunkGeometry | null {
     bits.length !== spp ||
     bits.some((b) => b !== depth) ||
     !COMPRESSIONS.has(compression) ||
+    jpeg === null ||
+    (jpeg && predictor !== 1) ||
     (predictor !== 1 && predictor !== 2) ||
     one(284, 1) !== 1 ||
     one(266, 1) !== 1 ||
@@ -65,6 +70,7 @@ export function codecPageOf(ifd: TiffIfd): ChunkGeometry | null {
     compression: compression as TaskCompression,
     predictor,
     littleEndian: ifd.littleEndian,
+    ...(jpeg ? { jpeg } : {}),
   };
   const { offsets, counts } = chunkFields(ifd, tiled);
   const chunks = chunksAcross(geometry) * chunkRowCount(geometry);

@@ -41,10 +41,14 @@ export class ChunkedCodec implements JobStorage {
     this.#info = info;
     this.#files = jobFiles(shared, id);
     this.source = this.strips(1)[0]!;
-    // The bands and the result, each about the size of the upload (LZW of noise grows a little),
-    // and the decoded bands kept between the phases.
+    // The bands and the result, each about the size of the upload (LZW of noise grows a little;
+    // JPEG re-encoded at quality 95 can be several times a low-quality upload, but stays below
+    // the raw samples: 0.84 of them for grey noise), and the decoded bands kept between phases.
+    const encoded = Math.ceil(2.5 * info.fileBytes);
     this.extraBytes =
-      Math.ceil(2.5 * info.fileBytes) + imageBytes(info.layout) + this.#tableBytes();
+      (info.codec.compression === 7 ? Math.max(encoded, 2 * imageBytes(info.layout)) : encoded) +
+      imageBytes(info.layout) +
+      this.#tableBytes();
   }
 
   strips(tasks: number): StripRef[] {
