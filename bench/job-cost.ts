@@ -85,10 +85,7 @@ function parse(text: string): { ops: Map<string, number>; cpuSeconds: number } {
     if (line.startsWith('histeq_zookeeper_operations_total{')) {
       const op = /op="([^"]*)"/.exec(line)?.[1] ?? '?';
       ops.set(op, (ops.get(op) ?? 0) + value);
-    } else if (
-      line.startsWith('histeq_process_cpu_user_seconds_total') ||
-      line.startsWith('histeq_process_cpu_system_seconds_total')
-    ) {
+    } else if (/^histeq_process_process_cpu_(user|system)_seconds_total[ {]/.test(line)) {
       cpuSeconds += value;
     }
   }
