@@ -12,6 +12,8 @@ export interface JobCost {
   zkOpsByPod: Record<string, number>;
   zkOpsByOp: Record<string, number>;
   podCpuMsPerJob: number;
+  /** Pod CPU per job by role, as zkOpsByPod. */
+  podCpuMsByPod: Record<string, number>;
   /** null where the server's process could not be read (not on Linux). */
   zkCpuMsPerJob: number | null;
 }
@@ -30,6 +32,7 @@ export async function sampleCost(url: string, zkPid: number | undefined): Promis
 export function jobCost(before: Sample, after: Sample, jobs: number): JobCost {
   const byPod: Record<string, number> = {};
   const byOp: Record<string, number> = {};
+  const cpuByPod: Record<string, number> = {};
   let ops = 0;
   let cpuSeconds = 0;
   let worker = 0;
@@ -46,7 +49,9 @@ export function jobCost(before: Sample, after: Sample, jobs: number): JobCost {
       podOps += d;
     }
     ops += podOps;
-    byPod[pod === after.master ? 'master' : `worker${++worker}`] = round(podOps / jobs);
+    const role = pod === after.master ? 'master' : `worker${++worker}`;
+    byPod[role] = round(podOps / jobs);
+    cpuByPod[role] = Math.round(((now.cpuSeconds - then.cpuSeconds) * 1000) / jobs);
     cpuSeconds += now.cpuSeconds - then.cpuSeconds;
   }
   const zkCpu =
@@ -56,6 +61,7 @@ export function jobCost(before: Sample, after: Sample, jobs: number): JobCost {
     zkOpsByPod: byPod,
     zkOpsByOp: Object.fromEntries(Object.entries(byOp).map(([op, n]) => [op, round(n)])),
     podCpuMsPerJob: Math.round((cpuSeconds * 1000) / jobs),
+    podCpuMsByPod: cpuByPod,
     zkCpuMsPerJob: zkCpu === null ? null : Math.round(zkCpu / jobs),
   };
 }
@@ -72,7 +78,7 @@ export function formatCost(c: JobCost): string {
   const zk = c.zkCpuMsPerJob === null ? '' : `, ZooKeeper CPU ${c.zkCpuMsPerJob} ms`;
   return (
     `  per job: ZooKeeper ops ${c.zkOpsPerJob} (${pods}; ${ops}); ` +
-    `pod CPU ${c.podCpuMsPerJob} ms${zk}`
+    `pod CPU ${c.podCpuMsPerJob} ms (${Object.values(c.podCpuMsByPod).join(' + ')})${zk}`
   );
 }
 
