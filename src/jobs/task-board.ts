@@ -61,7 +61,11 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
     this.#session = session;
     this.#folder = folder;
     this.#follow = follow;
-    this.#stopFolder = session.watchChildren(folder, (names) => this.#onFolder(names ?? []));
+    // A phase's folder and tasks are never created again once removed (the job finished,
+    // was cancelled or deleted): their removal ends the watches without another read each.
+    this.#stopFolder = session.watchChildren(folder, (names) => this.#onFolder(names ?? []), {
+      endOnDeletion: true,
+    });
   }
 
   get follow(): BoardFollow {
@@ -177,25 +181,29 @@ export class TaskBoard extends EventEmitter<BoardEvents> {
     const index = taskIndex(name) as number;
     this.#watches.set(
       name,
-      this.#session.watchChildren(`${this.#folder}/${name}`, (children) => {
-        if (this.#closed) return;
-        if (children === null) {
-          this.#tasks.delete(name);
-        } else {
-          const status = {
-            index,
-            locked: children.includes('lock'),
-            done: children.includes('done'),
-            failed: children.includes('failed'),
-          };
-          this.#tasks.set(name, status);
-          // Done and failed are terminal (unless the master re-opens the task, see
-          // refreshFinished): stop following it (its removal at cleanup would cost every pod
-          // one more read); the folder watch still notices it going.
-          if (status.done || status.failed) this.#watches.get(name)?.();
-        }
-        this.#emitChange();
-      }),
+      this.#session.watchChildren(
+        `${this.#folder}/${name}`,
+        (children) => {
+          if (this.#closed) return;
+          if (children === null) {
+            this.#tasks.delete(name);
+          } else {
+            const status = {
+              index,
+              locked: children.includes('lock'),
+              done: children.includes('done'),
+              failed: children.includes('failed'),
+            };
+            this.#tasks.set(name, status);
+            // Done and failed are terminal (unless the master re-opens the task, see
+            // refreshFinished): stop following it (its removal at cleanup would cost every pod
+            // one more read); the folder watch still notices it going.
+            if (status.done || status.failed) this.#watches.get(name)?.();
+          }
+          this.#emitChange();
+        },
+        { endOnDeletion: true },
+      ),
     );
   }
 
