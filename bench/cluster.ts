@@ -36,6 +36,8 @@ export interface BenchCluster {
   pods: number;
   /** SHARED_DIR of the pods (results are under results/). */
   sharedDir: string;
+  /** The ZooKeeper server's process id (for its CPU time). */
+  zkPid: number | undefined;
   /** The serving master pod's own URL (as the front door's registry names it). */
   masterUrl(): Promise<string>;
   close(): Promise<void>;
@@ -70,6 +72,7 @@ export async function startBenchCluster(
     url: scratch.cluster.frontDoorUrl,
     pods,
     sharedDir: join(scratch.dir, 'shared'),
+    zkPid: scratch.zk.pid,
     masterUrl: async () => (await scratch.cluster.waitForMaster(10_000)).url,
     close: () => scratch.close(),
   };

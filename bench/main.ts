@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { ensureImage, type BenchImage } from './images.js';
 import { benchClahe } from './clahe.js';
 import { benchCluster, startBenchCluster, type ClusterFigures } from './cluster.js';
+import { formatCost, jobCost, sampleCost, type JobCost } from './job-cost.js';
 import { benchGiga, benchMasterCpu } from './giga.js';
 import { benchKernels } from './kernels.js';
 import { cpuTimes, formatSteal, stealShare } from './machine.js';
@@ -205,18 +206,22 @@ async function main(): Promise<void> {
  */
 async function fixedAndSideBySide(
   section: (name: string) => string,
-): Promise<{ fixedCost?: JobFigures; sideBySide: SideBySideFigures[] }> {
+): Promise<{ fixedCost?: JobFigures & { cost: JobCost }; sideBySide: SideBySideFigures[] }> {
   const cluster = await startBenchCluster(5);
   const sideBySide: SideBySideFigures[] = [];
-  let fixedCost: JobFigures | undefined;
+  let fixedCost: (JobFigures & { cost: JobCost }) | undefined;
   try {
     if (SECTIONS.has('fixed')) {
       const path = await ensureImage(`${OUT}/images`, FIXED_COST_IMAGE);
       await benchJobs(cluster, path, 2); // warm-up: first-job paths (module loads, JIT)
-      fixedCost = await benchJobs(cluster, path, FIXED_RUNS);
+      const before = await sampleCost(cluster.url, cluster.zkPid);
+      const jobs = await benchJobs(cluster, path, FIXED_RUNS);
+      const cost = jobCost(before, await sampleCost(cluster.url, cluster.zkPid), FIXED_RUNS);
+      fixedCost = { ...jobs, cost };
       console.log(
         `Fixed cost of a job: 1×1 grey 8-bit through 5 pods, upload start → result ready, ${FIXED_RUNS} jobs (ms) — ${section('fixed')}\n` +
-          `  ${fmtMs(fixedCost.seconds)} [${phaseList(fixedCost.phaseMs)}]`,
+          `  ${fmtMs(fixedCost.seconds)} [${phaseList(fixedCost.phaseMs)}]\n` +
+          formatCost(cost),
       );
     }
     if (SECTIONS.has('side')) {

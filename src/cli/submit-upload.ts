@@ -27,11 +27,20 @@ export function authHeaders(server: Server): Record<string, string> {
  * refusing a body mid-stream may cause.
  */
 export async function checkServer(server: Server): Promise<void> {
+  const { status, answer } = await getJson(server, new URL('/api/config', server.url));
+  if (status === 401) throw refusal(401, answer, 'the token');
+}
+
+/**
+ * An authenticated GET of a small JSON answer, bounded by IDLE_TIMEOUT_MS of silence; an
+ * unreachable server is told as such.
+ */
+async function getJson(
+  server: Server,
+  url: URL,
+): Promise<{ status: number; answer: Record<string, unknown> }> {
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = send(new URL('/api/config', server.url), {
-      method: 'GET',
-      headers: authHeaders(server),
-    });
+    const req = send(url, { method: 'GET', headers: authHeaders(server) });
     req.setTimeout(IDLE_TIMEOUT_MS, () =>
       req.destroy(unreachable(server, `no answer for ${IDLE_TIMEOUT_MS / 1000} s`)),
     );
@@ -41,8 +50,7 @@ export async function checkServer(server: Server): Promise<void> {
     );
     req.end();
   });
-  const answer = await readJson(response);
-  if (response.statusCode === 401) throw refusal(401, answer, 'the token');
+  return { status: response.statusCode ?? 0, answer: await readJson(response) };
 }
 
 /**
@@ -156,20 +164,9 @@ function keepUploadThroughFailover(req: HttpRequest, res: HttpResponse): void {
 
 async function uploadJob(server: Server, uploadUrl: string): Promise<string> {
   const url = new URL(`${new URL(uploadUrl, server.url).pathname}/job`, server.url);
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = send(url, { method: 'GET', headers: authHeaders(server) });
-    req.setTimeout(IDLE_TIMEOUT_MS, () =>
-      req.destroy(unreachable(server, `no answer for ${IDLE_TIMEOUT_MS / 1000} s`)),
-    );
-    req.on('response', resolve);
-    req.on('error', (err) =>
-      reject(err instanceof HisteqError ? err : unreachable(server, err.message)),
-    );
-    req.end();
-  });
-  const answer = await readJson(response);
-  if (response.statusCode === 200 && typeof answer.job_id === 'string') return answer.job_id;
-  throw refusal(response.statusCode ?? 0, answer, 'the upload');
+  const { status, answer } = await getJson(server, url);
+  if (status === 200 && typeof answer.job_id === 'string') return answer.job_id;
+  throw refusal(status, answer, 'the upload');
 }
 
 /** The server's own sentence when it answered; otherwise what became of the connection. */

@@ -50,6 +50,12 @@ export interface DoneRecord extends TaskResult {
   completedAt: string;
 }
 
+/**
+ * Why a claim was refused: the task is locked by another claim, finished (done or failed for
+ * good), gone, or changed between its read and the claim.
+ */
+export type ClaimRefusal = 'locked' | 'done' | 'failed' | 'gone' | 'changed';
+
 export interface TaskState {
   spec: TaskSpec;
   version: number;
@@ -86,6 +92,12 @@ export class TaskClaims {
 
   /** Claims the task in one multi-op; null if it is taken, done, gone or changed meanwhile. */
   async claim(taskPath: string): Promise<Claim | null> {
+    const attempt = await this.tryClaim(taskPath);
+    return 'refused' in attempt ? null : attempt;
+  }
+
+  /** Like claim, with what stood in the way when the task could not be claimed. */
+  async tryClaim(taskPath: string): Promise<Claim | { refused: ClaimRefusal }> {
     const session = this.#session;
     // The children are read after the version we fence on: done and failed are terminal
     // (nobody claims such a task again), and a lock means another claim holds it (the multi
@@ -96,9 +108,11 @@ export class TaskClaims {
       Promise.all([session.getData(taskPath), session.getChildren(taskPath)]),
       null,
     );
-    if (!both) return null;
+    if (!both) return { refused: 'gone' };
     const [read, children] = both;
-    if (children.some((c) => c === 'done' || c === 'failed' || c === 'lock')) return null;
+    for (const refused of ['done', 'failed', 'locked'] as const) {
+      if (children.includes(refused === 'locked' ? 'lock' : refused)) return { refused };
+    }
     const spec = parseJson<TaskSpec>(read.data, taskPath, 'spec');
     const record: ClaimRecord = {
       pod: this.#pod,
@@ -124,7 +138,9 @@ export class TaskClaims {
       this.#log.debug({ task: taskPath, attempt: record.attempt }, 'task claimed');
       return { ...record, taskPath, lockPath, version, sessionId, spec: next };
     } catch (err) {
-      if (isZkError(err, 'NODE_EXISTS', 'BAD_VERSION', 'NO_NODE')) return null;
+      if (isZkError(err, 'NODE_EXISTS')) return { refused: 'locked' };
+      if (isZkError(err, 'BAD_VERSION')) return { refused: 'changed' };
+      if (isZkError(err, 'NO_NODE')) return { refused: 'gone' };
       throw err;
     }
   }

@@ -45,6 +45,7 @@ export {
   TaskClaims,
   type Claim,
   type ClaimRecord,
+  type ClaimRefusal,
   type DoneRecord,
   type TaskClaimsOptions,
   type TaskResult,

@@ -29,6 +29,7 @@ import {
   watchChildren,
   watchData,
   type StopWatching,
+  type WatchChildrenOptions,
   type ZkDataSnapshot,
   type ZkWatcher,
   type ZkWatchEventType,
@@ -219,8 +220,12 @@ export class ZkSession extends ZkSessionLifecycle {
     return watchData(this, path, onChange);
   }
 
-  watchChildren(path: string, onChange: (children: string[] | null) => void): StopWatching {
-    return watchChildren(this, path, onChange);
+  watchChildren(
+    path: string,
+    onChange: (children: string[] | null) => void,
+    options?: WatchChildrenOptions,
+  ): StopWatching {
+    return watchChildren(this, path, onChange, options);
   }
 
   /**

@@ -45,6 +45,8 @@ class RearmingWatch<T> {
     private readonly path: string,
     private readonly read: (watcher: ZkWatcher) => Promise<T>,
     private readonly deliver: (value: T) => void,
+    /** Given: the node's deletion delivers this and ends the watch, with no read. */
+    private readonly gone?: T,
   ) {
     // A new session has none of the old one's watches: arm them again and re-read.
     this.#removeHook = session.onSessionRenewed(async () => this.trigger());
@@ -70,7 +72,7 @@ class RearmingWatch<T> {
         this.#dirty = false;
         let value: T;
         try {
-          value = await this.read(() => this.trigger());
+          value = await this.read((event) => this.#fired(event));
         } catch (err) {
           this.#scheduleRetry(err);
           return;
@@ -85,6 +87,17 @@ class RearmingWatch<T> {
       }
     } finally {
       this.#running = false;
+    }
+  }
+
+  #fired(event: ZkWatchEvent): void {
+    if (event.type !== 'deleted' || this.gone === undefined) return this.trigger();
+    if (this.#stopped) return;
+    this.stop();
+    try {
+      this.deliver(this.gone);
+    } catch (err) {
+      this.session.logger.error({ err, path: this.path }, 'zk watch listener threw');
     }
   }
 
@@ -121,6 +134,8 @@ async function readChildren(
   session: WatchableSession,
   path: string,
   watcher: ZkWatcher,
+  /** A missing node is final: no watch for its return. */
+  missingEnds = false,
 ): Promise<string[] | null> {
   for (let i = 0; i < 3; i++) {
     try {
@@ -128,6 +143,7 @@ async function readChildren(
     } catch (err) {
       if (!isZkError(err, 'NO_NODE')) throw err;
     }
+    if (missingEnds) return null;
     if ((await session.exists(path, watcher)) === null) return null;
   }
   throw new Error(`${path} keeps appearing and vanishing`);
@@ -148,13 +164,36 @@ export function watchData(
   return () => watch.stop();
 }
 
+export interface WatchChildrenOptions {
+  /**
+   * Once the node has been seen, its deletion is the last news (null) and ends the watch: no
+   * watch is armed for its return (nor, when ZooKeeper reports the deletion itself rather than
+   * a change of children, a read). For nodes that are never created again once removed.
+   */
+  endOnDeletion?: boolean;
+}
+
 /** Like watchData, for the list of children (null while the parent does not exist). */
 export function watchChildren(
   session: WatchableSession,
   path: string,
   onChange: (children: string[] | null) => void,
+  options: WatchChildrenOptions = {},
 ): StopWatching {
-  const watch = new RearmingWatch(session, path, (w) => readChildren(session, path, w), onChange);
+  const ending = options.endOnDeletion === true;
+  let seen = false;
+  const watch: RearmingWatch<string[] | null> = new RearmingWatch(
+    session,
+    path,
+    (w) => readChildren(session, path, w, ending && seen),
+    (children) => {
+      const ended = ending && seen && children === null;
+      seen ||= children !== null;
+      if (ended) watch.stop();
+      onChange(children);
+    },
+    ending ? null : undefined,
+  );
   return () => watch.stop();
 }
 

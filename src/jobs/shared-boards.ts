@@ -1,5 +1,5 @@
 import type { ZkSession } from '../coordination/index.js';
-import { TaskBoard, type TaskStatus } from './task-board.js';
+import { TaskBoard, type BoardFollow, type TaskStatus } from './task-board.js';
 
 /** One user's hold on a shared board. */
 export interface BoardHandle {
@@ -30,15 +30,20 @@ export class TaskBoards {
   /**
    * The board of `folder`, opened by its first user. A user that arrives after the board is
    * complete gets one call at once (asynchronously) instead of waiting for the next change.
+   * `follow` (see BoardFollow): a board follows every task once any of its users asks.
    */
   open(
     folder: string,
     onChange: (tasks: readonly TaskStatus[], board: TaskBoard) => void,
+    follow: BoardFollow = 'tasks',
   ): BoardHandle {
     let shared = this.#boards.get(folder);
     if (!shared) {
-      shared = { board: new TaskBoard(this.#session, folder), users: 0 };
+      shared = { board: new TaskBoard(this.#session, folder, follow), users: 0 };
       this.#boards.set(folder, shared);
+    } else if (follow === 'tasks') {
+      // A user that must see every change: the board follows every task from now on.
+      shared.board.followTasks();
     }
     shared.users++;
     const { board } = shared;

@@ -167,6 +167,58 @@ describe('ZooKeeper launcher and session operations', () => {
     await zk.remove('/watched');
   });
 
+  it('a children watch that ends on deletion reports it once, with no read', async () => {
+    // The watcher is a session of its own: the writer's reads do not count.
+    const watcher = await openSession(cleanup, server, LOG, 'watcher');
+    const reads = () => (watcher.operations.getChildren ?? 0) + (watcher.operations.exists ?? 0);
+    for (const round of [1, 2, 3]) {
+      const path = `/ending-${round}`;
+      await zk.create(path);
+      const lists: (string[] | null)[] = [];
+      watcher.watchChildren(path, (c) => lists.push(c), { endOnDeletion: true });
+      await waitUntil(() => lists.length === 1, 2_000, 'initial read');
+      for (let i = 0; i < round; i++) await zk.create(`${path}/c${i}`);
+      await waitUntil(() => lists.at(-1)?.length === round, 2_000, 'children seen');
+      // Removed with its children in one transaction, as a job's task folders go: ZooKeeper
+      // reports a change of children (the first removal), and one read finds the node gone.
+      const before = reads();
+      await zk.commit([
+        ...Array.from({ length: round }, (_, i) => ({
+          op: 'remove' as const,
+          path: `${path}/c${i}`,
+        })),
+        { op: 'remove', path },
+      ]);
+      await waitUntil(() => lists.at(-1) === null, 2_000, 'deletion seen');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(reads(), before + 1, 'one read, and no watch for the node to return');
+      const count = lists.length;
+      await zk.create(path);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(lists.length, count, 'ended: a node created again is not followed');
+      assert.equal(reads(), before + 1, 'nor read');
+      await zk.remove(path);
+    }
+    // Removed with nothing under it: ZooKeeper reports the deletion itself, and nothing is read.
+    await zk.create('/ending-empty');
+    const lists: (string[] | null)[] = [];
+    watcher.watchChildren('/ending-empty', (c) => lists.push(c), { endOnDeletion: true });
+    await waitUntil(() => lists.length === 1, 2_000, 'initial read');
+    const before = reads();
+    await zk.remove('/ending-empty');
+    await waitUntil(() => lists.at(-1) === null, 2_000, 'deletion seen');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(reads(), before, 'no read at all');
+    // Not seen yet: a missing node is waited for as usual.
+    const later: (string[] | null)[] = [];
+    watcher.watchChildren('/ending-later', (c) => later.push(c), { endOnDeletion: true });
+    await waitUntil(() => later.length === 1, 2_000, 'initial read');
+    await zk.create('/ending-later');
+    await zk.create('/ending-later/c');
+    await waitUntil(() => later.at(-1)?.join() === 'c', 2_000, 'creation and child seen');
+    await zk.removeTree('/ending-later');
+  });
+
   it('closing a session removes its ephemeral nodes at once', async () => {
     const other = await openSession(cleanup, server, LOG, 'short-lived');
     await zk.ensurePath('/eph');

@@ -81,4 +81,59 @@ describe('task boards shared within a pod', () => {
     assert.equal(seen.at(-1)?.length, 2, 'the marker is not a task');
     handle.close();
   });
+
+  it('following the folder alone: no read per task, notes kept until the folder changes', async () => {
+    const folder = '/jobs/folder-only/histograms';
+    for (const i of [0, 1, 2]) await writer.ensurePath(`${folder}/task_${i}`);
+    await writer.create(`${folder}/task_0/lock`, 'x');
+    const boards = new TaskBoards(zk);
+    const seen: (readonly TaskStatus[])[] = [];
+    const readsBefore = zk.operations.getChildren ?? 0;
+    const handle = boards.open(folder, (tasks) => seen.push(tasks), 'folder');
+    await waitUntil(() => handle.board.ready && seen.at(-1)?.length === 3, 5_000, 'listed');
+    assert.equal((zk.operations.getChildren ?? 0) - readsBefore, 1, 'the folder read alone');
+    // Nobody has read a task's children yet: every task is a candidate, the locked one too.
+    assert.ok(seen.at(-1)?.every((t) => !t.locked && !t.done && !t.failed));
+
+    // What a claim attempt found is kept, silently, and shows in the tasks.
+    const changes = seen.length;
+    handle.board.note(0, { locked: true, done: false, failed: false });
+    handle.board.note(1, { locked: false, done: true, failed: false });
+    const status = (i: number) => handle.board.tasks.find((t) => t.index === i);
+    assert.equal(status(0)?.locked, true);
+    assert.equal(status(1)?.done, true);
+    assert.equal(seen.length, changes, 'a note is no change');
+    await writer.create(`${folder}/task_1/done`, 'x');
+    await writer.create(`${folder}/task_2/lock`, 'x');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(seen.length, changes, 'changes under the tasks are not followed');
+
+    // The master marks a freed task: noted locks go stale, finished tasks stay finished.
+    await writer.create(`${folder}/freed`);
+    await waitUntil(() => seen.length > changes, 5_000, 'the folder change seen');
+    assert.equal(status(0)?.locked, false, 'the noted lock is forgotten');
+    assert.equal(status(1)?.done, true, 'a noted done is kept');
+    assert.equal(seen.at(-1)?.length, 3, 'the marker is not a task');
+
+    // A user that must see every change makes the board follow every task.
+    const full: (readonly TaskStatus[])[] = [];
+    const waiter = boards.open(folder, (tasks) => full.push(tasks));
+    assert.equal(waiter.board, handle.board);
+    assert.equal(handle.board.follow, 'tasks');
+    await waitUntil(() => handle.board.ready && full.length > 0, 5_000, 'every task read');
+    const last = full.at(-1);
+    assert.deepEqual(
+      last?.map((t) => [t.index, t.locked, t.done]),
+      [
+        [0, true, false],
+        [1, false, true],
+        [2, true, false],
+      ],
+      'the tasks as their children are',
+    );
+    handle.board.note(2, { locked: false, done: true, failed: false });
+    assert.equal(status(2)?.done, false, 'notes are ignored once tasks are followed');
+    waiter.close();
+    handle.close();
+  });
 });

@@ -2,9 +2,9 @@ import { readdir, rm } from 'node:fs/promises';
 import type { Logger } from '../../common/log.js';
 import type { ZkSession } from '../../coordination/index.js';
 import { jobFiles } from '../job-files.js';
-import { jobPath, tasksPath, type SharedLayout } from '../paths.js';
+import { jobPath, TASK_KINDS, tasksPath, type SharedLayout } from '../paths.js';
 import type { JobRecord } from '../types.js';
-import { removePhaseTasks } from './phase-tasks.js';
+import { removeJobTasks } from './phase-tasks.js';
 import { removeResults } from './retention.js';
 
 /** Finished jobs keep only their record: task znodes and work files go. Idempotent. */
@@ -14,9 +14,10 @@ export async function cleanUpJob(
   job: JobRecord,
   log: Logger,
 ): Promise<void> {
-  for (const kind of ['histogram', 'equalize'] as const) {
-    await removePhaseTasks(session, tasksPath(job.id, kind));
-  }
+  await removeJobTasks(
+    session,
+    TASK_KINDS.map((kind) => tasksPath(job.id, kind)),
+  );
   await rm(shared.abs(jobFiles(shared, job.id).dir), { recursive: true, force: true });
   // Half-written results and previews of a master that died while writing them.
   const results = await readdir(shared.results).catch(() => [] as string[]);

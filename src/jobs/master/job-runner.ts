@@ -79,6 +79,8 @@ export class JobRunner {
     for (;;) {
       if (this.#ended) return;
       this.#signal.throwIfAborted();
+      // A record this runner just wrote began its phase here; one read began it elsewhere.
+      const resumed = this.#written === null;
       const job = this.#written ?? (await this.#d.store.read(this.#id))?.record;
       this.#written = null;
       if (!job) return;
@@ -94,7 +96,7 @@ export class JobRunner {
             break;
           case 'mapping':
           case 'equalizing':
-            await this.#waitPhase(job, job.state === 'mapping' ? 'histogram' : 'equalize');
+            await this.#waitPhase(job, job.state === 'mapping' ? 'histogram' : 'equalize', resumed);
             break;
           case 'reducing':
             await this.#reduce(job);
@@ -122,8 +124,9 @@ export class JobRunner {
     );
   }
 
-  async #waitPhase(job: JobRecord, kind: TaskKind): Promise<void> {
+  async #waitPhase(job: JobRecord, kind: TaskKind, resumed: boolean): Promise<void> {
     const outcome = await waitForPhase({
+      session: this.#d.session,
       boards: this.#d.boards,
       claims: this.#d.claims,
       logger: this.#log,
@@ -132,6 +135,7 @@ export class JobRunner {
       total: job.tasks,
       taskTimeoutMs: this.#d.taskTimeoutMs,
       signal: this.#signal,
+      resumed,
       onProgress: (done) => this.#progress.record(job.id, PHASE_OF_KIND[kind], done),
     });
     if (!outcome.ok) {

@@ -79,6 +79,59 @@ export async function removePhaseTasks(session: ZkSession, folder: string): Prom
   await session.removeTree(folder);
 }
 
+/** Above this many nodes a job's task folders are removed phase by phase, task by task. */
+const ONE_TRANSACTION_NODES = 1000;
+
+/**
+ * Removes a finished job's task folders. Usually in one multi-op: each removal is a change every
+ * pod's watches are told of and re-read for, so the two phases' tasks and folders going at
+ * once cost each pod one round of reads instead of one per task and per folder. A job with
+ * very many tasks, or one whose tasks changed meanwhile (the multi fails), goes the long way.
+ */
+export async function removeJobTasks(
+  session: ZkSession,
+  folders: readonly string[],
+): Promise<void> {
+  const ops = await removalOps(session, folders);
+  if (ops) {
+    try {
+      if (ops.length > 0) await session.commit(ops);
+      return;
+    } catch (err) {
+      if (!isZkError(err, 'NOT_EMPTY', 'NO_NODE')) throw err;
+    }
+  }
+  for (const folder of folders) await removePhaseTasks(session, folder);
+}
+
+/** Bottom-up removal of `folders` as they are now; null when too large for one transaction. */
+async function removalOps(session: ZkSession, folders: readonly string[]): Promise<ZkOp[] | null> {
+  const listed = await Promise.all(
+    folders.map(async (folder) => ({
+      folder,
+      names: await unlessMissing(session.getChildren(folder), null),
+    })),
+  );
+  const present = listed.filter((f): f is { folder: string; names: string[] } => f.names !== null);
+  const nodes = present.reduce((n, f) => n + f.names.length, 0);
+  if (nodes > ONE_TRANSACTION_NODES) return null;
+  const ops: ZkOp[] = [];
+  for (const { folder, names } of present) {
+    const tasks = await Promise.all(
+      names.map(async (name) => {
+        const path = `${folder}/${name}`;
+        return { path, children: (await unlessMissing(session.getChildren(path), null)) ?? [] };
+      }),
+    );
+    for (const { path, children } of tasks) {
+      ops.push(...children.map((c): ZkOp => ({ op: 'remove', path: `${path}/${c}` })));
+      ops.push({ op: 'remove', path });
+    }
+    ops.push({ op: 'remove', path: folder });
+  }
+  return ops;
+}
+
 /** Ops that create a phase's task folder and tasks; they go into the same multi as the record. */
 export function createTaskOps(
   shared: SharedLayout,

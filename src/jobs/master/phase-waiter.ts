@@ -1,13 +1,15 @@
 import type { Logger } from '../../common/log.js';
 import { errorMessage } from '../../common/errors.js';
-import type { TaskClaims } from '../../coordination/index.js';
+import type { TaskClaims, ZkSession } from '../../coordination/index.js';
 import { tasksPath, type TaskKind } from '../paths.js';
 import type { TaskBoards } from '../shared-boards.js';
 import type { TaskStatus } from '../task-board.js';
+import { announceFreed, FREED_RECHECK_MS, FreedTasks, isFree } from './freed-tasks.js';
 
 export type PhaseOutcome = { ok: true } | { ok: false; failedIndex: number };
 
 export interface PhaseWaitOptions {
+  session: ZkSession;
   /** The pod's task boards (shared with its task loop). */
   boards: TaskBoards;
   claims: TaskClaims;
@@ -18,6 +20,11 @@ export interface PhaseWaitOptions {
   /** A claim held longer than this is broken so another pod can take the task. */
   taskTimeoutMs: number;
   signal: AbortSignal;
+  /**
+   * The phase began before this wait (a new master resuming it), rather than by the state
+   * change just written: tasks free at the first look are announced to the pods at once.
+   */
+  resumed: boolean;
   onProgress: (done: number) => Promise<void> | void;
 }
 
@@ -32,15 +39,19 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
   // write that changes nothing still costs a read of the record, and the phase's end waits
   // for it.)
   let lastDone = 0;
+  const folder = tasksPath(o.job, o.kind);
+  const freed = new FreedTasks(o.resumed);
+  let recheck: NodeJS.Timeout | null = null;
   return new Promise<PhaseOutcome>((resolve, reject) => {
     // Shared with the pod's task loop (shared-boards.ts); it calls back asynchronously only.
-    const handle = o.boards.open(tasksPath(o.job, o.kind), (tasks) => onTasks(tasks));
+    const handle = o.boards.open(folder, (tasks) => onTasks(tasks));
     const board = handle.board;
     let finished = false;
     const finish = (err: unknown, outcome?: PhaseOutcome) => {
       if (finished) return;
       finished = true;
       handle.close();
+      if (recheck) clearTimeout(recheck);
       for (const t of timers.values()) clearTimeout(t);
       o.signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
@@ -80,8 +91,28 @@ export function waitForPhase(o: PhaseWaitOptions): Promise<PhaseOutcome> {
       timers.set(index, timer);
     };
 
+    // Pods follow the phase's folder alone: a task that comes free is news only the master,
+    // which follows every task, can give them (freed-tasks.ts).
+    const announce = () => {
+      announceFreed(o.session, folder).catch((err: unknown) =>
+        o.logger.warn({ err: errorMessage(err) }, 'could not announce a freed task'),
+      );
+    };
+    const armRecheck = (tasks: readonly TaskStatus[]) => {
+      if (recheck || finished || !tasks.some(isFree)) return;
+      recheck = setTimeout(() => {
+        recheck = null;
+        if (finished || !board.tasks.some(isFree)) return;
+        announce();
+        armRecheck(board.tasks);
+      }, FREED_RECHECK_MS);
+      recheck.unref();
+    };
+
     const onTasks = (tasks: readonly TaskStatus[]) => {
       if (!board.ready) return;
+      if (freed.changed(tasks)) announce();
+      armRecheck(tasks);
       watchTimeouts(tasks);
       const failed = tasks.find((t) => t.failed);
       if (failed) return finish(null, { ok: false, failedIndex: failed.index });

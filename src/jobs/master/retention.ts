@@ -6,7 +6,7 @@ import type { ZkSession } from '../../coordination/index.js';
 import type { JobStore } from '../job-store.js';
 import { TASK_KINDS, tasksPath, type SharedLayout } from '../paths.js';
 import { isFinished, type JobRecord } from '../types.js';
-import { removePhaseTasks } from './phase-tasks.js';
+import { removeJobTasks } from './phase-tasks.js';
 
 export interface RetentionOptions {
   session: ZkSession;
@@ -71,7 +71,10 @@ export async function pruneOnce(
     }
     const current = await o.store.read(r.id);
     if (!current || current.record.updatedAt !== r.updatedAt) continue;
-    for (const kind of TASK_KINDS) await removePhaseTasks(o.session, tasksPath(r.id, kind));
+    await removeJobTasks(
+      o.session,
+      TASK_KINDS.map((kind) => tasksPath(r.id, kind)),
+    );
     // The record goes first: if this master is deposed now, nothing is half-pruned that the
     // next one cannot find again (files without a record are swept below and by age).
     await o.store.removeFinished(r.id, current.version);

@@ -3,6 +3,7 @@ import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type {
   Claim,
+  ClaimRefusal,
   StopWatching,
   TaskClaims,
   ZkSession,
@@ -41,8 +42,8 @@ const RETRY_ELSEWHERE_MS = 1500;
 const PUMP_RETRY_MS = 500;
 
 /**
- * Every pod's task loop: watches `/jobs`, keeps a TaskBoard per active job phase, and claims
- * free tasks up to its concurrency. Pods start from a random free task, so five pods racing
+ * Every pod's task loop: watches `/jobs`, keeps a TaskBoard per active job phase (its folder
+ * alone, see BoardFollow), and claims free tasks up to its concurrency. Pods start from a random free task, so five pods racing
  * for one job's tasks mostly pick different ones. Nothing polls: boards wake the loop.
  */
 export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
@@ -143,10 +144,15 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   #openBoard(job: string, kind: TaskKind): void {
     const key = `${job}/${kind}`;
     if (this.#boards.has(key)) return;
-    const handle = this.#o.boards.open(tasksPath(job, kind), () => {
-      this.#tried.clear();
-      this.#pump();
-    });
+    // The folder alone: what each task's children hold, our claim attempts find out.
+    const handle = this.#o.boards.open(
+      tasksPath(job, kind),
+      () => {
+        this.#tried.clear();
+        this.#pump();
+      },
+      'folder',
+    );
     this.#boards.set(key, handle);
   }
 
@@ -194,11 +200,12 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       const next = this.#pick();
       if (!next) return;
       this.#claiming.add(next.path);
-      const claim = await this.#o.claims.claim(next.path).finally(() => {
+      const claim = await this.#o.claims.tryClaim(next.path).finally(() => {
         this.#claiming.delete(next.path);
       });
-      if (!claim) {
+      if ('refused' in claim) {
         this.#tried.add(next.path);
+        this.#note(next, claim.refused);
         continue;
       }
       this.#running.set(next.path, claim);
@@ -211,6 +218,21 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     }
   }
 
+  /**
+   * Tells the task's board (if it follows the folder alone) what stood in the way: a locked
+   * task is not tried again until the folder changes (the master marks a freed task there), a
+   * finished one not at all.
+   */
+  #note(task: Candidate, seen: ClaimRefusal | 'completed'): void {
+    const board = this.#boards.get(`${task.job}/${task.kind}`)?.board;
+    if (!board || seen === 'gone' || seen === 'changed') return;
+    board.note(task.index, {
+      locked: seen === 'locked',
+      done: seen === 'done' || seen === 'completed',
+      failed: seen === 'failed',
+    });
+  }
+
   /** Frees our orphaned locks soon; retried (bounded by the worker's life) while ZooKeeper is away. */
   #scheduleReap(delayMs = 200): void {
     if (this.#reapTimer || this.#draining) return;
@@ -218,7 +240,8 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       this.#reapTimer = null;
       const locked = [...this.#boards.values()].flatMap(({ board }) =>
         board.tasks
-          .filter((t) => t.locked && !t.done && !t.failed)
+          // Following the folder alone, a lock is known only where a claim attempt met it.
+          .filter((t) => (t.locked || board.follow === 'folder') && !t.done && !t.failed)
           .map((t) => board.taskPath(t.index))
           .filter((path) => !this.#running.has(path) && !this.#claiming.has(path)),
       );
@@ -276,8 +299,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
           maxAttempts: o.maxAttempts,
           ...(o.faults ? { faults: o.faults } : {}),
           stop: stop.signal,
-          report: (kind, outcome, seconds, pixels) =>
-            this.emit('task', kind, outcome, seconds, pixels),
+          report: (kind, outcome, seconds, pixels) => {
+            if (outcome === 'done') this.#note(task, 'completed');
+            this.emit('task', kind, outcome, seconds, pixels);
+          },
           failedHere: () => {
             this.#failedHere.set(task.path, Date.now());
             // Wake up again when this pod may take the retry itself (if nobody else did).
