@@ -1,10 +1,4 @@
-import {
-  Agent,
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
@@ -12,7 +6,6 @@ import httpProxy from 'http-proxy';
 import { readLocalMaster, type LocalMasterRecord } from '../cluster/local-labeler.js';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { discardBody } from '../web/multipart.js';
 
 export interface FrontDoorOptions {
   /** The local registry the master pod writes (LOCAL_REGISTRY). */
@@ -38,17 +31,7 @@ export class FrontDoor {
   readonly #options: Required<Omit<FrontDoorOptions, 'logger'>>;
   readonly #logger: Logger;
   readonly #server: Server;
-  /**
-   * Without an agent http-proxy asks the master to close after its answer, and a master that
-   * answers before the body ends (a 413, a 401) then closes with bytes unread: the reset that
-   * follows can discard its answer before we read it. So each request asks the master to keep
-   * the connection, which makes it read and drop the rest of the body, and this agent, which
-   * pools nothing (a pooled socket could lead to a killed master), closes it after the exchange.
-   */
-  readonly #proxy = httpProxy.createProxyServer({
-    xfwd: true,
-    agent: new Agent({ keepAlive: false }),
-  });
+  readonly #proxy = httpProxy.createProxyServer({ xfwd: true });
   #cached: { record: LocalMasterRecord | null; at: number } | null = null;
   #reading: Promise<LocalMasterRecord | null> | null = null;
   #routedTo: string | null = null;
@@ -79,13 +62,11 @@ export class FrontDoor {
     // A master that dies in the middle of an answer (a download, say) closes its side without
     // an error event, and http-proxy would leave the browser's response open forever: cut it,
     // so the client sees the failure at once and can retry through the next master.
-    this.#proxy.on('proxyRes', (proxyRes, req, res) => {
-      if (!req.complete) lingerAfterEarlyAnswer(proxyRes, req);
+    this.#proxy.on('proxyRes', (proxyRes, _req, res) => {
       proxyRes.once('close', () => {
         if (!proxyRes.complete) res.destroy();
       });
     });
-    this.#proxy.on('proxyReq', (proxyReq) => proxyReq.setHeader('Connection', 'keep-alive'));
     this.#proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
       proxyReq.once('upgrade', (_res, upstream: Duplex) => {
         this.#upgraded.add(socket);
@@ -164,7 +145,6 @@ export class FrontDoor {
       this.#cached = null;
       (async () => {
         if (req.socket.destroyed) return; // the client left; nobody to answer
-        if (res.writableEnded) return; // the whole answer went through; see 'proxyReq'
         if (res.headersSent) {
           res.destroy();
           return;
@@ -215,31 +195,6 @@ export class FrontDoor {
       rawAnswer(socket, 503, `The master ${master.pod} did not answer (${errCode(err)}).`);
     });
   }
-}
-
-/**
- * The master answered before the client finished sending (a 413, a 401). The answer goes out
- * with `Connection: close`, so no client sends its next request behind an unread body, and the
- * connection closes the way a careful server's does: our side first (the client reads the
- * answer, then the end), while the rest of the body is read and dropped, bounded; only then is
- * the socket closed, so no reset overtakes the answer.
- */
-function lingerAfterEarlyAnswer(proxyRes: IncomingMessage, req: IncomingMessage): void {
-  proxyRes.headers.connection = 'close';
-  delete proxyRes.headers['keep-alive'];
-  const socket = req.socket;
-  // Node's server calls destroySoon() after a `Connection: close` answer; lingering instead
-  // is what it lacks.
-  socket.destroySoon = () => {
-    socket.end();
-    if (req.complete) {
-      socket.destroy(); // nothing left unread
-      return;
-    }
-    req.unpipe();
-    req.once('end', () => socket.destroy());
-    discardBody(req);
-  };
 }
 
 function isConnectError(err: Error): boolean {
