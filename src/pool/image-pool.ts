@@ -67,6 +67,10 @@ export class ImagePool {
   private constructor(options: ImagePoolOptions) {
     this.#pool = new Piscina({
       filename: WORKER_URL,
+      // The export piscina looks up when a thread starts. Its default, 'default', is not one of
+      // ours, so piscina would also import() the file it had just require()d; Node 20 can abort
+      // (v8::Module::IsGraphAsync) when require() and import() load one module at once.
+      name: 'histogram',
       minThreads: options.threads,
       maxThreads: options.threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
