@@ -1,6 +1,7 @@
-import { z } from 'zod';
 import { HisteqError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import type { FailedRecord } from './claim-failure.js';
+import { parseTaskNode } from './claim-records.js';
 import { isAmbiguous, isZkError, unlessMissing } from './zk-errors.js';
 import type { ZkSession } from './zk-session.js';
 import { statLongToNumber } from './zk-stat.js';
@@ -113,7 +114,7 @@ export class TaskClaims {
     for (const refused of ['done', 'failed', 'locked'] as const) {
       if (children.includes(refused === 'locked' ? 'lock' : refused)) return { refused };
     }
-    const spec = parseJson<TaskSpec>(read.data, taskPath, 'spec');
+    const spec = parseTaskNode<TaskSpec>(read.data, taskPath, 'spec');
     const record: ClaimRecord = {
       pod: this.#pod,
       attempt: (spec.attempt ?? 0) + 1,
@@ -250,13 +251,13 @@ export class TaskClaims {
         unlessMissing(session.getData(`${taskPath}/done`), null),
       ]);
       return {
-        spec: parseJson<TaskSpec>(task.data, taskPath, 'spec'),
+        spec: parseTaskNode<TaskSpec>(task.data, taskPath, 'spec'),
         version: task.stat.version,
         lock: lock && {
-          ...parseJson<ClaimRecord>(lock.data, `${taskPath}/lock`, 'lock'),
+          ...parseTaskNode<ClaimRecord>(lock.data, `${taskPath}/lock`, 'lock'),
           ageMs: Date.now() - statLongToNumber(lock.stat.ctime),
         },
-        done: done && parseJson<DoneRecord>(done.data, `${taskPath}/done`, 'done'),
+        done: done && parseTaskNode<DoneRecord>(done.data, `${taskPath}/done`, 'done'),
       };
     } catch (err) {
       if (isZkError(err, 'NO_NODE')) return null;
@@ -267,7 +268,13 @@ export class TaskClaims {
   /** A task's done record alone (one read); null while it has none or the task is gone. */
   async readDone(taskPath: string): Promise<DoneRecord | null> {
     const found = await unlessMissing(this.#session.getData(`${taskPath}/done`), null);
-    return found && parseJson<DoneRecord>(found.data, `${taskPath}/done`, 'done');
+    return found && parseTaskNode<DoneRecord>(found.data, `${taskPath}/done`, 'done');
+  }
+
+  /** Why a task failed for good, from its `failed` child; null while it has none. */
+  async readFailed(taskPath: string): Promise<FailedRecord | null> {
+    const found = await unlessMissing(this.#session.getData(`${taskPath}/failed`), null);
+    return found && parseTaskNode<FailedRecord>(found.data, `${taskPath}/failed`, 'failed');
   }
 
   async #ownDone(claim: Claim): Promise<DoneRecord | null> {
@@ -282,50 +289,4 @@ function lostClaim(claim: Claim, why: string, cause?: unknown): HisteqError {
     `claim of ${claim.taskPath} (attempt ${claim.attempt} by ${claim.pod}) is no longer held: ${why}`,
     { cause },
   );
-}
-
-const claimRecordSchema = z.looseObject({
-  pod: z.string(),
-  attempt: z.number().int().min(0),
-  claimedAt: z.string(),
-  released: z.boolean().optional(),
-});
-const count = z.number().int().min(0).optional();
-const SCHEMAS = {
-  spec: z.looseObject({
-    attempt: count,
-    history: z.array(claimRecordSchema).optional(),
-    released: count,
-    reruns: count,
-  }),
-  lock: claimRecordSchema,
-  done: z.looseObject({
-    pointer: z.string().min(1),
-    checksum: z.string(),
-    pod: z.string(),
-    attempt: z.number().int().min(0),
-    completedAt: z.string(),
-    offset: z.number().int().min(0).optional(),
-    thread: z.number().int().min(0).optional(),
-  }),
-};
-
-/**
- * Task znodes as they enter: a JSON object of the expected shape, or a BAD_RECORD error naming
- * the node and the field (an empty task node reads as an empty spec).
- */
-function parseJson<T>(data: Buffer, path: string, kind: keyof typeof SCHEMAS): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(data.toString('utf8') || '{}');
-  } catch (err) {
-    throw new HisteqError('BAD_RECORD', `${path} does not hold JSON.`, { cause: err });
-  }
-  const parsed = SCHEMAS[kind].safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || 'the node';
-    throw new HisteqError('BAD_RECORD', `${path} is malformed: ${field}: ${issue.message}.`);
-  }
-  return parsed.data as T;
 }

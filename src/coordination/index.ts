@@ -52,3 +52,4 @@ export {
   type TaskSpec,
   type TaskState,
 } from './claims.js';
+export { parseTaskNode } from './claim-records.js';

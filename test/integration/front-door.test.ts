@@ -50,7 +50,7 @@ async function startUpstream(name: string): Promise<Upstream> {
     name,
     url: `http://127.0.0.1:${port}`,
     disconnects,
-    close: () => new Promise((resolve) => io.close(() => resolve())),
+    close: () => new Promise((resolve) => void io.close(() => resolve())),
   };
 }
 

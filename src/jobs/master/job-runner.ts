@@ -139,7 +139,7 @@ export class JobRunner {
       onProgress: (done) => this.#progress.record(job.id, PHASE_OF_KIND[kind], done),
     });
     if (!outcome.ok) {
-      const reason = await failureReason(this.#d.session, job.id, kind, outcome.failedIndex);
+      const reason = await failureReason(this.#d.claims, job.id, kind, outcome.failedIndex);
       await this.#fail(job, `The ${kind} task ${outcome.failedIndex} failed: ${reason}`);
       return;
     }

@@ -1,4 +1,10 @@
-import type { DoneRecord, TaskSpec, ZkOp, ZkSession } from '../../coordination/index.js';
+import {
+  parseTaskNode,
+  type DoneRecord,
+  type TaskSpec,
+  type ZkOp,
+  type ZkSession,
+} from '../../coordination/index.js';
 import { seededRandom } from '../../common/random.js';
 import { rowBytes, type Lut } from '../../imaging/types.js';
 import type { CodecBand } from '../../imaging/tiff-codec/band.js';
@@ -151,7 +157,7 @@ export async function reopenOps(
     problems.map(async (p): Promise<ZkOp[]> => {
       const path = taskPath(job, kind, p.index);
       const { data, stat } = await session.getData(path);
-      const spec = JSON.parse(data.toString('utf8')) as TaskSpec;
+      const spec = parseTaskNode<TaskSpec>(data, path, 'spec');
       const next: TaskSpec = { ...spec, reruns: (spec.reruns ?? 0) + 1 };
       return [
         { op: 'remove', path: `${path}/done` },

@@ -1,4 +1,4 @@
-import type { DoneRecord, TaskClaims, ZkSession } from '../../coordination/index.js';
+import type { DoneRecord, TaskClaims } from '../../coordination/index.js';
 import { taskPath, type TaskKind } from '../paths.js';
 import type { JobRecord } from '../types.js';
 
@@ -24,16 +24,11 @@ export async function doneRecord(
 
 /** Why a task failed for good, as its `failed` node says (a sentence for the job's error). */
 export async function failureReason(
-  session: ZkSession,
+  claims: TaskClaims,
   id: string,
   kind: TaskKind,
   index: number,
 ): Promise<string> {
-  try {
-    const { data } = await session.getData(`${taskPath(id, kind, index)}/failed`);
-    const failed = JSON.parse(data.toString('utf8')) as { reason?: string; attempt?: number };
-    return `${failed.reason ?? 'unknown error'} (after ${failed.attempt ?? '?'} attempts)`;
-  } catch {
-    return 'unknown error';
-  }
+  const failed = await claims.readFailed(taskPath(id, kind, index)).catch(() => null);
+  return failed ? `${failed.reason} (after ${failed.attempt} attempts)` : 'unknown error';
 }
