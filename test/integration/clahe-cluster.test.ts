@@ -1,36 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import type { ZkSession } from '../../src/coordination/index.js';
-import { PARAMS_PATH } from '../../src/jobs/paths.js';
+import { describe, it } from 'node:test';
 import { decodeRaw, lowContrastImage, writeImage, type TestFormat } from '../support/images.js';
 import { oracleClaheBatch, type RawImage } from '../support/oracle.js';
-import { startTestCluster, uploadFile, waitForJob, type TestCluster } from '../support/cluster.js';
-import { CLI } from '../support/paths.js';
-import { Cleanup, openSession } from '../support/zk.js';
+import { uploadFile, waitForJob } from '../support/cluster.js';
+import { taskCountCluster } from '../support/task-count-cluster.js';
 
-const exec = promisify(execFile);
-const cleanup = new Cleanup();
-let tc: TestCluster;
-let admin: ZkSession;
-
-before(async () => {
-  tc = await startTestCluster({ pods: 3 });
-  admin = await openSession(cleanup, tc.zk, 'clahe-cluster', 'admin');
-});
-after(async () => {
-  await cleanup.run();
-  await tc?.close();
-});
-
-async function setTasksPerJob(tasks: number): Promise<void> {
-  await admin.ensurePath(PARAMS_PATH);
-  await admin.setData(PARAMS_PATH, JSON.stringify({ tasks_per_job: tasks }));
-  await new Promise((r) => setTimeout(r, 300)); // the pods learn it through their watch
-}
+const cluster = taskCountCluster('clahe-cluster', 3);
 
 const decode = decodeRaw;
 
@@ -92,7 +69,10 @@ const cases: {
 describe('CLAHE through a 3-pod local cluster', () => {
   for (const c of cases) {
     it(`${c.name}: equals the CLI and OpenCV for 1, 4, 17 and one-row tasks`, async () => {
-      const input = join(tc.dir, `clahe-${c.image.depth}-${c.image.channels}-${c.bands}.${c.ext}`);
+      const input = join(
+        cluster.tc.dir,
+        `clahe-${c.image.depth}-${c.image.channels}-${c.bands}.${c.ext}`,
+      );
       await writeImage(c.image, input, c.format, {
         compression: c.compression,
         ...(c.tileSize ? { tileSize: c.tileSize } : {}),
@@ -102,20 +82,23 @@ describe('CLAHE through a 3-pod local cluster', () => {
       const [expected] = await oracleClaheBatch([{ image: c.image, op, clahe: CLAHE }]);
       const cliOut = `${input}.cli.${c.ext}`;
       const cliArgs = ['--method', 'clahe', '--clip-limit', '2', '--tiles', '5x3'];
-      await exec('node', [CLI, 'equalize', input, cliOut, '--mode', c.mode, ...cliArgs]);
+      await cluster.equalizeWithCli(input, cliOut, ['--mode', c.mode, ...cliArgs]);
       const cli = await decode(await readFile(cliOut), c.image);
       assert.deepEqual(cli, expected, 'the CLI equals OpenCV');
       // 17 tasks: more bands than the 3 tile rows, borders inside them; height: one row each.
       for (const tasks of [1, 4, 17, c.image.height]) {
-        await setTasksPerJob(tasks);
-        const res = await uploadFile(tc.url, bytes, `clahe.${c.ext}`, { ...FIELDS, mode: c.mode });
+        await cluster.setTasksPerJob(tasks);
+        const res = await uploadFile(cluster.tc.url, bytes, `clahe.${c.ext}`, {
+          ...FIELDS,
+          mode: c.mode,
+        });
         assert.equal(res.status, 200, JSON.stringify(res.body));
-        const job = await waitForJob(tc.url, res.body.job_id as string, 120_000);
+        const job = await waitForJob(cluster.tc.url, res.body.job_id as string, 120_000);
         assert.equal(job.state, 'done', job.error);
         assert.equal(job.total, Math.min(tasks, c.bands));
         assert.deepEqual(job.options.clahe, CLAHE);
         assert.equal(job.options.method, 'clahe');
-        const result = await fetch(`${tc.url}${job.url}`);
+        const result = await fetch(`${cluster.tc.url}${job.url}`);
         assert.equal(result.status, 200);
         const got = await decode(new Uint8Array(await result.arrayBuffer()), c.image);
         assert.deepEqual(got, cli, `${tasks} tasks`);
@@ -125,13 +108,13 @@ describe('CLAHE through a 3-pod local cluster', () => {
 
   it('the output preview shows the CLAHE result, pixel for pixel', async () => {
     const image = lowContrastImage(90, 70, 1, 8, 24);
-    const input = join(tc.dir, 'clahe-preview.png');
+    const input = join(cluster.tc.dir, 'clahe-preview.png');
     await writeImage(image, input, 'png');
-    await setTasksPerJob(5);
-    const res = await uploadFile(tc.url, await readFile(input), 'preview.png', FIELDS);
-    const job = await waitForJob(tc.url, res.body.job_id as string, 120_000);
+    await cluster.setTasksPerJob(5);
+    const res = await uploadFile(cluster.tc.url, await readFile(input), 'preview.png', FIELDS);
+    const job = await waitForJob(cluster.tc.url, res.body.job_id as string, 120_000);
     assert.equal(job.state, 'done', job.error);
-    const preview = await fetch(`${tc.url}/api/jobs/${job.id}/preview/out`);
+    const preview = await fetch(`${cluster.tc.url}/api/jobs/${job.id}/preview/out`);
     assert.equal(preview.status, 200);
     const [expected] = await oracleClaheBatch([{ image, op: 'grey', clahe: CLAHE }]);
     // The image is smaller than a preview, so the preview samples every pixel.
@@ -139,7 +122,7 @@ describe('CLAHE through a 3-pod local cluster', () => {
   });
 
   it('refuses bad method fields, and a grid larger than the image, with one sentence', async () => {
-    const input = join(tc.dir, 'clahe-bad.png');
+    const input = join(cluster.tc.dir, 'clahe-bad.png');
     await writeImage(lowContrastImage(40, 30, 1, 8, 25), input, 'png');
     const bytes = await readFile(input);
     const bad: [Record<string, string>, RegExp][] = [
@@ -150,7 +133,7 @@ describe('CLAHE through a 3-pod local cluster', () => {
       [{ method: 'clahe', tiles: '41x30' }, /at most 40x30 tiles/],
     ];
     for (const [fields, message] of bad) {
-      const res = await uploadFile(tc.url, bytes, 'bad.png', fields);
+      const res = await uploadFile(cluster.tc.url, bytes, 'bad.png', fields);
       assert.ok(res.status >= 400 && res.status < 500, `${JSON.stringify(fields)}: ${res.status}`);
       assert.match(JSON.stringify(res.body), message);
     }

@@ -1,46 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
 import sharp, { type TiffOptions } from 'sharp';
-import { createLogger } from '../../src/common/log.js';
-import { ZkSession } from '../../src/coordination/index.js';
 import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
-import { PARAMS_PATH } from '../../src/jobs/paths.js';
-import { startTestCluster, uploadFile, waitForJob, type TestCluster } from '../support/cluster.js';
 import { colourspaceFor, lowContrastImage } from '../support/images.js';
 import { writeFullStreamTiles } from '../support/jpeg-tiff.js';
 import { oracleDecode, oracleEqualize, type RawImage } from '../support/oracle.js';
-import { CLI } from '../support/paths.js';
+import { taskCountCluster } from '../support/task-count-cluster.js';
 
-const exec = promisify(execFile);
-let tc: TestCluster;
-let admin: ZkSession;
-let dir: string;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'codec-jpeg-'));
-  tc = await startTestCluster({ pods: 5 });
-  admin = await ZkSession.create({
-    connectionString: tc.zk.connectionString,
-    sessionTimeoutMs: 4_000,
-    logger: createLogger({ pod: 'test-admin', level: 'silent' }),
-  });
-});
-after(async () => {
-  await admin?.close();
-  await tc?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function setTasksPerJob(tasks: number): Promise<void> {
-  await admin.ensurePath(PARAMS_PATH);
-  await admin.setData(PARAMS_PATH, JSON.stringify({ tasks_per_job: tasks }));
-  await new Promise((r) => setTimeout(r, 300)); // pods learn it through their watch
-}
+const cluster = taskCountCluster('codec-jpeg', 5);
 
 /**
  * The result is the LUT applied to the decoded input, then JPEG-encoded at quality 95: against
@@ -120,7 +89,7 @@ function errorOf(got: RawImage['data'], want: RawImage['data']) {
 describe('JPEG-compressed TIFFs through a 5-pod cluster: tasks decode and encode with libjpeg', () => {
   for (const [i, c] of CASES.entries()) {
     it(c.name, { timeout: 120_000 }, async (t) => {
-      const input = join(dir, `in-${i}.tif`);
+      const input = join(cluster.dir, `in-${i}.tif`);
       if (c.write) await c.write(input, c.image);
       else
         await sharp(c.image.data, {
@@ -130,18 +99,14 @@ describe('JPEG-compressed TIFFs through a 5-pod cluster: tasks decode and encode
           .tiff(c.tiff)
           .toFile(input);
       const inIfd = (await readTiffIfd(input, 0))!;
-      const single = join(dir, `cli-${i}.tif`);
-      const { stderr, stdout } = await exec('node', [
-        CLI,
-        'equalize',
-        input,
-        single,
+      const single = join(cluster.dir, `cli-${i}.tif`);
+      const printed = await cluster.equalizeWithCli(input, single, [
         '--mode',
         c.mode,
         '--tasks',
         '2',
       ]);
-      assert.match(stdout + stderr, /equalized/);
+      assert.match(printed, /equalized/);
       const expected = await readFile(single);
 
       const outIfd = (await readTiffIfd(single, 0))!;
@@ -174,21 +139,7 @@ describe('JPEG-compressed TIFFs through a 5-pod cluster: tasks decode and encode
         `within JPEG's loss of LUT(decoded input): ${JSON.stringify(error)}`,
       );
 
-      for (const tasks of [1, 3, 7]) {
-        await setTasksPerJob(tasks);
-        const up = await uploadFile(tc.url, await readFile(input), `in-${i}.tif`, {
-          mode: c.mode,
-        });
-        assert.equal(up.status, 200, JSON.stringify(up.body));
-        const job = await waitForJob(tc.url, String(up.body.job_id));
-        assert.equal(job.state, 'done', job.error);
-        const res = await fetch(`${tc.url}${job.url!}`);
-        const got = Buffer.from(await res.arrayBuffer());
-        assert.ok(
-          got.equals(expected),
-          `${tasks} tasks: the result equals the single process's byte for byte`,
-        );
-      }
+      await cluster.expectSameResultAtTaskCounts(input, { mode: c.mode }, expected);
     });
   }
 });

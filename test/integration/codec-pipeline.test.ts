@@ -1,45 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
 import sharp, { type TiffOptions } from 'sharp';
-import { createLogger } from '../../src/common/log.js';
-import { ZkSession } from '../../src/coordination/index.js';
-import { PARAMS_PATH } from '../../src/jobs/paths.js';
-import { startTestCluster, uploadFile, waitForJob, type TestCluster } from '../support/cluster.js';
 import { colourspaceFor, lowContrastImage, writeMultiPageTiff } from '../support/images.js';
 import { oracleDecode, oracleEqualize, type RawImage } from '../support/oracle.js';
-import { CLI } from '../support/paths.js';
+import { taskCountCluster } from '../support/task-count-cluster.js';
 import { writeOddTiff } from '../support/tiff-file.js';
 
-const exec = promisify(execFile);
-let tc: TestCluster;
-let admin: ZkSession;
-let dir: string;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'codec-pipeline-'));
-  tc = await startTestCluster({ pods: 5 });
-  admin = await ZkSession.create({
-    connectionString: tc.zk.connectionString,
-    sessionTimeoutMs: 4_000,
-    logger: createLogger({ pod: 'test-admin', level: 'silent' }),
-  });
-});
-after(async () => {
-  await admin?.close();
-  await tc?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function setTasksPerJob(tasks: number): Promise<void> {
-  await admin.ensurePath(PARAMS_PATH);
-  await admin.setData(PARAMS_PATH, JSON.stringify({ tasks_per_job: tasks }));
-  await new Promise((r) => setTimeout(r, 300)); // pods learn it through their watch
-}
+const cluster = taskCountCluster('codec-pipeline', 5);
 
 interface Case {
   name: string;
@@ -127,15 +96,11 @@ const CASES: Case[] = [
 describe('chunked TIFFs through a 5-pod cluster: tasks decode and encode, the master assembles', () => {
   for (const [i, c] of CASES.entries()) {
     it(c.name, { timeout: 120_000 }, async () => {
-      const input = join(dir, `in-${i}.tif`);
+      const input = join(cluster.dir, `in-${i}.tif`);
       await c.write(input);
-      const single = join(dir, `cli-${i}.tif`);
+      const single = join(cluster.dir, `cli-${i}.tif`);
       const page = String(c.page ?? 0);
-      await exec('node', [
-        CLI,
-        'equalize',
-        input,
-        single,
+      await cluster.equalizeWithCli(input, single, [
         '--mode',
         c.mode,
         '--page',
@@ -164,22 +129,7 @@ describe('chunked TIFFs through a 5-pod cluster: tasks decode and encode, the ma
         assert.deepEqual(decoded.data, reference);
       }
 
-      for (const tasks of [1, 3, 7]) {
-        await setTasksPerJob(tasks);
-        const up = await uploadFile(tc.url, await readFile(input), `in-${i}.tif`, {
-          mode: c.mode,
-          page,
-        });
-        assert.equal(up.status, 200, JSON.stringify(up.body));
-        const job = await waitForJob(tc.url, String(up.body.job_id));
-        assert.equal(job.state, 'done', job.error);
-        const res = await fetch(`${tc.url}${job.url!}`);
-        const got = Buffer.from(await res.arrayBuffer());
-        assert.ok(
-          got.equals(expected),
-          `${tasks} tasks: the result equals the single process's byte for byte`,
-        );
-      }
+      await cluster.expectSameResultAtTaskCounts(input, { mode: c.mode, page }, expected);
     });
   }
 });
