@@ -29,9 +29,11 @@ export async function makeFixture(
   width = 2000,
   height = 1500,
   tiff: {
-    compression: 'none' | 'lzw' | 'deflate';
+    compression: 'none' | 'lzw' | 'deflate' | 'jpeg';
     predictor?: 'none' | 'horizontal';
     tile?: boolean;
+    /** JPEG quality of the input (libvips' default 75 otherwise). */
+    quality?: number;
   } = {
     compression: 'none',
   },
