@@ -3,6 +3,8 @@ import sharp from 'sharp';
 import { applyLuts } from '../src/imaging/equalize.js';
 import { computeHistogram } from '../src/imaging/histogram.js';
 import { buildLuts } from '../src/imaging/lut.js';
+import { decodeChunk, encodeChunk } from '../src/imaging/tiff-codec/chunk-codec.js';
+import type { ChunkGeometry } from '../src/imaging/tiff-codec/geometry.js';
 import { applyHorizontal } from '../src/imaging/tiff-codec/predictor.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -20,14 +22,43 @@ const BAND_ROWS = 4 * TILE;
 
 /**
  * What a task's encoder costs on the tiles an equalize task writes: a band of the bench's
- * 8-bit deflate image, equalized (with the band's own histogram), cut into 256×256 tiles with
- * the horizontal predictor applied, as the codec path stores them. Each encoder compresses
+ * 8-bit deflate image, equalized (with the band's own histogram), cut into 256×256 tiles. The
+ * tasks' own chunk codec runs on them as they are; zlib alone, with its options, on the tiles
+ * with the horizontal predictor applied, as the codec path stores them. Each encoder compresses
  * every tile once per round, rounds interleaved so that all of them see the same machine; the
  * figure is CPU time of this thread, not wall time, so other work on the VM weighs less.
  */
 export async function benchDeflate(imagePath: string, runs: number): Promise<DeflateFigures[]> {
-  const tiles = await equalizedTiles(imagePath);
+  const samples = await equalizedTiles(imagePath);
+  const tiles = samples.map((tile) => {
+    const predicted = tile.slice();
+    applyHorizontal(predicted, TILE, 1);
+    return predicted;
+  });
+  const stored = tiles.map((t) => deflateSync(t, { level: 6 }));
+  // What a task does per tile: the predictor and zlib at level 6 (encodeChunk uses the tile as
+  // scratch, hence the copy), and back.
+  const g: ChunkGeometry = {
+    layout: { width: TILE, height: TILE, channels: 1, depth: 8 },
+    tiled: true,
+    chunkWidth: TILE,
+    chunkHeight: TILE,
+    compression: 8,
+    predictor: 2,
+    littleEndian: true,
+    deflateLevel: 6,
+  };
+  const decoded = new Uint8Array(TILE * TILE);
+  let next = 0;
   const encoders: [string, (tile: Uint8Array) => Uint8Array][] = [
+    ['tasks: predictor + level 6', () => encodeChunk(g, samples[next++ % samples.length]!.slice())],
+    [
+      'tasks: inflate + predictor',
+      () => {
+        decodeChunk(g, stored[next++ % stored.length]!, decoded);
+        return decoded;
+      },
+    ],
     ...[1, 6, 9].map((level) => zlibEncoder(`zlib level ${level}`, { level })),
     zlibEncoder('zlib level 6, memLevel 9', { level: 6, memLevel: 9 }),
     zlibEncoder('zlib level 6, windowBits 13', { level: 6, windowBits: 13 }),
@@ -37,10 +68,8 @@ export async function benchDeflate(imagePath: string, runs: number): Promise<Def
       strategy: constants.Z_HUFFMAN_ONLY,
     }),
   ];
-  const stored = tiles.map((t) => deflateSync(t, { level: 6 }));
-  let next = 0;
   encoders.push([
-    'inflate of level 6 (decode)',
+    'zlib inflate of level 6',
     () => inflateSync(stored[next++ % stored.length]!, { maxOutputLength: TILE * TILE }),
   ]);
   const ms = encoders.map((): number[] => []);
@@ -96,7 +125,6 @@ async function equalizedTiles(imagePath: string): Promise<Uint8Array[]> {
         const from = (y + row) * width + x;
         tile.set(band.subarray(from, from + across), row * TILE);
       }
-      applyHorizontal(tile, TILE, 1);
       tiles.push(tile);
     }
   }
