@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureImage, type BenchImage } from './images.js';
 import { benchClahe } from './clahe.js';
+import { benchDeflate } from './deflate.js';
 import { benchCluster, startBenchCluster, type ClusterFigures } from './cluster.js';
 import { formatCost, jobCost, sampleCost, type JobCost } from './job-cost.js';
 import { benchGiga, benchMasterCpu } from './giga.js';
@@ -30,12 +31,13 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 const FIXED_RUNS = Number(process.env.BENCH_FIXED_RUNS ?? 20);
 /**
- * Sections to run (comma-separated), all by default: fixed, side, kernels, cli, cluster, clahe.
+ * Sections to run (comma-separated), all by default: fixed, side, kernels, deflate, cli, cluster,
+ * clahe.
  * `giga` (400 MP and 1-gigapixel jobs, many minutes) runs only when named; `master-cpu` is its
  * last part alone (the master's CPU per job at 64 and 400 MP).
  */
 const SECTIONS = new Set(
-  (process.env.BENCH_SECTIONS ?? 'fixed,side,kernels,cli,cluster,clahe').split(','),
+  (process.env.BENCH_SECTIONS ?? 'fixed,side,kernels,deflate,cli,cluster,clahe').split(','),
 );
 
 const CLI_IMAGES: BenchImage[] = [
@@ -95,6 +97,9 @@ const SIDE_BY_SIDE: BenchImage[] = [
   },
 ];
 
+/** The tiles the deflate section encodes come from the side-by-side deflate image. */
+const DEFLATE_IMAGE = SIDE_BY_SIDE.find((image) => image.tiff?.compression === 'deflate')!;
+
 /** CLAHE 8×8, clip 40, through 5 pods beside OpenCV's apply on the same image. */
 const CLAHE_IMAGE: BenchImage = {
   name: 'grey8-64mp',
@@ -131,6 +136,19 @@ async function main(): Promise<void> {
     console.log(`\nKernel throughput, one thread (GB/s) — ${section('kernels')}`);
     for (const k of kernels) console.log(`  ${k.kernel.padEnd(26)} ${fmt(k.gbPerSecond)}`);
     figures.kernels = kernels;
+  }
+
+  if (SECTIONS.has('deflate')) {
+    mark = cpuTimes();
+    const image = await ensureImage(`${OUT}/images`, DEFLATE_IMAGE);
+    const deflate = await benchDeflate(image, RUNS);
+    console.log(
+      `\nDeflate per 256×256 tile of an equalized ${DEFLATE_IMAGE.name} band, one thread (CPU ms; compressed/raw) — ${section('deflate')}`,
+    );
+    for (const d of deflate) {
+      console.log(`  ${d.encoder.padEnd(30)} ${fmt(d.msPerTile, 3)}   ${d.ratio.toFixed(4)}`);
+    }
+    figures.deflate = deflate;
   }
 
   const cli = new Map<string, Summary>();
