@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -190,6 +192,42 @@ export async function uploadAndWait(
   fields?: Record<string, string>,
   timeoutSeconds = 120,
 ): Promise<{ job: JobView; seconds: number }> {
+  await upload(undefined, path); // read once, outside the timing
+  return submitAndWait(url, timeoutSeconds, () => upload(url, path, fields));
+}
+
+/**
+ * POST /api/jobs {"path"} of a file hard-linked into the cluster's inbox (the way to submit a
+ * gigapixel file without sending its bytes through HTTP), resolving like uploadAndWait.
+ */
+export async function inboxSubmitAndWait(
+  cluster: BenchCluster,
+  path: string,
+  timeoutSeconds = 120,
+): Promise<{ job: JobView; seconds: number }> {
+  const inbox = join(cluster.sharedDir, 'inbox');
+  const name = `${randomUUID()}-${basename(path)}`;
+  await mkdir(inbox, { recursive: true });
+  await link(path, join(inbox, name)).catch(() => copyFile(path, join(inbox, name)));
+  try {
+    return await submitAndWait(cluster.url, timeoutSeconds, async () => {
+      const res = await fetch(`${cluster.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path: name }),
+      });
+      return { status: res.status, body: await res.text() };
+    });
+  } finally {
+    await rm(join(inbox, name), { force: true });
+  }
+}
+
+async function submitAndWait(
+  url: string,
+  timeoutSeconds: number,
+  submit: () => Promise<{ status: number; body: string }>,
+): Promise<{ job: JobView; seconds: number }> {
   const socket = io(url, { transports: ['websocket'] });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -204,11 +242,10 @@ export async function uploadAndWait(
       if (s.state === 'done' || s.state === 'failed') finished.set(s.id, s);
       if (s.id === wanted && finished.has(wanted)) wake();
     });
-    await upload(undefined, path); // read once, outside the timing
     const started = performance.now();
-    const res = await upload(url, path, fields);
+    const res = await submit();
     const body = JSON.parse(res.body) as { job_id?: string; error?: string };
-    if (!body.job_id) throw new Error(`upload refused: ${body.error}`);
+    if (!body.job_id) throw new Error(`submission refused: ${body.error}`);
     wanted = body.job_id;
     if (!finished.has(wanted)) {
       await new Promise<void>((resolve, reject) => {

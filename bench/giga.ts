@@ -3,7 +3,7 @@ import { rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { scrapeAll, startBenchCluster, uploadAndWait } from './cluster.js';
+import { inboxSubmitAndWait, scrapeAll, startBenchCluster, uploadAndWait } from './cluster.js';
 import { ensureImage, type BenchImage } from './images.js';
 import { metricValue } from './prometheus.js';
 
@@ -101,25 +101,60 @@ export async function benchGiga(dir: string, scratch: string): Promise<GigaFigur
   return figures;
 }
 
+export interface MasterCpuFigures {
+  image: string;
+  /** The master's CPU seconds for a job sent by POST /upload (multipart, through the front door). */
+  cpuSeconds: number;
+  /** Upload start → result ready for that job (s). */
+  seconds: number;
+  /** The same for a job submitted by POST /api/jobs {"path"} from the inbox (no bytes sent). */
+  inboxCpuSeconds: number;
+  inboxSeconds: number;
+  /** The master's CPU per second with no job running (its periodic work), measured after. */
+  idleCpuPerSecond: number;
+}
+
+/** How long the master is watched with no job, for its periodic work. */
+const IDLE_SECONDS = 10;
+
 /**
  * The master's own CPU per job (MASTER_TAKES_TASKS=false, so it does only what a master does:
- * probe, plan, reduce, check, assemble, previews, events) for each image but the largest, on
- * one 5-pod cluster: the same within 2× is the target, since it handles metadata only.
+ * receive or link the file, probe, plan, reduce, check, assemble, previews, events) for each
+ * image but the largest, on one 5-pod cluster, each after one warm-up job: the same within 2×
+ * is the target, since it handles metadata only. Measured both for an upload and for an inbox
+ * submission, which sends no bytes, and with the master's idle CPU rate, so that a reader can
+ * tell the upload, the job and the periodic work apart.
  */
-export async function benchMasterCpu(
-  dir: string,
-): Promise<{ image: string; cpuSeconds: number }[]> {
+export async function benchMasterCpu(dir: string): Promise<MasterCpuFigures[]> {
   const cluster = await startBenchCluster(5, undefined, { MASTER_TAKES_TASKS: 'false' });
-  const out: { image: string; cpuSeconds: number }[] = [];
+  const out: MasterCpuFigures[] = [];
+  const masterCpu = async () => {
+    const s = await scrapeAll(cluster.url);
+    return metricValue(s.metrics.get(s.master!) ?? '', CPU_METRIC) ?? NaN;
+  };
+  const measured = async (job: () => Promise<{ seconds: number }>) => {
+    const before = await masterCpu();
+    const { seconds } = await job();
+    return { cpu: (await masterCpu()) - before, seconds };
+  };
   try {
     for (const image of GIGA_IMAGES.slice(0, 2)) {
       const path = await ensureImage(dir, image);
-      await uploadAndWait(cluster.url, path, undefined, JOB_TIMEOUT_SECONDS); // warm-up
-      const before = await scrapeAll(cluster.url);
-      await uploadAndWait(cluster.url, path, undefined, JOB_TIMEOUT_SECONDS);
-      const after = await scrapeAll(cluster.url);
-      const cpu = (s: typeof before) => metricValue(s.metrics.get(s.master!) ?? '', CPU_METRIC);
-      out.push({ image: image.name, cpuSeconds: (cpu(after) ?? NaN) - (cpu(before) ?? NaN) });
+      const send = () => uploadAndWait(cluster.url, path, undefined, JOB_TIMEOUT_SECONDS);
+      const link = () => inboxSubmitAndWait(cluster, path, JOB_TIMEOUT_SECONDS);
+      await send(); // warm-up
+      const uploaded = await measured(send);
+      const inbox = await measured(link);
+      const idleBefore = await masterCpu();
+      await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+      out.push({
+        image: image.name,
+        cpuSeconds: uploaded.cpu,
+        seconds: uploaded.seconds,
+        inboxCpuSeconds: inbox.cpu,
+        inboxSeconds: inbox.seconds,
+        idleCpuPerSecond: ((await masterCpu()) - idleBefore) / IDLE_SECONDS,
+      });
     }
   } finally {
     await cluster.close();

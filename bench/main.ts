@@ -11,7 +11,7 @@ import { benchClahe } from './clahe.js';
 import { benchDeflate } from './deflate.js';
 import { benchCluster, startBenchCluster, type ClusterFigures } from './cluster.js';
 import { formatCost, jobCost, sampleCost, type JobCost } from './job-cost.js';
-import { benchGiga, benchMasterCpu } from './giga.js';
+import { benchGiga, benchMasterCpu, type MasterCpuFigures } from './giga.js';
 import { benchKernels } from './kernels.js';
 import { cpuTimes, formatSteal, stealShare } from './machine.js';
 import { closeUploader } from './uploader.js';
@@ -325,9 +325,21 @@ async function clusterPlan(section: (name: string) => string, cli: Map<string, S
 
 async function printMasterCpu(section: () => string) {
   const masterCpu = await benchMasterCpu(`${OUT}/images`);
-  console.log(
-    `  master CPU per job with MASTER_TAKES_TASKS=false: ${masterCpu.map((m) => `${m.image} ${m.cpuSeconds.toFixed(2)} s`).join(', ')} — ${section()}`,
-  );
+  console.log(`  master CPU per job with MASTER_TAKES_TASKS=false — ${section()}`);
+  for (const m of masterCpu) {
+    console.log(
+      `    ${m.image.padEnd(16)} upload ${m.cpuSeconds.toFixed(2)} s CPU (job ${m.seconds.toFixed(1)} s), inbox ${m.inboxCpuSeconds.toFixed(2)} s CPU (job ${m.inboxSeconds.toFixed(1)} s); idle ${(m.idleCpuPerSecond * 1000).toFixed(0)} ms CPU/s`,
+    );
+  }
+  const [small, large] = masterCpu;
+  if (small && large) {
+    const ratio = (a: number, b: number) => (a / b).toFixed(1);
+    // What the job itself cost beyond the master's background work over the same seconds.
+    const net = (m: MasterCpuFigures) => m.inboxCpuSeconds - m.idleCpuPerSecond * m.inboxSeconds;
+    console.log(
+      `    400 MP ÷ 64 MP: upload ${ratio(large.cpuSeconds, small.cpuSeconds)}×, inbox ${ratio(large.inboxCpuSeconds, small.inboxCpuSeconds)}×, inbox less the idle rate over the job ${ratio(net(large), net(small))}× (target ≤ 2×)`,
+    );
+  }
   return masterCpu;
 }
 

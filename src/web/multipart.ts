@@ -81,7 +81,10 @@ export async function receiveUpload(
     // No prototype: a field named "__proto__" or "constructor" is a field like any other.
     const fields = Object.create(null) as Record<string, string>;
     // A slow client holds a connection and a partial file; one that stops sending is dropped.
+    // A chunk only notes the time (a gigapixel body is thousands of chunks, and re-arming a
+    // timer for each is measurable); the one timer checks it when it fires and waits the rest.
     let idle: NodeJS.Timeout | undefined;
+    let lastProgress = performance.now();
     const stalled = () =>
       fail(
         new HttpError(
@@ -89,9 +92,14 @@ export async function receiveUpload(
           `The upload made no progress for ${idleMs / 1000} s and was dropped; retry, or raise UPLOAD_IDLE_TIMEOUT_MS for very slow links.`,
         ),
       );
+    const watchIdle = () => {
+      if (settled) return;
+      const quietMs = performance.now() - lastProgress;
+      if (quietMs >= idleMs) stalled();
+      else idle = setTimeout(watchIdle, idleMs - quietMs);
+    };
     const progress = () => {
-      clearTimeout(idle);
-      if (!settled) idle = setTimeout(stalled, idleMs);
+      lastProgress = performance.now();
     };
     req.on('data', progress);
 
@@ -202,7 +210,7 @@ export async function receiveUpload(
     req.on('close', () => {
       if (!req.complete) fail(new HttpError(400, 'The client closed the connection mid-upload.'));
     });
-    progress();
+    idle = setTimeout(watchIdle, idleMs);
     req.pipe(parser);
   });
 }
