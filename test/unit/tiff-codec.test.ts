@@ -228,6 +228,7 @@ async function encodeAll(
   pixels: Uint8Array,
   upload: string,
   out: string,
+  classicLimit?: number,
 ): Promise<void> {
   const band = `${out}.band`;
   const sink = encodedBandSink(band, outputGeometry(g), 0, g.layout.height);
@@ -238,7 +239,8 @@ async function encodeAll(
     await sink.write(pixels.slice(y * row, (y + rows) * row), y * row);
   }
   await sink.finish();
-  await assembleTiff(upload, 0, [{ path: band, chunks: chunksAcross(g) * chunkRowCount(g) }], out);
+  const bands = [{ path: band, chunks: chunksAcross(g) * chunkRowCount(g) }];
+  await assembleTiff(upload, 0, bands, out, classicLimit);
 }
 
 async function sharpRaw(path: string, image: RawImage): Promise<Uint8Array> {
@@ -311,6 +313,42 @@ describe('TIFF chunks against libtiff (sharp)', () => {
     const head = await readFile(output);
     assert.equal(head.readUInt16LE(2), 43, 'BigTIFF in, BigTIFF out');
     assert.deepEqual(await sharpRaw(output, image), bytesOfImage(image));
+  });
+
+  it('writes BigTIFF once the result would pass the classic 4 GiB limit', async () => {
+    // The limit is lowered to just below this result's size: the decision, the 8-byte offsets
+    // and the directory are the same code as for a 4 GiB result, without writing 4 GiB.
+    const image = lowContrastImage(190, 130, 1, 8, 10);
+    const input = join(dir, 'classic-in.tif');
+    const lzwStrips: Case = {
+      compression: 'lzw',
+      predictor: 'horizontal',
+      tile: false,
+      channels: 1,
+      depth: 8,
+      width: 190,
+      height: 130,
+    };
+    await writeWithSharp(image, lzwStrips, input);
+    const info = await probeImage(input, { maxPixels: 1e9 });
+    const classic = join(dir, 'classic-out.tif');
+    await encodeAll(info.codec!, bytesOfImage(image), input, classic);
+    assert.equal((await readFile(classic)).readUInt16LE(2), 42, 'small enough: classic TIFF');
+    // A classic result is its header and directory, then the data: its size is what the limit
+    // is compared with.
+    const size = (await readFile(classic)).byteLength;
+    for (const [limit, version] of [
+      [size, 43],
+      [size + 1, 42],
+      [1, 43],
+    ] as const) {
+      const output = join(dir, `limit-${limit}.tif`);
+      await encodeAll(info.codec!, bytesOfImage(image), input, output, limit);
+      assert.equal((await readFile(output)).readUInt16LE(2), version, `limit ${limit}`);
+      assert.deepEqual(await sharpRaw(output, image), bytesOfImage(image), `limit ${limit}`);
+      const again = await probeImage(output, { maxPixels: 1e9 });
+      assert.deepEqual(await decodeAll(await wholeBand(output, again)), bytesOfImage(image));
+    }
   });
 
   it('interleaved readers of different pages share the thread buffers safely', async () => {

@@ -36,6 +36,8 @@ export async function assembleTiff(
   page: number,
   bands: readonly EncodedBandFile[],
   outPath: string,
+  /** Past this many bytes the result is written as BigTIFF (a test sets it low). */
+  classicLimit = CLASSIC_LIMIT,
 ): Promise<{ bytes: number; mismatched: number[] }> {
   const ifd = await readTiffIfd(upload, page);
   const input = ifd && codecPageOf(ifd);
@@ -56,7 +58,7 @@ export async function assembleTiff(
       pageEntries(ifd, g, offsets, counts, big);
     const placeholder = new Array<number>(counts.length).fill(0);
     const big =
-      ifd.bigTiff || dataStart(entriesFor(false, placeholder), false) + dataBytes >= CLASSIC_LIMIT;
+      ifd.bigTiff || dataStart(entriesFor(false, placeholder), false) + dataBytes >= classicLimit;
     const start = dataStart(entriesFor(big, placeholder), big);
     const offsets: number[] = [];
     let at = start;
