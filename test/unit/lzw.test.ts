@@ -56,10 +56,14 @@ function lengths(random: () => number): number[] {
   ];
 }
 
-function imageOf(kind: Kind, depth: 8 | 16, width: number, height: number, seed: number) {
-  const bytes = bytesOf(kind, width * height * (depth / 8), seed);
+/** A seeded image of grey, RGB or RGBA samples (the predictor works per channel). */
+function imageOf(kind: Kind, depth: 8 | 16, size: () => number, seed: number): RawImage {
+  const width = size();
+  const height = size();
+  const channels = ([1, 3, 4] as const)[seed % 3]!;
+  const bytes = bytesOf(kind, width * height * channels * (depth / 8), seed);
   const data = depth === 8 ? bytes : new Uint16Array(bytes.buffer);
-  return { width, height, channels: 1, depth, data } satisfies RawImage;
+  return { width, height, channels, depth, data };
 }
 
 describe('LZW', () => {
@@ -146,12 +150,11 @@ describe('LZW', () => {
     for (const kind of ['noise', 'runs', 'mixed'] as const) {
       for (const depth of [8, 16] as const) {
         for (const predictor of [1, 2] as const) {
-          const width = 1 + Math.floor(random() * 700);
-          const height = 1 + Math.floor(random() * 300);
+          const image = imageOf(kind, depth, () => 1 + Math.floor(random() * 400), 40 + i);
+          const { width, height, channels } = image;
           const rowsPerStrip = 1 + Math.floor(random() * height);
-          const image = imageOf(kind, depth, width, height, 40 + i);
           const g: ChunkGeometry = {
-            layout: { width, height, channels: 1, depth },
+            layout: { width, height, channels, depth },
             tiled: false,
             chunkWidth: width,
             chunkHeight: rowsPerStrip,
@@ -166,7 +169,7 @@ describe('LZW', () => {
             rowsPerStrip,
             encode: { compression: 5, predictor, strip: (raw) => encodeChunk(g, raw) },
           });
-          const label = `${kind}, ${depth}-bit, predictor ${predictor}, ${width}×${height}/${rowsPerStrip}`;
+          const label = `${kind}, ${depth}-bit, predictor ${predictor}, ${channels} channel(s), ${width}×${height}/${rowsPerStrip}`;
           // libtiff (through sharp) is the independent reader.
           assert.deepEqual(await decodeRaw(path, image), image.data, label);
         }
@@ -180,11 +183,10 @@ describe('LZW', () => {
     for (const kind of ['noise', 'runs', 'mixed'] as const) {
       for (const depth of [8, 16] as const) {
         for (const predictor of ['none', 'horizontal'] as const) {
-          const width = 1 + Math.floor(random() * 900);
-          const height = 1 + Math.floor(random() * 300);
-          const image = imageOf(kind, depth, width, height, 60 + i);
+          const image = imageOf(kind, depth, () => 1 + Math.floor(random() * 500), 60 + i);
+          const { width, height, channels } = image;
           const path = join(dir, `libtiff-${i++}.tif`);
-          await sharp(image.data, { raw: { width, height, channels: 1 } })
+          await sharp(image.data, { raw: { width, height, channels } })
             .toColourspace(colourspaceFor(image))
             .tiff({ compression: 'lzw', predictor })
             .toFile(path);
@@ -202,7 +204,8 @@ describe('LZW', () => {
             out.set(dst, at);
             at += dst.length;
           });
-          assert.deepEqual(out, bytesOfImage(image), `${kind}, ${depth}-bit, ${predictor}`);
+          const label = `${kind}, ${depth}-bit, ${predictor}, ${channels} channel(s)`;
+          assert.deepEqual(out, bytesOfImage(image), label);
         }
       }
     }

@@ -2,7 +2,8 @@
  * TIFF's LZW (compression 5): codes of 9 to 12 bits packed most significant bit first, Clear
  * 256, end of information 257, and libtiff's "early change": the code width grows one code
  * before the table needs it. Both directions match libtiff, so any TIFF reader decodes what we
- * write and we decode what libtiff writes. The loops are WebAssembly (wasm/lzw.wat).
+ * write and we decode what libtiff writes. The loops, and the predictor that usually comes
+ * with LZW, are WebAssembly (wasm/lzw.wat).
  */
 import { LZW_WASM_BASE64 } from './wasm/lzw-binary.js';
 
@@ -16,6 +17,23 @@ interface LzwExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   encode(src: number, n: number, dst: number): number;
   decode(src: number, n: number, dst: number, limit: number): number;
+  undo8: PredictorKernel;
+  undo16: PredictorKernel;
+  apply8: PredictorKernel;
+  apply16: PredictorKernel;
+}
+
+type PredictorKernel = (at: number, n: number, rowBytes: number, channels: number) => void;
+
+/**
+ * The horizontal predictor, run on the bytes while they are in WebAssembly memory (one pass
+ * less over the chunk than predictor.ts afterwards): rows of `rowBytes`, samples of `depth`
+ * bits in this host's byte order.
+ */
+export interface LzwPredictor {
+  rowBytes: number;
+  channels: number;
+  depth: 8 | 16;
 }
 
 /** Where the input starts in each instance's memory (the tables come first; lzw.wat). */
@@ -58,7 +76,7 @@ function reserve(codec: Codec, size: number): Uint8Array {
  * Decodes `src` into `dst` and returns the bytes written (at most `dst.length`; a stream that
  * holds more is cut there, as libtiff does). Throws on a code that cannot occur.
  */
-export function decodeLzw(src: Uint8Array, dst: Uint8Array): number {
+export function decodeLzw(src: Uint8Array, dst: Uint8Array, predictor?: LzwPredictor): number {
   decoder ??= instantiate();
   const output = INPUT + src.length + 2 + 6;
   const memory = reserve(decoder, output + dst.length + DECODE_SLACK);
@@ -68,20 +86,29 @@ export function decodeLzw(src: Uint8Array, dst: Uint8Array): number {
   memory[INPUT + src.length + 1] = 0;
   const written = decoder.fn.decode(INPUT, src.length, output, dst.length);
   if (written < 0) throw new Error(`LZW data is corrupt (code ${-1 - written} cannot occur there)`);
+  if (predictor) {
+    const undo = predictor.depth === 8 ? decoder.fn.undo8 : decoder.fn.undo16;
+    undo(output, written, predictor.rowBytes, predictor.channels);
+  }
   dst.set(memory.subarray(output, output + written));
   return written;
 }
 
 /**
- * Encodes `src` as libtiff does (a Clear first, a Clear whenever the table fills, EOI last).
- * The result is a view of a per-thread buffer, valid until the next call.
+ * Encodes `src` as libtiff does (a Clear first, a Clear whenever the table fills, EOI last),
+ * after the predictor if one is given; `src` itself is left intact. The result is a view of a
+ * per-thread buffer, valid until the next call.
  */
-export function encodeLzw(src: Uint8Array): Uint8Array {
+export function encodeLzw(src: Uint8Array, predictor?: LzwPredictor): Uint8Array {
   encoder ??= instantiate();
   const output = INPUT + src.length + (-src.length & 7);
   // At most one 12-bit code per byte; the 9- to 11-bit codes after each Clear pay for it.
   const memory = reserve(encoder, output + Math.ceil(src.length * 1.5) + 64);
   memory.set(src, INPUT);
+  if (predictor) {
+    const apply = predictor.depth === 8 ? encoder.fn.apply8 : encoder.fn.apply16;
+    apply(INPUT, src.length, predictor.rowBytes, predictor.channels);
+  }
   const written = encoder.fn.encode(INPUT, src.length, output);
   return memory.subarray(output, output + written);
 }
