@@ -120,9 +120,14 @@ describe('LZW', () => {
     const random = rng(21);
     const held: { data: Uint8Array; encoded: Uint8Array }[] = [];
     for (let k = 0; k < 40; k++) {
-      const kind = (['noise', 'runs', 'mixed'] as const)[Math.floor(random() * 3)]!;
-      // Sizes jump up and down, so the thread's memory grows in the middle of the sequence.
-      const length = Math.floor(random() * (k < 20 ? 20_000 : 2_000_000));
+      // Sizes jump up and down, so the thread's memory grows in the middle of the sequence,
+      // and once (40 MB of noise, 60 MB encoded) past the size at which a thread starts
+      // afresh at its next smaller call.
+      const huge = k === 30;
+      const kind = huge
+        ? 'noise'
+        : (['noise', 'runs', 'mixed'] as const)[Math.floor(random() * 3)]!;
+      const length = huge ? 40_000_000 : Math.floor(random() * (k < 20 ? 20_000 : 2_000_000));
       const data = bytesOf(kind, length, 1000 + k);
       const view = encodeLzw(data);
       const copy = view.slice();

@@ -61,15 +61,19 @@ function instantiate(): Codec {
 }
 
 /**
- * Makes the memory at least `size` bytes. It keeps the largest chunk's size for the thread's
- * life: chunks are strips or tiles, a few MB even for wide images.
+ * A thread whose memory grew past this for one large chunk (one strip for a whole image, say)
+ * starts afresh at its next smaller call, so the memory is returned.
  */
-function reserve(codec: Codec, size: number): Uint8Array {
+const KEEP_BYTES = 64 << 20;
+
+/** `codec` (or a fresh instance) with at least `size` bytes of memory, and a view of it. */
+function reserve(codec: Codec | undefined, size: number): Codec {
+  if (!codec || (codec.bytes.length > KEEP_BYTES && size <= KEEP_BYTES)) codec = instantiate();
   if (codec.bytes.length < size) {
     codec.fn.memory.grow(Math.ceil((size - codec.bytes.length) / PAGE));
     codec.bytes = new Uint8Array(codec.fn.memory.buffer);
   }
-  return codec.bytes;
+  return codec;
 }
 
 /**
@@ -77,9 +81,9 @@ function reserve(codec: Codec, size: number): Uint8Array {
  * holds more is cut there, as libtiff does). Throws on a code that cannot occur.
  */
 export function decodeLzw(src: Uint8Array, dst: Uint8Array, predictor?: LzwPredictor): number {
-  decoder ??= instantiate();
   const output = INPUT + src.length + 2 + 6;
-  const memory = reserve(decoder, output + dst.length + DECODE_SLACK);
+  decoder = reserve(decoder, output + dst.length + DECODE_SLACK);
+  const memory = decoder.bytes;
   memory.set(src, INPUT);
   // Two zero bytes after the input: a code is read from the 24 bits at its first byte.
   memory[INPUT + src.length] = 0;
@@ -100,10 +104,10 @@ export function decodeLzw(src: Uint8Array, dst: Uint8Array, predictor?: LzwPredi
  * per-thread buffer, valid until the next call.
  */
 export function encodeLzw(src: Uint8Array, predictor?: LzwPredictor): Uint8Array {
-  encoder ??= instantiate();
   const output = INPUT + src.length + (-src.length & 7);
   // At most one 12-bit code per byte; the 9- to 11-bit codes after each Clear pay for it.
-  const memory = reserve(encoder, output + Math.ceil(src.length * 1.5) + 64);
+  encoder = reserve(encoder, output + Math.ceil(src.length * 1.5) + 64);
+  const memory = encoder.bytes;
   memory.set(src, INPUT);
   if (predictor) {
     const apply = predictor.depth === 8 ? encoder.fn.apply8 : encoder.fn.apply16;
