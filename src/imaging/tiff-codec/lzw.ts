@@ -37,7 +37,7 @@ export interface LzwPredictor {
 }
 
 /** Where the input starts in each instance's memory (the tables come first; lzw.wat). */
-const INPUT = 0x8000;
+const INPUT = 0x20000;
 /** Room the decoder needs past its limit: the last string may overrun it (lzw.wat). */
 const DECODE_SLACK = 4104;
 const PAGE = 0x10000;
