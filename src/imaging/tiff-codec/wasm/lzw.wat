@@ -2,9 +2,8 @@
 ;;
 ;; Why WebAssembly: both loops do a few table loads and stores per code, and in V8 every
 ;; typed-array access is bounds-checked; here guard pages do that. On the bench strips (CPU
-;; time, 2-core VM, 2026-12-01) the encoder ran 1.6-1.9 times and the decoder 1.3-2.4 times as
-;; fast as the JavaScript loops they replaced, and the predictor here costs a fraction of a
-;; separate JavaScript pass.
+;; time, 2-core VM, 2026-12-01) encoding with the predictor took 0.34-0.39 times and decoding
+;; with it 0.36-0.71 times the CPU of the JavaScript loops they replaced.
 ;;
 ;; The JavaScript side runs the encoder and the decoder in two instances of this module, so
 ;; each has its own memory and an encoded chunk stays intact while another chunk is decoded.
