@@ -23,6 +23,11 @@ const MODULES = [
     out: source('imaging/clahe/wasm/clahe-binary.ts'),
     constant: 'CLAHE_WASM_BASE64',
   },
+  {
+    wat: source('imaging/tiff-codec/wasm/lzw.wat'),
+    out: source('imaging/tiff-codec/wasm/lzw-binary.ts'),
+    constant: 'LZW_WASM_BASE64',
+  },
 ];
 
 /** The compiled module of a .wat file (deterministic: no names section, no debug info). */
@@ -45,6 +50,11 @@ export function compileKernels() {
 /** The compiled module of clahe.wat, the CLAHE kernels. */
 export function compileClaheKernels() {
   return compileWat(MODULES[1].wat);
+}
+
+/** The compiled module of lzw.wat, the TIFF LZW codec. */
+export function compileLzw() {
+  return compileWat(MODULES[2].wat);
 }
 
 /** The text of a generated binary file for the given module bytes (prettier-clean as written). */

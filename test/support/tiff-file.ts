@@ -3,9 +3,11 @@ import { deflateSync } from 'node:zlib';
 import type { RawImage } from './oracle.js';
 
 /**
- * A minimal TIFF writer for layouts sharp does not write: BigTIFF, and strips stored in
- * reverse file order. Deflate comes straight from zlib, not from the project's codecs; every
- * file it writes is checked to decode (with sharp) to the image it was given.
+ * A minimal TIFF writer for layouts sharp does not write: BigTIFF, strips stored in reverse
+ * file order, any rows per strip. Deflate comes straight from zlib, not from the project's
+ * codecs; every file it writes is checked to decode (with sharp) to the image it was given.
+ * `encode` instead stores each strip as the given encoder makes it (the project's codecs, to be
+ * read back by libtiff).
  */
 export async function writeOddTiff(
   image: RawImage,
@@ -17,6 +19,8 @@ export async function writeOddTiff(
     bigEndian?: boolean;
     /** zlib level (default zlib's 6). */
     level?: number;
+    /** Each strip's stored bytes from its samples (in the file's byte order), and its tags. */
+    encode?: { compression: number; predictor: 1 | 2; strip: (raw: Uint8Array) => Uint8Array };
   },
 ): Promise<void> {
   const le = !options.bigEndian;
@@ -29,7 +33,11 @@ export async function writeOddTiff(
       bytes.subarray(top * row, Math.min(height, top + options.rowsPerStrip) * row),
     );
     if (depth === 16 && !le) raw.swap16();
-    strips.push(deflateSync(raw, { level: options.level ?? 6 }));
+    strips.push(
+      options.encode
+        ? Buffer.from(options.encode.strip(raw))
+        : deflateSync(raw, { level: options.level ?? 6 }),
+    );
   }
   const big = options.bigTiff;
   const header = big ? 16 : 8;
@@ -48,7 +56,7 @@ export async function writeOddTiff(
     [256, 4, [width]],
     [257, 4, [height]],
     [258, 3, new Array<number>(channels).fill(depth)],
-    [259, 3, [8]],
+    [259, 3, [options.encode?.compression ?? 8]],
     [262, 3, [channels >= 3 ? 2 : 1]],
     [273, long, offsets],
     [277, 3, [channels]],
@@ -56,6 +64,7 @@ export async function writeOddTiff(
     [279, long, strips.map((s) => s.length)],
     [284, 3, [1]],
   ];
+  if (options.encode?.predictor === 2) entries.push([317, 3, [2]]);
   if (channels === 2 || channels === 4) entries.push([338, 3, [2]]);
   const size = (type: number) => (type === 3 ? 2 : type === 4 ? 4 : 8);
   const inline = big ? 8 : 4;

@@ -17,7 +17,6 @@ import {
   outputGeometry,
   type ChunkGeometry,
 } from '../../src/imaging/tiff-codec/geometry.js';
-import { decodeLzw, encodeLzw } from '../../src/imaging/tiff-codec/lzw.js';
 import { decodePackBits, encodePackBits } from '../../src/imaging/tiff-codec/packbits.js';
 import { chunkTableOf } from '../../src/imaging/tiff-codec/page.js';
 import { applyHorizontal, undoHorizontal } from '../../src/imaging/tiff-codec/predictor.js';
@@ -45,39 +44,6 @@ function mixedBytes(length: number, seed: number): Uint8Array {
 }
 
 describe('TIFF codecs on seeded random data', () => {
-  it('LZW decodes what it encodes, across table resets and code widths', () => {
-    const random = rng(11);
-    for (const length of [
-      0,
-      1,
-      2,
-      255,
-      4096,
-      70_000,
-      300_000,
-      ...[1, 2, 3].map(() => Math.floor(random() * 50_000)),
-    ]) {
-      const data = mixedBytes(length, length + 1);
-      const encoded = encodeLzw(data).slice();
-      const back = new Uint8Array(length);
-      assert.equal(decodeLzw(encoded, back), length);
-      assert.deepEqual(back, data, `length ${length}`);
-    }
-  });
-
-  it('LZW stops at the output size and refuses impossible codes', () => {
-    const data = mixedBytes(1000, 3);
-    const short = new Uint8Array(500);
-    assert.equal(decodeLzw(encodeLzw(data), short), 500);
-    assert.deepEqual(short, data.subarray(0, 500));
-    // Clear, a literal, then code 300 when only 258 can be defined next.
-    const bits = [256, 65, 300].map((c) => c.toString(2).padStart(9, '0')).join('') + '00000';
-    const bad = new Uint8Array(bits.length / 8).map((_, i) =>
-      parseInt(bits.slice(8 * i, 8 * i + 8), 2),
-    );
-    assert.throws(() => decodeLzw(bad, new Uint8Array(10)), /corrupt/);
-  });
-
   it('PackBits decodes what it encodes, row by row', () => {
     for (const [length, rowBytes] of [
       [0, 1],

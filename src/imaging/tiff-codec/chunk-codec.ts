@@ -4,7 +4,7 @@ import { HisteqError } from '../../common/errors.js';
 import { DEFAULT_LEVEL } from './deflate-level.js';
 import { chunkRowPixels, type ChunkGeometry } from './geometry.js';
 import { decodeJpegChunk, encodeJpegChunk } from './jpeg-chunk.js';
-import { decodeLzw, encodeLzw } from './lzw.js';
+import { decodeLzw, encodeLzw, type LzwPredictor } from './lzw.js';
 import { decodePackBits, encodePackBits } from './packbits.js';
 import { applyHorizontal, swapBytes16, undoHorizontal } from './predictor.js';
 
@@ -23,20 +23,30 @@ export function decodeChunk(
   dst: Uint8Array,
   fullBytes = dst.length,
 ): void {
+  const wide = g.layout.depth === 16;
+  const swap = wide && g.littleEndian !== HOST_LITTLE_ENDIAN;
+  // LZW undoes the predictor itself, unless the bytes must be swapped first.
+  const lzwPredictor = g.compression === 5 && !swap ? predictorOf(g) : undefined;
   let written: number;
   try {
-    written = decompress(g, stored, dst, fullBytes);
+    written = decompress(g, stored, dst, fullBytes, lzwPredictor);
   } catch (err) {
     throw corrupt(err instanceof Error ? err.message : String(err));
   }
   if (written < dst.length) {
     throw corrupt(`a chunk holds ${written} of its ${dst.length} bytes`);
   }
-  const wide = g.layout.depth === 16;
-  if (wide && g.littleEndian !== HOST_LITTLE_ENDIAN) swapBytes16(dst);
-  if (g.predictor === 2) {
+  if (swap) swapBytes16(dst);
+  if (g.predictor === 2 && !lzwPredictor) {
     undoHorizontal(samples(dst, wide), chunkRowPixels(g), g.layout.channels);
   }
+}
+
+/** The predictor as the LZW codec runs it, or undefined for none. */
+function predictorOf(g: ChunkGeometry): LzwPredictor | undefined {
+  if (g.predictor !== 2) return undefined;
+  const { channels, depth } = g.layout;
+  return { rowBytes: chunkRowPixels(g) * channels * (depth / 8), channels, depth };
 }
 
 /**
@@ -46,13 +56,13 @@ export function decodeChunk(
  */
 export function encodeChunk(g: ChunkGeometry, chunk: Uint8Array): Uint8Array {
   const wide = g.layout.depth === 16;
+  // LZW applies the predictor itself, to its own copy of the chunk.
+  if (g.compression === 5) return encodeLzw(chunk, predictorOf(g));
   if (g.predictor === 2)
     applyHorizontal(samples(chunk, wide), chunkRowPixels(g), g.layout.channels);
   switch (g.compression) {
     case 1:
       return chunk;
-    case 5:
-      return encodeLzw(chunk);
     case 8:
     case 32946:
       return deflateSync(chunk, {
@@ -97,6 +107,7 @@ function decompress(
   stored: Uint8Array,
   dst: Uint8Array,
   fullBytes: number,
+  lzwPredictor: LzwPredictor | undefined,
 ): number {
   switch (g.compression) {
     case 1: {
@@ -105,7 +116,7 @@ function decompress(
       return n;
     }
     case 5:
-      return decodeLzw(stored, dst);
+      return decodeLzw(stored, dst, lzwPredictor);
     case 8:
     case 32946: {
       if (dst.length < fullBytes) return inflatePrefix(stored, dst, fullBytes);
