@@ -1,5 +1,9 @@
+import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { deflateSync } from 'node:zlib';
+import type { ChunkGeometry } from '../../src/imaging/tiff-codec/geometry.js';
+import { chunkTableOf, codecPageOf } from '../../src/imaging/tiff-codec/page.js';
+import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
 import type { RawImage } from './oracle.js';
 
 /**
@@ -110,4 +114,20 @@ export async function writeOddTiff(
   }
   uint(0, e, inline);
   await writeFile(path, out);
+}
+
+/**
+ * Writes the chunk table of page `page` of `path` (where each chunk is and how long) to `table`,
+ * as the master does for a job's tasks, and returns the page's chunk geometry.
+ */
+export async function writeChunkTable(
+  path: string,
+  page = 0,
+  table = `${path}.chunks`,
+): Promise<{ table: string; geometry: ChunkGeometry }> {
+  const ifd = await readTiffIfd(path, page);
+  const geometry = ifd && codecPageOf(ifd);
+  assert.ok(ifd && geometry, `page ${page} of ${path} is a chunked page`);
+  await writeFile(table, chunkTableOf(ifd, geometry.tiled));
+  return { table, geometry };
 }

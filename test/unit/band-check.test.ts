@@ -9,7 +9,6 @@ import { sampledRowsOfOneChunkRow } from '../../src/jobs/master/result-check.js'
 import { applyLutsScalar } from '../../src/imaging/equalize.js';
 import { probeImage } from '../../src/imaging/probe.js';
 import type { ImageInfo } from '../../src/imaging/image-info.js';
-import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
 import { assembleTiff } from '../../src/imaging/tiff-codec/assemble.js';
 import type { CodecBandRef } from '../../src/imaging/tiff-codec/band.js';
 import { BandReader } from '../../src/imaging/tiff-codec/band-reader.js';
@@ -21,11 +20,11 @@ import {
   outputGeometry,
   type ChunkGeometry,
 } from '../../src/imaging/tiff-codec/geometry.js';
-import { chunkTableOf } from '../../src/imaging/tiff-codec/page.js';
 import { rowBytes, samplesOf, type Lut } from '../../src/imaging/types.js';
 import { verifyStrip } from '../../src/pool/verify-strip.js';
 import { bytesOfImage, colourspaceFor, lowContrastImage, rng } from '../support/images.js';
 import type { RawImage } from '../support/oracle.js';
+import { writeChunkTable } from '../support/tiff-file.js';
 
 let dir: string;
 before(async () => {
@@ -60,9 +59,7 @@ async function pageOf(
     .toFile(upload);
   const info = await probeImage(upload, { maxPixels: 1e9 });
   assert.ok(info.codec, 'the page is chunked');
-  const ifd = (await readTiffIfd(upload, 0))!;
-  const table = `${upload}.chunks`;
-  await writeFile(table, chunkTableOf(ifd, info.codec.tiled));
+  const { table } = await writeChunkTable(upload);
   const codec = { geometry: info.codec, table, tableOffset: 0, top: 0 };
   return {
     image,

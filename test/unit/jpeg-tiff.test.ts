@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type TiffOptions } from 'sharp';
-import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
 import { applyLuts } from '../../src/imaging/equalize.js';
 import { forEachDecodedChunk } from '../../src/imaging/tiff-codec/band-reader.js';
 import { encodedBandSink } from '../../src/imaging/tiff-codec/band-sink.js';
 import { outputGeometry } from '../../src/imaging/tiff-codec/geometry.js';
 import { decodeJpegChunk } from '../../src/imaging/tiff-codec/jpeg-chunk.js';
-import { chunkTableOf, codecPageOf } from '../../src/imaging/tiff-codec/page.js';
 import type { ChunkGeometry } from '../../src/imaging/tiff-codec/geometry.js';
 import { samplesOf } from '../../src/imaging/types.js';
 import { verifyBand } from '../../src/pool/verify-band.js';
@@ -21,6 +19,7 @@ import { storageFor } from '../../src/jobs/storage/job-storage.js';
 import { colourspaceFor, lowContrastImage, rng } from '../support/images.js';
 import { writeFullStreamTiles } from '../support/jpeg-tiff.js';
 import type { RawImage } from '../support/oracle.js';
+import { writeChunkTable } from '../support/tiff-file.js';
 
 let dir: string;
 before(async () => {
@@ -49,11 +48,7 @@ async function writePage(name: string, image: RawImage, options: TiffOptions): P
 }
 
 async function pageOf(name: string, path: string, image: RawImage): Promise<Page> {
-  const ifd = (await readTiffIfd(path, 0))!;
-  const geometry = codecPageOf(ifd);
-  assert.ok(geometry, `${name}: the tasks decode this page`);
-  const table = join(dir, `${name}.chunks`);
-  await writeFile(table, chunkTableOf(ifd, geometry.tiled));
+  const { table, geometry } = await writeChunkTable(path, 0, join(dir, `${name}.chunks`));
   const decoded = sharp(path).toColourspace(colourspaceFor(image));
   const depth = image.depth === 16 ? 'ushort' : 'uchar';
   const expected = new Uint8Array(await decoded.raw({ depth }).toBuffer());

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,10 +17,9 @@ import {
   outputGeometry,
   type ChunkGeometry,
 } from '../../src/imaging/tiff-codec/geometry.js';
-import { chunkTableOf } from '../../src/imaging/tiff-codec/page.js';
 import { bytesOfImage, colourspaceFor, lowContrastImage, rng } from '../support/images.js';
 import type { RawImage } from '../support/oracle.js';
-import { writeOddTiff } from '../support/tiff-file.js';
+import { writeChunkTable, writeOddTiff } from '../support/tiff-file.js';
 
 let dir: string;
 before(async () => {
@@ -80,9 +79,7 @@ async function writeWithSharp(image: RawImage, c: Case, path: string): Promise<v
 
 /** The page's chunk table file and the whole page as one band. */
 async function wholeBand(path: string, info: ImageInfo) {
-  const ifd = (await readTiffIfd(path, info.page))!;
-  const table = `${path}.chunks`;
-  await writeFile(table, chunkTableOf(ifd, info.codec!.tiled));
+  const { table } = await writeChunkTable(path, info.page);
   return {
     path,
     layout: info.layout,
