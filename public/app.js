@@ -9,7 +9,7 @@ import { initJobActions } from './js/job-actions.js';
 import { initJobList, loadJobList } from './js/job-list.js';
 import { initJobs } from './js/jobs.js';
 import { appendLog, initLogs } from './js/logs.js';
-import { initResults } from './js/results.js';
+import { initResults, onReconnected } from './js/results.js';
 import { chooseJob, forgetJob, initSelection, jobSeen, jobsListed } from './js/selection.js';
 import { jobData, onJobChange, removeJob, upsertJob } from './js/store.js';
 import { initSettings } from './js/settings.js';
@@ -44,6 +44,7 @@ function connect() {
   let connectedOnce = false;
   socket.on('connect', () => {
     setConnection('connected', connectedOnce ? 'Live (reconnected)' : 'Live');
+    if (connectedOnce) onReconnected();
     connectedOnce = true;
     // Jobs live in ZooKeeper: a new master knows the same ones.
     void refetch();

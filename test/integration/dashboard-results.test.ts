@@ -108,10 +108,32 @@ describe('dashboard results in a real Chromium against the web server', { timeou
     assert.ok(gaps[0] >= 400 && gaps[1] > gaps[0] && gaps[2] > gaps[1], `gaps ${gaps.join(', ')}`);
     assert.match(
       (await tab.locator('#results-error').textContent()) ?? '',
-      /histograms could not be loaded \(the server answered 503\)/,
+      /^The histograms could not be loaded \(the server answered 503\); the page asks again when the job moves on or the page reconnects\.$/,
     );
     // The previews were there: they show.
     await tab.locator('#preview-out.loaded').waitFor({ timeout: 5_000 });
+
+    // A master failover can outlast the backoff: once the job moves on (the new master
+    // announces its next state), the page asks once more and shows what it gets.
+    await tab.unroute(`**/api/jobs/${id}/stats`);
+    let asked = 0;
+    tab.on('request', (req) => {
+      if (new URL(req.url()).pathname === `/api/jobs/${id}/stats`) asked++;
+    });
+    const next = {
+      ...web.jobs.jobs.get(id)!,
+      state: 'stitching' as const,
+      phase: 'stitching' as const,
+    };
+    web.jobs.jobs.set(id, next);
+    web.events.emit('job_status', { ...web.jobs.latest().find((s) => s.id === id)! });
+    await tab.locator('#charts:not([hidden])').waitFor({ timeout: 10_000 });
+    assert.equal(await tab.locator('#results-error').isHidden(), true);
+    assert.ok((await barPixels(tab, 'hist-in')) > 0, 'the histogram is drawn');
+    // The same state again asks nothing more.
+    web.events.emit('job_status', { ...web.jobs.latest().find((s) => s.id === id)! });
+    await tab.waitForTimeout(1_000);
+    assert.equal(asked, 1);
     await tab.close();
     web.jobs.jobs.delete(id);
   });
