@@ -27,6 +27,11 @@ ENV NODE_ENV=production \
     TMPDIR=/tmp \
     PORT=8080
 WORKDIR /app
+# libdeflate: the pool threads deflate TIFF chunks with it (through koffi), a quarter less CPU
+# than Node's zlib; without it they fall back to zlib.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libdeflate0 \
+    && rm -rf /var/lib/apt/lists/*
 # Owned by root (COPY's default): the app user can read its code but never rewrite it.
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules

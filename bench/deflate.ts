@@ -4,6 +4,7 @@ import { applyLuts } from '../src/imaging/equalize.js';
 import { computeHistogram } from '../src/imaging/histogram.js';
 import { buildLuts } from '../src/imaging/lut.js';
 import { decodeChunk, encodeChunk } from '../src/imaging/tiff-codec/chunk-codec.js';
+import { deflateChunkBytes, inflateChunkBytes } from '../src/imaging/tiff-codec/deflate.js';
 import type { ChunkGeometry } from '../src/imaging/tiff-codec/geometry.js';
 import { applyHorizontal } from '../src/imaging/tiff-codec/predictor.js';
 import { summarize, type Summary } from './stats.js';
@@ -23,8 +24,9 @@ const BAND_ROWS = 4 * TILE;
 /**
  * What a task's encoder costs on the tiles an equalize task writes: a band of the bench's
  * 8-bit deflate image, equalized (with the band's own histogram), cut into 256×256 tiles. The
- * tasks' own chunk codec runs on them as they are; zlib alone, with its options, on the tiles
- * with the horizontal predictor applied, as the codec path stores them. Each encoder compresses
+ * tasks' own chunk codec (libdeflate where the system has it) runs on them as they are;
+ * libdeflate and zlib alone, with zlib's options, on the tiles with the horizontal predictor
+ * applied, as the codec path stores them. Each encoder compresses
  * every tile once per round, rounds interleaved so that all of them see the same machine; the
  * figure is CPU time of this thread, not wall time, so other work on the VM weighs less.
  */
@@ -36,7 +38,7 @@ export async function benchDeflate(imagePath: string, runs: number): Promise<Def
     return predicted;
   });
   const stored = tiles.map((t) => deflateSync(t, { level: 6 }));
-  // What a task does per tile: the predictor and zlib at level 6 (encodeChunk uses the tile as
+  // What a task does per tile: the predictor and deflate at level 6 (encodeChunk uses the tile as
   // scratch, hence the copy), and back.
   const g: ChunkGeometry = {
     layout: { width: TILE, height: TILE, channels: 1, depth: 8 },
@@ -59,6 +61,10 @@ export async function benchDeflate(imagePath: string, runs: number): Promise<Def
         return decoded;
       },
     ],
+    ...[1, 6, 9].map((level): [string, (tile: Uint8Array) => Uint8Array] => [
+      `libdeflate level ${level}`,
+      (tile) => deflateChunkBytes(tile, level, 'libdeflate'),
+    ]),
     ...[1, 6, 9].map((level) => zlibEncoder(`zlib level ${level}`, { level })),
     zlibEncoder('zlib level 6, memLevel 9', { level: 6, memLevel: 9 }),
     zlibEncoder('zlib level 6, windowBits 13', { level: 6, windowBits: 13 }),
@@ -68,10 +74,19 @@ export async function benchDeflate(imagePath: string, runs: number): Promise<Def
       strategy: constants.Z_HUFFMAN_ONLY,
     }),
   ];
-  encoders.push([
-    'zlib inflate of level 6',
-    () => inflateSync(stored[next++ % stored.length]!, { maxOutputLength: TILE * TILE }),
-  ]);
+  encoders.push(
+    [
+      'libdeflate inflate of level 6',
+      () => {
+        inflateChunkBytes(stored[next++ % stored.length]!, decoded, 'libdeflate');
+        return decoded;
+      },
+    ],
+    [
+      'zlib inflate of level 6',
+      () => inflateSync(stored[next++ % stored.length]!, { maxOutputLength: TILE * TILE }),
+    ],
+  );
   const ms = encoders.map((): number[] => []);
   const bytes = encoders.map(() => 0);
   for (let round = 0; round < runs; round++) {

@@ -124,6 +124,14 @@ describe('Dockerfile', () => {
     assert.equal(args(final, 'RUN').filter((r) => /\bnpm (ci|install)\b/.test(r)).length, 0);
   });
 
+  it('has the system library the pool threads load: libdeflate0, apt lists removed', () => {
+    const run = args(final, 'RUN').find((r) => /\bapt-get install\b/.test(r));
+    assert.ok(run, 'the runtime stage installs Debian packages');
+    assert.match(run, /\blibdeflate0\b/);
+    assert.match(run, /--no-install-recommends/);
+    assert.match(run, /rm -rf \/var\/lib\/apt\/lists/);
+  });
+
   it('runs as the non-root node user, with node as PID 1 (or tini)', () => {
     const user = args(final, 'USER').at(-1);
     assert.ok(user && !/^(root|0)(:|$)/.test(user), `USER ${user}`);

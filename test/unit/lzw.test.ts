@@ -5,9 +5,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { readTiffIfd } from '../../src/imaging/tiff-ifd.js';
-import { decodeChunk, encodeChunk } from '../../src/imaging/tiff-codec/chunk-codec.js';
+import {
+  decodeChunk,
+  encodeChunk,
+  lzwPredictorOf,
+} from '../../src/imaging/tiff-codec/chunk-codec.js';
 import { chunkBytes, type ChunkGeometry } from '../../src/imaging/tiff-codec/geometry.js';
 import { decodeLzw, encodeLzw } from '../../src/imaging/tiff-codec/lzw.js';
+import { applyHorizontal, undoHorizontal } from '../../src/imaging/tiff-codec/predictor.js';
 import { codecPageOf } from '../../src/imaging/tiff-codec/page.js';
 import { LZW_WASM_BASE64 } from '../../src/imaging/tiff-codec/wasm/lzw-binary.js';
 import { bytesOfImage, colourspaceFor, decodeRaw, rng } from '../support/images.js';
@@ -64,6 +69,20 @@ function imageOf(kind: Kind, depth: 8 | 16, size: () => number, seed: number): R
   const bytes = bytesOf(kind, width * height * channels * (depth / 8), seed);
   const data = depth === 8 ? bytes : new Uint16Array(bytes.buffer);
   return { width, height, channels, depth, data };
+}
+
+/** The geometry of an LZW page of `image` in strips of `rowsPerStrip`, little-endian. */
+function lzwStrips(image: RawImage, rowsPerStrip: number, predictor: 1 | 2): ChunkGeometry {
+  const { width, height, channels, depth } = image;
+  return {
+    layout: { width, height, channels, depth },
+    tiled: false,
+    chunkWidth: width,
+    chunkHeight: rowsPerStrip,
+    compression: 5,
+    predictor,
+    littleEndian: true,
+  };
 }
 
 describe('LZW', () => {
@@ -149,6 +168,39 @@ describe('LZW', () => {
     }
   });
 
+  it('its own predictor codes the same bytes as the JavaScript one (used for 16 bits on big-endian hosts)', () => {
+    const random = rng(71);
+    for (let i = 0; i < 24; i++) {
+      const depth = i % 2 === 0 ? 8 : 16;
+      const image = imageOf(
+        i % 3 === 0 ? 'mixed' : 'runs',
+        depth,
+        () => 1 + Math.floor(random() * 300),
+        90 + i,
+      );
+      const { width, channels } = image;
+      const g = lzwStrips(image, image.height, 2);
+      const raw = bytesOfImage(image);
+      const own = lzwPredictorOf(g, true)!;
+      assert.equal(lzwPredictorOf(g, false) === undefined, depth === 16);
+      const viaCodec = encodeLzw(raw.slice(), own).slice();
+      // The JavaScript predictor first, then LZW without one.
+      const predicted = raw.slice();
+      const view = depth === 16 ? new Uint16Array(predicted.buffer) : predicted;
+      applyHorizontal(view, width, channels);
+      assert.deepEqual(
+        encodeLzw(predicted, undefined).slice(),
+        viaCodec,
+        `${depth}-bit, ${channels} ch`,
+      );
+      // And back: LZW without a predictor, then the JavaScript one undone.
+      const back = new Uint8Array(raw.length);
+      decodeLzw(viaCodec, back, undefined);
+      undoHorizontal(depth === 16 ? new Uint16Array(back.buffer) : back, width, channels);
+      assert.deepEqual(back, raw, `${depth}-bit, ${channels} ch, decoded`);
+    }
+  });
+
   it('libtiff reads the strips it encodes: 8 and 16 bits, with and without the predictor', async () => {
     const random = rng(31);
     let i = 0;
@@ -158,15 +210,7 @@ describe('LZW', () => {
           const image = imageOf(kind, depth, () => 1 + Math.floor(random() * 400), 40 + i);
           const { width, height, channels } = image;
           const rowsPerStrip = 1 + Math.floor(random() * height);
-          const g: ChunkGeometry = {
-            layout: { width, height, channels, depth },
-            tiled: false,
-            chunkWidth: width,
-            chunkHeight: rowsPerStrip,
-            compression: 5,
-            predictor,
-            littleEndian: true,
-          };
+          const g = lzwStrips(image, rowsPerStrip, predictor);
           const path = join(dir, `ours-${i++}.tif`);
           await writeOddTiff(image, path, {
             bigTiff: false,

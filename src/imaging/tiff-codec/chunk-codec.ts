@@ -1,7 +1,7 @@
-import { constants, deflateSync, inflateSync } from 'node:zlib';
 import { endianness } from 'node:os';
 import { HisteqError } from '../../common/errors.js';
 import { DEFAULT_LEVEL } from './deflate-level.js';
+import { deflateChunkBytes, inflateChunkBytes, inflatePrefix } from './deflate.js';
 import { chunkRowPixels, type ChunkGeometry } from './geometry.js';
 import { decodeJpegChunk, encodeJpegChunk } from './jpeg-chunk.js';
 import { decodeLzw, encodeLzw, type LzwPredictor } from './lzw.js';
@@ -14,8 +14,8 @@ const HOST_LITTLE_ENDIAN = endianness() === 'LE';
  * Decodes one chunk's stored bytes into `dst`, undoing the predictor and the file's byte order.
  * `dst` is the chunk's full decoded size (`fullBytes`: a whole tile, or the strip's rows), or
  * whole rows at its start: decoding then stops once they are out, which is what a check of a
- * few rows needs. Pool threads may block, so zlib's synchronous functions are the cheapest
- * here. A chunk that decodes short is corrupt.
+ * few rows needs. Pool threads may block, so the codecs run synchronously. A chunk that
+ * decodes short is corrupt.
  */
 export function decodeChunk(
   g: ChunkGeometry,
@@ -26,7 +26,7 @@ export function decodeChunk(
   const wide = g.layout.depth === 16;
   const swap = wide && g.littleEndian !== HOST_LITTLE_ENDIAN;
   // LZW undoes the predictor itself, unless the bytes must be swapped first.
-  const lzwPredictor = g.compression === 5 && !swap ? predictorOf(g) : undefined;
+  const lzwPredictor = g.compression === 5 && !swap ? lzwPredictorOf(g) : undefined;
   let written: number;
   try {
     written = decompress(g, stored, dst, fullBytes, lzwPredictor);
@@ -42,9 +42,16 @@ export function decodeChunk(
   }
 }
 
-/** The predictor as the LZW codec runs it, or undefined for none. */
-function predictorOf(g: ChunkGeometry): LzwPredictor | undefined {
-  if (g.predictor !== 2) return undefined;
+/**
+ * The predictor as the LZW codec runs it, or undefined for none, or for the JavaScript
+ * predictor to run instead: the codec's WebAssembly reads 16-bit samples little-endian, so on
+ * a big-endian host those stay with JavaScript.
+ */
+export function lzwPredictorOf(
+  g: ChunkGeometry,
+  littleEndianHost = HOST_LITTLE_ENDIAN,
+): LzwPredictor | undefined {
+  if (g.predictor !== 2 || (g.layout.depth === 16 && !littleEndianHost)) return undefined;
   const { channels, depth } = g.layout;
   return { rowBytes: chunkRowPixels(g) * channels * (depth / 8), channels, depth };
 }
@@ -57,18 +64,17 @@ function predictorOf(g: ChunkGeometry): LzwPredictor | undefined {
 export function encodeChunk(g: ChunkGeometry, chunk: Uint8Array): Uint8Array {
   const wide = g.layout.depth === 16;
   // LZW applies the predictor itself, to its own copy of the chunk.
-  if (g.compression === 5) return encodeLzw(chunk, predictorOf(g));
-  if (g.predictor === 2)
+  const lzwPredictor = g.compression === 5 ? lzwPredictorOf(g) : undefined;
+  if (g.predictor === 2 && !lzwPredictor)
     applyHorizontal(samples(chunk, wide), chunkRowPixels(g), g.layout.channels);
   switch (g.compression) {
     case 1:
       return chunk;
+    case 5:
+      return encodeLzw(chunk, lzwPredictor);
     case 8:
     case 32946:
-      return deflateSync(chunk, {
-        level: g.deflateLevel ?? DEFAULT_LEVEL,
-        chunkSize: oneOutputChunk(chunk.length + (chunk.length >> 8) + 64),
-      });
+      return deflateChunkBytes(chunk, g.deflateLevel ?? DEFAULT_LEVEL);
     case 32773:
       return encodePackBits(chunk, chunkRowPixels(g) * g.layout.channels * (wide ? 2 : 1));
     case 7:
@@ -119,47 +125,15 @@ function decompress(
       return decodeLzw(stored, dst, lzwPredictor);
     case 8:
     case 32946: {
-      if (dst.length < fullBytes) return inflatePrefix(stored, dst, fullBytes);
-      const out = inflateSync(stored, {
-        maxOutputLength: Math.max(1, dst.length),
-        chunkSize: oneOutputChunk(dst.length),
-      });
-      dst.set(out.subarray(0, Math.min(out.length, dst.length)));
-      return out.length;
+      return dst.length < fullBytes
+        ? inflatePrefix(stored, dst, fullBytes)
+        : inflateChunkBytes(stored, dst);
     }
     case 32773:
       return decodePackBits(stored, dst);
     case 7:
       throw new Error('JPEG chunks are decoded by decodeAnyChunk');
   }
-}
-
-/**
- * Inflates just enough of a stream for `dst`: a prefix of the stored bytes about as long as
- * `dst` (the samples rarely shrink less than that), doubled while it falls short. A cut stream
- * inflates as far as it goes under a sync flush instead of failing.
- */
-function inflatePrefix(stored: Uint8Array, dst: Uint8Array, fullBytes: number): number {
-  for (let take = Math.min(stored.length, dst.length + 1024); ; take *= 2) {
-    const whole = take >= stored.length;
-    const out = inflateSync(stored.subarray(0, Math.min(take, stored.length)), {
-      maxOutputLength: Math.max(1, fullBytes),
-      ...(whole ? {} : { finishFlush: constants.Z_SYNC_FLUSH }),
-    });
-    if (out.length >= dst.length || whole) {
-      dst.set(out.subarray(0, Math.min(out.length, dst.length)));
-      return Math.min(out.length, dst.length);
-    }
-  }
-}
-
-/**
- * zlib's output buffer for a chunk: large enough for all of it (a deflated chunk is at most a
- * little larger than its samples), so the synchronous calls return one buffer instead of
- * gluing 16 KiB pieces together. That costs a fifth less CPU per inflated 256×256 tile.
- */
-function oneOutputChunk(bytes: number): number {
-  return Math.max(constants.Z_MIN_CHUNK, bytes);
 }
 
 function samples(bytes: Uint8Array, wide: boolean): Uint8Array | Uint16Array {
