@@ -73,7 +73,12 @@ describe('the dashboard in a real Chromium against a real cluster', { timeout: 1
     await mkdir(OUTPUT, { recursive: true });
     const image = lowContrastImage(3600, 2700, 3, 8, 7);
     const [cluster, launched] = await Promise.all([
-      startTestCluster({ pods: 4 }),
+      // Histogram tasks held 1.5 s: the master is killed while the failover job still runs
+      // (unheld, a 10 MP job can finish between the page's "accepted" and the kill).
+      startTestCluster({
+        pods: 4,
+        env: { FAULT_INJECTION: JSON.stringify({ delayMs: { histogram: 1500 } }) },
+      }),
       launchChromium(),
     ]);
     tc = cluster;
