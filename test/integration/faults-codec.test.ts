@@ -17,3 +17,14 @@ describe('fault tolerance: a compressed TIFF', () => {
     runDrill(fixture(), 'master-kill9-after-publish'),
   );
 });
+
+// Deflate tiles (edge tiles off the grid: 2000×1500 in 256×256), coded by libdeflate: a worker
+// killed mid-task and a master killed in every phase, assembly included, still end exact.
+const tiles = drillFixture({ compression: 'deflate', predictor: 'horizontal', tile: true });
+
+describe('fault tolerance: a deflate-tiled TIFF', () => {
+  it('worker-kill9', { timeout: 150_000 }, () => runDrill(tiles(), 'worker-kill9'));
+  it('master-kill9-each-phase', { timeout: 150_000 }, () =>
+    runDrill(tiles(), 'master-kill9-each-phase'),
+  );
+});
