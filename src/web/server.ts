@@ -34,16 +34,23 @@ export interface WebServerOptions {
  * dropped much sooner (UPLOAD_IDLE_TIMEOUT_MS, web/multipart.ts).
  */
 const REQUEST_TIMEOUT_MS = 60 * 60_000;
+export const STARTING = 'This pod is starting and does not serve requests yet. Retry in a moment.';
 
 /**
  * Binds the port before anything else of a pod exists, because the pod's url (the port, with
  * port 0) is part of its identity in membership and in the master label. Until
- * `createWebServer` takes the server over, every request is answered 503.
+ * `createWebServer` takes the server over, every request is answered 503 with the API's
+ * `{error}` sentence: a restarted master's process can be reached at its old address (a stale
+ * label or registry entry) before a new master is known, and its clients must be told to retry.
  */
 export async function bindHttp(port: number, host: string): Promise<Server> {
   const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (_req, res) => {
-    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
-    res.end('starting\n');
+    res.writeHead(503, {
+      'content-type': 'application/json; charset=utf-8',
+      'retry-after': '1',
+      'cache-control': 'no-store',
+    });
+    res.end(`${JSON.stringify({ error: STARTING })}\n`);
   });
   await listenOn(server, port, host);
   return server;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { newJobId } from '../../src/jobs/paths.js';
 import type { ClusterSnapshot } from '../../src/web/deps.js';
+import { bindHttp, STARTING } from '../../src/web/server.js';
 import { errorOf, image, postForm, raw } from '../support/http-client.js';
 import { resetHarness, startWebHarness, type WebHarness } from '../support/web-harness.js';
 
@@ -175,5 +176,26 @@ describe('web server', () => {
         h.jobs.list = list;
       }
     });
+  });
+
+  it('answers 503 with a JSON sentence while the pod is still starting', async () => {
+    // The port is bound before the pod joins the cluster; a client sent there by a stale label
+    // or registry entry (a restarted master) is told to retry, like any other 503.
+    const server = await bindHttp(0, '127.0.0.1');
+    try {
+      const { port } = server.address() as { port: number };
+      for (const [method, path] of [
+        ['GET', '/api/jobs'],
+        ['POST', '/upload'],
+      ]) {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+        assert.equal(res.status, 503, path);
+        assert.equal(res.headers.get('retry-after'), '1');
+        assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+        assert.deepEqual(await res.json(), { error: STARTING });
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
