@@ -31,16 +31,13 @@ interface Libdeflate {
 
 /** One per thread: libdeflate's (de)compressors are not shared between threads. */
 let loaded: { lib: Libdeflate | null; why: string } | undefined;
-
-function libdeflate(): Libdeflate | null {
-  loaded ??= load();
-  return loaded.lib;
-}
+const loadedOnce = () => (loaded ??= load());
+const libdeflate = () => loadedOnce().lib;
 
 /** Which library this thread deflates with, and why when it is zlib. */
 export function deflateLibrary(): { library: DeflateLibrary; why?: string } {
-  libdeflate();
-  return loaded!.lib ? { library: 'libdeflate' } : { library: 'zlib', why: loaded!.why };
+  const { lib, why } = loadedOnce();
+  return lib ? { library: 'libdeflate' } : { library: 'zlib', why };
 }
 
 function load(): { lib: Libdeflate | null; why: string } {

@@ -5,13 +5,8 @@
  * write and we decode what libtiff writes. The loops, and the predictor that usually comes
  * with LZW, are WebAssembly (wasm/lzw.wat).
  */
+import { compileModule, instantiateModule, type WasmModule } from '../wasm/wasm-module.js';
 import { LZW_WASM_BASE64 } from './wasm/lzw-binary.js';
-
-/** The part of the WebAssembly JS API used here (see imaging/wasm/kernels.ts for why). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
 
 interface LzwExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -49,14 +44,13 @@ interface Codec {
   bytes: Uint8Array;
 }
 
-let module: object | undefined;
+let module: WasmModule | undefined;
 let encoder: Codec | undefined;
 let decoder: Codec | undefined;
 
-function instantiate(): Codec {
-  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  module ??= new api.Module(Buffer.from(LZW_WASM_BASE64, 'base64'));
-  const fn = new api.Instance(module).exports as LzwExports;
+function newCodec(): Codec {
+  module ??= compileModule(LZW_WASM_BASE64);
+  const fn = instantiateModule<LzwExports>(module);
   return { fn, bytes: new Uint8Array(fn.memory.buffer) };
 }
 
@@ -68,7 +62,7 @@ const KEEP_BYTES = 64 << 20;
 
 /** `codec` (or a fresh instance) with at least `size` bytes of memory, and a view of it. */
 function reserve(codec: Codec | undefined, size: number): Codec {
-  if (!codec || (codec.bytes.length > KEEP_BYTES && size <= KEEP_BYTES)) codec = instantiate();
+  if (!codec || (codec.bytes.length > KEEP_BYTES && size <= KEEP_BYTES)) codec = newCodec();
   if (codec.bytes.length < size) {
     codec.fn.memory.grow(Math.ceil((size - codec.bytes.length) / PAGE));
     codec.bytes = new Uint8Array(codec.fn.memory.buffer);

@@ -1,5 +1,6 @@
 import type { Lut, Samples } from '../types.js';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
+import { compileModule, instantiateModule } from './wasm-module.js';
 
 // Byte offsets in the module's memory; they must match the layout described in kernels.wat.
 const H0 = 0x00000;
@@ -15,17 +16,6 @@ const CHUNK = 0xb0000;
  * on a whole 32-bit word of the input (and on a grey sample for grey+alpha).
  */
 export const CHUNK_BYTES = 0x40000;
-
-/**
- * The part of the WebAssembly JS API used here. Node has it as a global, but neither lib ES2023
- * nor @types/node 20 declares it, and declaring the global here could clash with later typings.
- */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
-
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer };
@@ -60,8 +50,7 @@ let instance: Kernels | undefined;
 /** Compiles and instantiates the module on first use (synchronous: it is under 1 KB). */
 function kernels(): Kernels {
   if (instance) return instance;
-  const module = new wasmApi.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-  const fn = new wasmApi.Instance(module).exports as KernelExports;
+  const fn = instantiateModule<KernelExports>(compileModule(KERNELS_WASM_BASE64));
   const buffer = fn.memory.buffer;
   instance = {
     fn,

@@ -1,16 +1,6 @@
 import type { Lut, Samples } from '../../types.js';
 import { CLAHE_WASM_BASE64 } from './clahe-binary.js';
-
-/**
- * The part of the WebAssembly JS API used here. Node has it as a global, but neither lib ES2023
- * nor @types/node 20 declares it, and declaring the global here could clash with later typings.
- */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
-
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { compileModule, instantiateModule } from '../../wasm/wasm-module.js';
 
 type HistKernel = (
   src: number,
@@ -87,8 +77,7 @@ export class ClaheKernels {
   #held: HeldSlots | undefined;
 
   constructor() {
-    const module = new wasmApi.Module(Buffer.from(CLAHE_WASM_BASE64, 'base64'));
-    this.#fn = new wasmApi.Instance(module).exports as ClaheExports;
+    this.#fn = instantiateModule<ClaheExports>(compileModule(CLAHE_WASM_BASE64));
     this.#bytes = new Uint8Array(this.#fn.memory.buffer);
   }
 
