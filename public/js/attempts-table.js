@@ -4,7 +4,7 @@
 import { $, el, formatDuration } from './dom.js';
 import { filterLogs } from './logs.js';
 
-const PHASE = { histogram: 'map', equalize: 'equalize' };
+const PHASE = { histogram: 'map', equalize: 'equalize', assemble: 'stitch' };
 let selectedKey = null;
 
 export const attemptKey = (a) => `${a.kind}/${a.index}/${a.attempt}/${a.pod}`;

@@ -74,6 +74,8 @@ function packRows(spans) {
   return Math.max(1, ends.length);
 }
 
+const BAR_LETTER = { histogram: 'H', equalize: 'E', assemble: 'A' };
+
 function bar({ a, start, end, left, width, row }) {
   const node = el('div', `bar ${a.kind} ${a.outcome}`);
   // CSSOM writes are not inline style attributes: the strict style-src allows them.
@@ -83,7 +85,7 @@ function bar({ a, start, end, left, width, row }) {
   node.dataset.row = String(row);
   node.dataset.key = attemptKey(a);
   node.addEventListener('click', () => selectAttempt(node.dataset.key));
-  node.textContent = `${a.kind === 'histogram' ? 'H' : 'E'}${a.index}`;
+  node.textContent = `${BAR_LETTER[a.kind] ?? '?'}${a.index}`;
   const what = `${a.kind} task ${a.index}, attempt ${a.attempt} on ${a.pod}: ${a.outcome}`;
   const took = a.completedAt ? `, ${formatDuration(end - start)}` : '';
   node.title = `${what}${took}${a.error ? ` (${a.error})` : ''}`;

@@ -59,11 +59,20 @@ let failed = 0;
 try {
   console.log('generating a 2000×1500 grey TIFF and its single-process result…');
   const fixture = await makeFixture(dir);
+  const needsLzw = chosen.some((s) => s.image === 'lzw');
+  if (needsLzw) console.log('and the same image as an LZW TIFF, for the drills of its assembly…');
+  const lzw = needsLzw
+    ? await makeFixture(join(dir, 'lzw'), undefined, undefined, {
+        compression: 'lzw',
+        predictor: 'horizontal',
+      })
+    : null;
   for (const s of chosen) {
     const started = Date.now();
     process.stdout.write(`• ${s.title} … `);
     try {
-      const r = await withDrill(fixture, s.options, (drill) => s.run(drill));
+      const image = s.image === 'lzw' ? lzw! : fixture;
+      const r = await withDrill(image, s.options, (drill) => s.run(drill));
       rows.push([s.title, r.outcome, `${r.recoveryLabel} ${seconds(r.recoveryMs)}`]);
       console.log(`ok (${seconds(Date.now() - started)})`);
     } catch (err) {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { taskPath } from '../jobs/paths.js';
+import { taskPath, type TaskKind } from '../jobs/paths.js';
 import type { JobState } from '../jobs/types.js';
 import type { Drill } from './harness.js';
 import {
@@ -14,14 +14,18 @@ import {
   waitForNewMaster,
   waitForState,
 } from './probes.js';
-import { faults, type Scenario } from './scenario.js';
+import { ASSEMBLER, drillSetup, faults, type DrillVariant, type Scenario } from './scenario.js';
 
-/** Waits until a pod other than the master holds a lock of the job's histogram tasks. */
-async function busyWorker(drill: Drill, id: string): Promise<{ index: number; pod: string }> {
+/** Waits until a pod other than the master holds a lock of the job's `kind` tasks. */
+async function busyWorker(
+  drill: Drill,
+  id: string,
+  kind: TaskKind = 'histogram',
+): Promise<{ index: number; pod: string }> {
   const master = await drill.master();
   return until(
-    'a worker holding a histogram task lock',
-    async () => (await lockHolders(drill.admin, id, 'histogram')).find((h) => h.pod !== master),
+    `a worker holding a ${kind} task lock`,
+    async () => (await lockHolders(drill.admin, id, kind)).find((h) => h.pod !== master),
     20_000,
   );
 }
@@ -40,23 +44,45 @@ async function reclaimed(drill: Drill, path: string, attempt: number, since: num
   return Date.now() - since;
 }
 
-const workerKill: Scenario = {
-  id: 'worker-kill9',
-  title: 'kill -9 a worker holding a task lock',
-  options: { env: { FAULT_INJECTION: faults({ delayMs: { histogram: 2500 } }) } },
-  async run(drill) {
-    const id = await drill.submit();
-    const victim = await busyWorker(drill, id);
-    const killedAt = Date.now();
-    drill.cluster.killPod(victim.pod, 'SIGKILL');
-    const ms = await reclaimed(drill, taskPath(id, 'histogram', victim.index), 1, killedAt);
-    check(ms <= drill.sessionTimeoutMs + 2_000, `task claimed again only after ${seconds(ms)}`);
-    const record = await drill.expectDone(id);
-    const lost = record.attempts.find((a) => a.pod === victim.pod && a.index === victim.index);
-    check(lost?.outcome === 'lost', `the killed attempt is recorded as lost (${lost?.outcome})`);
-    return { outcome: 'done, exact', recoveryLabel: 'task reclaimed', recoveryMs: ms };
-  },
-};
+/** kill -9 the pod that holds a `kind` task of the job (held `delayMs` before it works). */
+function workerKillOf(
+  id: string,
+  title: string,
+  kind: TaskKind,
+  variant: DrillVariant = {},
+): Scenario {
+  return {
+    id,
+    title,
+    ...drillSetup(variant, { delayMs: { [kind]: 2500 } }),
+    async run(drill) {
+      const id = await drill.submit();
+      const victim = await busyWorker(drill, id, kind);
+      const killedAt = Date.now();
+      drill.cluster.killPod(victim.pod, 'SIGKILL');
+      const ms = await reclaimed(drill, taskPath(id, kind, victim.index), 1, killedAt);
+      check(ms <= drill.sessionTimeoutMs + 2_000, `task claimed again only after ${seconds(ms)}`);
+      const record = await drill.expectDone(id);
+      const lost = record.attempts.find(
+        (a) => a.kind === kind && a.pod === victim.pod && a.index === victim.index,
+      );
+      check(lost?.outcome === 'lost', `the killed attempt is recorded as lost (${lost?.outcome})`);
+      return { outcome: 'done, exact', recoveryLabel: 'task reclaimed', recoveryMs: ms };
+    },
+  };
+}
+
+const workerKill = workerKillOf(
+  'worker-kill9',
+  'kill -9 a worker holding a task lock',
+  'histogram',
+);
+const assemblerKill = workerKillOf(
+  'assembler-kill9',
+  'kill -9 the worker assembling the result',
+  'assemble',
+  ASSEMBLER,
+);
 
 const workerTerm: Scenario = {
   id: 'worker-sigterm',
@@ -203,6 +229,7 @@ const masterTerm: Scenario = {
 
 export const POD_SCENARIOS: Scenario[] = [
   workerKill,
+  assemblerKill,
   workerTerm,
   masterKills,
   masterKillPublished,

@@ -1,36 +1,59 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskAttempt } from '../jobs/types.js';
 import { check, podLog, seconds, waitForState } from './probes.js';
-import { faults, type Scenario } from './scenario.js';
+import { ASSEMBLER, drillSetup, faults, type DrillVariant, type Scenario } from './scenario.js';
 
 const attemptsOf = (attempts: TaskAttempt[], kind: TaskAttempt['kind'], index: number) =>
   attempts
     .filter((a) => a.kind === kind && a.index === index)
     .sort((a, b) => a.attempt - b.attempt);
 
-const crashAfterOutput: Scenario = {
-  id: 'crash-after-output',
-  title: 'crash between writing a task output and marking it done',
-  options: { env: { FAULT_INJECTION: faults({ crashAfterOutputTask: 'equalize/1' }) } },
-  async run(drill) {
-    const id = await drill.submit();
-    const record = await drill.expectDone(id);
-    const [first, second] = attemptsOf(record.attempts, 'equalize', 1);
-    check(first && first.outcome === 'lost', `the crashed attempt is lost (${first?.outcome})`);
-    check(second?.outcome === 'done', 'the rerun is done');
-    const crash = (await podLog(drill.logDir, first.pod)).find(
-      (l) => l.msg === 'fault injection: crash after output',
-    );
-    const crashedAt = crash ? Date.parse(crash.time) : Date.parse(first.claimedAt);
-    const ms = Date.parse(second.claimedAt) - crashedAt;
-    check(ms <= drill.sessionTimeoutMs + 2_000, `rerun claimed after ${seconds(ms)}`);
-    return {
-      outcome: `done, exact; rerun on ${second.pod} overwrote the output`,
-      recoveryLabel: 'task rerun claimed',
-      recoveryMs: ms,
-    };
-  },
-};
+/** The first attempt of `kind` task `index` writes its output and dies before marking it done. */
+function crashAfterOutputOf(
+  id: string,
+  title: string,
+  kind: TaskAttempt['kind'],
+  index: number,
+  variant: DrillVariant = {},
+): Scenario {
+  return {
+    id,
+    title,
+    ...drillSetup(variant, { crashAfterOutputTask: `${kind}/${index}` }),
+    async run(drill) {
+      const id = await drill.submit();
+      const record = await drill.expectDone(id);
+      const [first, second] = attemptsOf(record.attempts, kind, index);
+      check(first && first.outcome === 'lost', `the crashed attempt is lost (${first?.outcome})`);
+      check(second?.outcome === 'done', 'the rerun is done');
+      const crash = (await podLog(drill.logDir, first.pod)).find(
+        (l) => l.msg === 'fault injection: crash after output',
+      );
+      const crashedAt = crash ? Date.parse(crash.time) : Date.parse(first.claimedAt);
+      const ms = Date.parse(second.claimedAt) - crashedAt;
+      check(ms <= drill.sessionTimeoutMs + 2_000, `rerun claimed after ${seconds(ms)}`);
+      return {
+        outcome: `done, exact; rerun on ${second.pod} overwrote the output`,
+        recoveryLabel: 'task rerun claimed',
+        recoveryMs: ms,
+      };
+    },
+  };
+}
+
+const crashAfterOutput = crashAfterOutputOf(
+  'crash-after-output',
+  'crash between writing a task output and marking it done',
+  'equalize',
+  1,
+);
+const crashAfterAssembly = crashAfterOutputOf(
+  'assembler-crash-after-output',
+  'crash between assembling the result and marking the assemble task done',
+  'assemble',
+  0,
+  ASSEMBLER,
+);
 
 const poison: Scenario = {
   id: 'poison-task',
@@ -133,9 +156,17 @@ function wrongOutput(id: string, title: string, fault: object, caughtBy: RegExp)
         caughtBy.test(JSON.stringify(caught)),
         `caught by ${caughtBy}: ${JSON.stringify(caught)}`,
       );
+      // A chunked page: the strips' rows passed, and its assemble task found the bytes were
+      // not the task's (then a new assemble task ran after the re-run, numbered on).
+      const assembled = attemptsOf(record.attempts, 'assemble', 0);
+      check(
+        assembled.every((a, i) => a.outcome === 'done' && a.attempt === i + 1),
+        `each assemble attempt is recorded once, done (${JSON.stringify(assembled)})`,
+      );
+      const by = assembled.length > 1 ? 'its assemble task' : 'the check';
       const ms = Date.parse(tries[1]!.claimedAt) - Date.parse(caught!.time);
       return {
-        outcome: `done, exact; the wrong strip was caught by the check and re-run on ${tries[1]!.pod}`,
+        outcome: `done, exact; the wrong strip was caught by ${by} and re-run on ${tries[1]!.pod}`,
         recoveryLabel: 'bad strip re-claimed',
         recoveryMs: Math.max(0, ms),
       };
@@ -156,4 +187,11 @@ const tornWrite = wrongOutput(
   /differs from the source|checksum/,
 );
 
-export const TASK_SCENARIOS: Scenario[] = [crashAfterOutput, poison, slow, wrongLut, tornWrite];
+export const TASK_SCENARIOS: Scenario[] = [
+  crashAfterOutput,
+  crashAfterAssembly,
+  poison,
+  slow,
+  wrongLut,
+  tornWrite,
+];

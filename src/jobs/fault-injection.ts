@@ -20,7 +20,7 @@ import type { TaskKind } from './paths.js';
  *   "tornWriteTask": "equalize/0"
  * }
  * ```
- * - `delayMs`: every attempt of a task kind (`histogram`, `equalize`), of one task
+ * - `delayMs`: every attempt of a task kind (`histogram`, `equalize`, `assemble`), of one task
  *   (`<kind>/<index>`), or a master step (`split` after staging, `reduce` before the LUT,
  *   `stitch` before stitching, `published` after the result is in place and before `done`)
  *   takes this much longer.
@@ -33,7 +33,9 @@ import type { TaskKind } from './paths.js';
  * - `tornWriteTask`: the first attempt's output is overwritten after its checksum was taken
  *   (a torn or lost write).
  */
-const taskRef = z.string().regex(/^(histogram|equalize)\/\d+$/, 'must look like histogram/2');
+const taskRef = z
+  .string()
+  .regex(/^(histogram|equalize|assemble)\/\d+$/, 'must look like histogram/2');
 
 export const faultSpecSchema = z
   .object({

@@ -43,6 +43,11 @@ export class JobStore {
     this.#remember(record.id, JSON.stringify(record), 0);
   }
 
+  /** Commits `ops` (about a job's znodes, not its record) fenced like every record write. */
+  async commit(ops: ZkOp[]): Promise<void> {
+    await this.#session.commit([this.#fence(), ...ops]);
+  }
+
   /** Removes a record that has no children yet (an upload refused while it was being split). */
   async remove(id: string): Promise<void> {
     this.#written.delete(id);

@@ -6,9 +6,17 @@ import type { ImageFormat } from '../imaging/image-info.js';
 export const JOBS_PATH = '/jobs';
 export const PARAMS_PATH = '/config/mapreduce_params';
 
-export type TaskKind = 'histogram' | 'equalize';
-export const TASK_KINDS: readonly TaskKind[] = ['histogram', 'equalize'];
-const FOLDER: Record<TaskKind, string> = { histogram: 'histograms', equalize: 'equalize' };
+/**
+ * `assemble`: one task per chunked-TIFF job that writes the result's directory and copies the
+ * equalized bands' bytes, so the master's work per job stays the same whatever the image size.
+ */
+export type TaskKind = 'histogram' | 'equalize' | 'assemble';
+export const TASK_KINDS: readonly TaskKind[] = ['histogram', 'equalize', 'assemble'];
+const FOLDER: Record<TaskKind, string> = {
+  histogram: 'histograms',
+  equalize: 'equalize',
+  assemble: 'assemble',
+};
 
 export const jobPath = (id: string) => `${JOBS_PATH}/${id}`;
 export const tasksPath = (id: string, kind: TaskKind) => `${jobPath(id)}/${FOLDER[kind]}`;

@@ -3,6 +3,7 @@ import { HisteqError } from '../common/errors.js';
 import { MAX_TILES_PER_SIDE } from '../imaging/clahe/grid.js';
 import { METHODS } from '../imaging/clahe/method.js';
 import { COLOUR_MODES } from '../imaging/types.js';
+import { TASK_KINDS, type TaskKind } from './paths.js';
 import { JOB_STATES, type JobRecord, type JobState } from './types.js';
 
 /**
@@ -21,7 +22,7 @@ const layout = z.looseObject({
 });
 
 const attempt = z.looseObject({
-  kind: z.enum(['histogram', 'equalize']),
+  kind: z.enum(TASK_KINDS as [TaskKind, ...TaskKind[]]),
   index: z.number().int().min(0),
   pod: z.string(),
   attempt: z.number().int(),

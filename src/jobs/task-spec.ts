@@ -1,7 +1,8 @@
 import type { ClaheBand } from '../imaging/clahe/grid.js';
 import type { ColourMode } from '../imaging/types.js';
+import type { EncodedBandFile } from '../imaging/tiff-codec/assemble.js';
 import type { StripRef } from '../pool/protocol.js';
-import type { TaskKind } from './paths.js';
+import { TASK_KINDS, type TaskKind } from './paths.js';
 
 /**
  * What a task znode holds besides the claim bookkeeping (`attempt`, `history`): enough for any
@@ -31,18 +32,33 @@ export interface TaskPayload {
   preview?: string;
   /** Both phases: the decoded band the histogram task keeps and the equalize task reads. */
   decoded?: string;
+  /** Assemble tasks: the result of a chunked page, written to `output` from its bands. */
+  assembly?: Assembly;
+}
+
+/**
+ * A chunked page's result from its equalized band files, each held to the SHA-256 its task
+ * recorded (paths relative to SHARED_DIR). Bands that do not match come back in the task's
+ * `done` as `mismatched`, and then nothing is written.
+ */
+export interface Assembly {
+  /** The upload and its page, for the page's tags. */
+  upload: string;
+  page: number;
+  bands: EncodedBandFile[];
 }
 
 export function parsePayload(spec: Record<string, unknown>): TaskPayload {
   const p = spec as Partial<TaskPayload>;
   if (
-    (p.kind !== 'histogram' && p.kind !== 'equalize') ||
+    !TASK_KINDS.includes(p.kind as TaskKind) ||
     typeof p.job !== 'string' ||
     typeof p.index !== 'number' ||
     typeof p.output !== 'string' ||
     typeof p.source?.path !== 'string' ||
     (p.outputOffset !== undefined && typeof p.outputOffset !== 'number') ||
     (p.kind === 'equalize' && typeof p.lut !== 'string') ||
+    (p.kind === 'assemble' && !Array.isArray(p.assembly?.bands)) ||
     (p.clahe !== undefined && typeof p.clahe?.top !== 'number')
   ) {
     throw new Error('task spec is malformed');

@@ -1,3 +1,4 @@
+import type { TaskKind } from './paths.js';
 import type { ImageInfo } from '../imaging/image-info.js';
 import type { ClaheParams } from '../imaging/clahe/grid.js';
 import type { EqualizeMethod } from '../imaging/clahe/method.js';
@@ -44,7 +45,7 @@ export interface JobOptions {
 
 /** One task attempt, for the job's timeline (which pod ran what, and when). */
 export interface TaskAttempt {
-  kind: 'histogram' | 'equalize';
+  kind: TaskKind;
   index: number;
   pod: string;
   attempt: number;

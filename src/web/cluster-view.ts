@@ -60,7 +60,8 @@ async function runningTasks(deps: WebDeps): Promise<Map<string, string[]>> {
 
 /** A worker's own task path (`<job>/histograms/task_3`) in the attempts' terms (`<job>/histogram/3`). */
 function taskName(path: string): string {
-  const match = /^([^/]+)\/(histograms?|equalize)\/task_(\d+)$/.exec(path);
+  const match = /^([^/]+)\/(histograms?|equalize|assemble)\/task_(\d+)$/.exec(path);
   if (!match) return path;
-  return `${match[1]}/${match[2] === 'equalize' ? 'equalize' : 'histogram'}/${Number(match[3])}`;
+  const kind = match[2].startsWith('histogram') ? 'histogram' : match[2];
+  return `${match[1]}/${kind}/${Number(match[3])}`;
 }

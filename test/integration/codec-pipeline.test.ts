@@ -93,7 +93,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe('chunked TIFFs through a 5-pod cluster: tasks decode and encode, the master assembles', () => {
+describe('chunked TIFFs through a 5-pod cluster: tasks decode, encode and assemble', () => {
   for (const [i, c] of CASES.entries()) {
     it(c.name, { timeout: 120_000 }, async () => {
       const input = join(cluster.dir, `in-${i}.tif`);

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, createDeflate } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { sampledRowsOfOneChunkRow } from '../../src/jobs/master/result-check.js';
+import { sharedLayout } from '../../src/jobs/paths.js';
+import { parsePayload, type TaskPayload } from '../../src/jobs/task-spec.js';
+import { TaskExecutor } from '../../src/jobs/worker/task-executor.js';
+import { ImagePool } from '../../src/pool/image-pool.js';
 import { applyLutsScalar } from '../../src/imaging/equalize.js';
 import { probeImage } from '../../src/imaging/probe.js';
 import type { ImageInfo } from '../../src/imaging/image-info.js';
@@ -270,5 +274,58 @@ describe('the result check of chunked pages', () => {
     const unchecked = [{ path: band.ref.path, chunks: band.chunks }];
     assert.deepEqual((await assembleTiff(page.upload, 0, unchecked, out)).mismatched, []);
     assert.deepEqual(await readFile(out), published);
+  });
+
+  it('an assemble task on any pod: the same bytes from SHARED_DIR paths, torn bands named in its done', async () => {
+    const image = lowContrastImage(90, 130, 1, 8, 74);
+    const page = await pageOf('assemble-task', 'lzw', false, image);
+    const band = await bandFileOf(page, equalized(page, randomLut(page, 75)), join(dir, 't.band'));
+    const direct = join(dir, 'assemble-direct.tif');
+    await assembleTiff(page.upload, 0, [{ ...band, path: band.ref.path }], direct);
+    const torn = Buffer.from(await readFile(band.ref.path));
+    torn[Math.floor(rng(76)() * band.ref.codec.tableOffset)]! ^= 0x02;
+    await writeFile(join(dir, 'torn.band'), torn);
+
+    const pool = ImagePool.create({ threads: 1 });
+    try {
+      const executor = new TaskExecutor(pool, sharedLayout(dir));
+      const task = (bands: string[]): TaskPayload =>
+        parsePayload(
+          JSON.parse(
+            JSON.stringify({
+              kind: 'assemble',
+              job: 'j',
+              index: 0,
+              source: { path: 'assemble-task.tif', offset: 0, layout: page.info.layout },
+              mode: 'luma',
+              output: 'work/j/assembled.tif',
+              assembly: {
+                upload: 'assemble-task.tif',
+                page: 0,
+                bands: bands.map((path) => ({ path, chunks: band.chunks, sha256: band.sha256 })),
+              },
+            }),
+          ) as Record<string, unknown>,
+        );
+      await mkdir(join(dir, 'work/j'), { recursive: true });
+      const out = join(dir, 'work/j/assembled.tif');
+      const done = await executor.run(task(['t.band']), 1);
+      assert.deepEqual(done.mismatched, []);
+      assert.equal(done.pointer, 'work/j/assembled.tif');
+      assert.deepEqual(await readFile(out), await readFile(direct));
+      // Interleaved on the same thread: a torn band between two good ones is named alone.
+      const tornDone = await executor.run(task(['t.band', 'torn.band', 't.band']), 2);
+      assert.deepEqual(tornDone.mismatched, [1]);
+      await assert.rejects(access(out), 'nothing is written, the older result removed');
+      assert.deepEqual((await executor.run(task(['t.band']), 3)).mismatched, []);
+      assert.deepEqual(await readFile(out), await readFile(direct));
+    } finally {
+      await pool.close();
+    }
+    assert.throws(
+      () =>
+        parsePayload({ kind: 'assemble', job: 'j', index: 0, source: { path: 'x' }, output: 'o' }),
+      /task spec is malformed/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { TaskClaims } from '../../coordination/index.js';
-import { taskPath } from '../paths.js';
+import { TASK_KINDS, taskPath } from '../paths.js';
 import type { JobRecord, TaskAttempt } from '../types.js';
 
 /**
@@ -9,8 +9,8 @@ import type { JobRecord, TaskAttempt } from '../types.js';
 export async function collectAttempts(claims: TaskClaims, job: JobRecord): Promise<TaskAttempt[]> {
   const attempts: TaskAttempt[] = [...job.attempts];
   const seen = new Set(attempts.map((a) => `${a.kind}/${a.index}/${a.attempt}`));
-  const tasks = (['histogram', 'equalize'] as const).flatMap((kind) =>
-    Array.from({ length: job.tasks }, (_, index) => ({ kind, index })),
+  const tasks = TASK_KINDS.flatMap((kind) =>
+    Array.from({ length: kind === 'assemble' ? 1 : job.tasks }, (_, index) => ({ kind, index })),
   );
   // Read in parallel (this runs while the job waits to be marked done), assembled in order.
   const states = await Promise.all(

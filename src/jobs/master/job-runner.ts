@@ -1,17 +1,25 @@
 import { mkdir } from 'node:fs/promises';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import type { DoneRecord } from '../../coordination/index.js';
+import { isZkError, type DoneRecord } from '../../coordination/index.js';
+import type { StripRef } from '../../pool/protocol.js';
+import type { TaskPayload } from '../task-spec.js';
 import type { Lut } from '../../imaging/types.js';
 import { tasksPath, type TaskKind } from '../paths.js';
 import { collectAttempts } from './attempts.js';
 import { writeJobPreviews, writeStats } from './job-previews.js';
 import { jobStats } from './job-stats.js';
 import { jobFiles } from '../job-files.js';
-import { createTaskOps, jobStrips } from './phase-tasks.js';
+import { assembleTaskOps, createTaskOps, jobStrips, removalOps } from './phase-tasks.js';
 import { storageFor, type JobStorage } from '../storage/job-storage.js';
-import { waitForPhase } from './phase-waiter.js';
-import { checkHistograms, checkResult, reopenOps, type StripProblem } from './result-check.js';
+import { waitForPhase, type PhaseOutcome } from './phase-waiter.js';
+import {
+  checkHistograms,
+  checkResult,
+  mismatchedStrips,
+  reopenOps,
+  type StripProblem,
+} from './result-check.js';
 import { readHistogram, readLut } from '../task-files.js';
 import { writeHashedFileAtomic } from '../../pool/strip-io.js';
 import type { JobPhase, JobRecord, JobState } from '../types.js';
@@ -19,7 +27,7 @@ import { movedTo } from './state-change.js';
 import { cleanUpJob } from './job-cleanup.js';
 import type { OrchestratorOptions } from './orchestrator-options.js';
 import { ProgressWriter } from './progress-writer.js';
-import { doneRecords, failureReason } from './task-outcomes.js';
+import { doneRecord, doneRecords, failureReason } from './task-outcomes.js';
 
 /** A runner's part of the master's job service, and where it reports record changes. */
 export type JobRunnerDeps = Pick<
@@ -38,7 +46,11 @@ export type JobRunnerDeps = Pick<
   onUpdate: (record: JobRecord, msg: string) => void;
 };
 
-const PHASE_OF_KIND: Record<TaskKind, JobPhase> = { histogram: 'mapping', equalize: 'equalizing' };
+const PHASE_OF_KIND: Record<TaskKind, JobPhase> = {
+  histogram: 'mapping',
+  equalize: 'equalizing',
+  assemble: 'stitching',
+};
 
 /** Re-opened tasks per job before a result that keeps failing its check fails the job. */
 export const MAX_RERUNS = 3;
@@ -125,19 +137,9 @@ export class JobRunner {
   }
 
   async #waitPhase(job: JobRecord, kind: TaskKind, resumed: boolean): Promise<void> {
-    const outcome = await waitForPhase({
-      session: this.#d.session,
-      boards: this.#d.boards,
-      claims: this.#d.claims,
-      logger: this.#log,
-      job: job.id,
-      kind,
-      total: job.tasks,
-      taskTimeoutMs: this.#d.taskTimeoutMs,
-      signal: this.#signal,
-      resumed,
-      onProgress: (done) => this.#progress.record(job.id, PHASE_OF_KIND[kind], done),
-    });
+    const outcome = await this.#tasksDone(job, kind, job.tasks, resumed, (done) =>
+      this.#progress.record(job.id, PHASE_OF_KIND[kind], done),
+    );
     if (!outcome.ok) {
       const reason = await failureReason(this.#d.claims, job.id, kind, outcome.failedIndex);
       await this.#fail(job, `The ${kind} task ${outcome.failedIndex} failed: ${reason}`);
@@ -150,6 +152,28 @@ export class JobRunner {
     this.#dones = { kind, records };
     const next = kind === 'histogram' ? 'reducing' : 'stitching';
     await this.#advance(job, next, `all ${job.tasks} ${kind} tasks done`);
+  }
+
+  #tasksDone(
+    job: JobRecord,
+    kind: TaskKind,
+    total: number,
+    resumed: boolean,
+    onProgress: (done: number) => Promise<void> | void,
+  ): Promise<PhaseOutcome> {
+    return waitForPhase({
+      session: this.#d.session,
+      boards: this.#d.boards,
+      claims: this.#d.claims,
+      logger: this.#log,
+      job: job.id,
+      kind,
+      total,
+      taskTimeoutMs: this.#d.taskTimeoutMs,
+      signal: this.#signal,
+      resumed,
+      onProgress,
+    });
   }
 
   /** reducing → equalizing: sum the histograms, build the LUT, create the equalize tasks. */
@@ -193,29 +217,40 @@ export class JobRunner {
   }
 
   /**
-   * stitching → done: check every strip, join them into the result, record the attempts, clean
-   * up. A strip that fails the check is re-opened instead (#rerun): a wrong image never ships.
+   * stitching → done: check every strip, join them into the result (a chunked page's on a
+   * pod, by its assemble task), record the attempts, clean up. A strip that fails the check,
+   * or whose bytes the assembly finds are not its task's, is re-opened instead (#rerun): a
+   * wrong image never ships.
    */
   async #stitch(job: JobRecord): Promise<void> {
     await this.#d.faults?.masterStep('stitch', job.id);
     const files = jobFiles(this.#d.shared, job.id);
     const name = this.#d.shared.resultName(job.id, job.info.format);
     const resultPath = `${this.#d.shared.results}/${name}`;
+    const storage = this.#storage(job);
     const [dones, lut] = await Promise.all([
       this.#takeDones(job, 'equalize'),
       readLut(this.#d.shared.abs(files.lut), job.info.layout),
-      this.#storage(job).beforeCheck(resultPath),
+      storage.beforeCheck(resultPath),
       mkdir(this.#d.shared.results, { recursive: true }),
     ]);
-    // The tasks' histories are final (every task is done): read while the strips are checked.
-    const attempts = collectAttempts(this.#d.claims, job);
-    attempts.catch(() => {}); // awaited below unless the check re-runs strips
+    // The tasks' histories are final once every task is done (an assemble task's once it is):
+    // read while the strips are checked, or while an assembled result is published.
+    let attempts = storage.assembly ? null : collectAttempts(this.#d.claims, job);
+    attempts?.catch(() => {}); // awaited below unless the check re-runs strips
     const checkStarted = performance.now();
     const problems = await checkResult(this.#d.pool, this.#d.shared, job, dones, lut);
     if (problems.length > 0) return this.#rerun(job, 'equalize', problems);
     const checkMs = Math.round(performance.now() - checkStarted);
     this.#log.info({ ms: checkMs, strips: dones.length }, 'result checked');
-    await this.#storage(job).finish(this.#d.pool, dones, resultPath);
+    if (storage.assembly) {
+      const mismatched = await this.#assembleOnAPod(job, storage.source, storage.assembly(dones));
+      if (mismatched === null) return; // the job failed
+      if (mismatched.length > 0) return this.#rerun(job, 'equalize', mismatchedStrips(mismatched));
+    }
+    attempts ??= collectAttempts(this.#d.claims, job);
+    attempts.catch(() => {}); // awaited once the result is published
+    await storage.finish(this.#d.pool, dones, resultPath);
     await this.#d.faults?.masterStep('published', job.id);
     // Previews before `done`, so a page that sees the job done can show them at once (a
     // resumed job makes them here; the LUT is on the shared volume).
@@ -227,6 +262,44 @@ export class JobRunner {
       checkMs,
     });
     if (done) await this.#end(done);
+  }
+
+  /**
+   * Has the job's assemble task join its strips, on whichever pod claims it. The task is made
+   * once (a master resuming the job waits for the same one; a re-run removes it). Returns the
+   * strips whose bytes were not their tasks', or null when the task failed for good and so
+   * did the job.
+   */
+  async #assembleOnAPod(
+    job: JobRecord,
+    source: StripRef,
+    work: Pick<TaskPayload, 'assembly' | 'output'>,
+  ): Promise<number[] | null> {
+    // A re-made task numbers its attempts on from the removed one's (recorded in the job).
+    const before = Math.max(
+      0,
+      ...job.attempts.filter((a) => a.kind === 'assemble').map((a) => a.attempt),
+    );
+    const ops = assembleTaskOps(job, source, work, before);
+    const created = await this.#d.store.commit(ops).then(
+      () => true,
+      (err: unknown) => {
+        if (isZkError(err, 'NODE_EXISTS')) return false;
+        throw err;
+      },
+    );
+    this.#d.onUpdate(job, 'strips checked; a pod assembles the result');
+    const outcome = await this.#tasksDone(job, 'assemble', 1, !created, () => {});
+    if (!outcome.ok) {
+      const reason = await failureReason(this.#d.claims, job.id, 'assemble', 0);
+      await this.#fail(job, `Assembling the result failed: ${reason}`);
+      return null;
+    }
+    const { mismatched } = await doneRecord(this.#d.claims, job, 'assemble', 0);
+    if (!Array.isArray(mismatched) || !mismatched.every((i) => Number.isInteger(i))) {
+      throw new Error(`the assemble task of job ${job.id} recorded no list of mismatched strips`);
+    }
+    return mismatched as number[];
   }
 
   /**
@@ -243,13 +316,20 @@ export class JobRunner {
     }
     this.#log.error({ kind, problems, reruns }, 'task output failed the check; re-running');
     const folder = tasksPath(job.id, kind);
-    const ops = await reopenOps(this.#d.session, job.id, kind, problems, reruns);
+    // Re-run strips make a new result: an assemble task of the old ones goes in the same move.
+    const [reopen, assembly] = await Promise.all([
+      reopenOps(this.#d.session, job.id, kind, problems, reruns),
+      kind === 'equalize' ? removalOps(this.#d.session, [tasksPath(job.id, 'assemble')]) : [],
+    ]);
+    const ops = [...reopen, ...(assembly ?? [])];
+    // The removed assemble task's attempts stay in the record (the timeline shows them).
+    const attempts = assembly?.length ? await collectAttempts(this.#d.claims, job) : job.attempts;
     const moved = await this.#advance(
       job,
       PHASE_OF_KIND[kind],
       `re-running ${problems.length} ${kind} task(s) whose output failed the check`,
       () => ops,
-      { reruns },
+      { reruns, attempts },
     );
     if (moved) this.#d.boards.refresh(folder);
   }

@@ -30,6 +30,7 @@ interface Followed {
 const RUNNING_KIND: Partial<Record<JobState, TaskKind>> = {
   mapping: 'histogram',
   equalizing: 'equalize',
+  stitching: 'assemble',
 };
 
 /**

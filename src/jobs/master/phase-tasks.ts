@@ -7,6 +7,9 @@ import { tasksPath, taskPath, type SharedLayout, type TaskKind } from '../paths.
 import type { TaskPayload } from '../task-spec.js';
 import type { JobRecord } from '../types.js';
 
+/** The kinds with one task per strip (a job has one assemble task, or none). */
+type StripTaskKind = Exclude<TaskKind, 'assemble'>;
+
 /**
  * The payloads of one phase's tasks: one per strip of the job's source. Equalize payloads need
  * `outputs`, where the storage strategy puts each strip (storage/job-storage.ts).
@@ -14,7 +17,7 @@ import type { JobRecord } from '../types.js';
 export function phasePayloads(
   shared: SharedLayout,
   job: JobRecord,
-  kind: TaskKind,
+  kind: StripTaskKind,
   outputs?: readonly StripOutput[],
 ): TaskPayload[] {
   const files = jobFiles(shared, job.id);
@@ -105,7 +108,10 @@ export async function removeJobTasks(
 }
 
 /** Bottom-up removal of `folders` as they are now; null when too large for one transaction. */
-async function removalOps(session: ZkSession, folders: readonly string[]): Promise<ZkOp[] | null> {
+export async function removalOps(
+  session: ZkSession,
+  folders: readonly string[],
+): Promise<ZkOp[] | null> {
   const listed = await Promise.all(
     folders.map(async (folder) => ({
       folder,
@@ -136,16 +142,49 @@ async function removalOps(session: ZkSession, folders: readonly string[]): Promi
 export function createTaskOps(
   shared: SharedLayout,
   job: JobRecord,
-  kind: TaskKind,
+  kind: StripTaskKind,
   outputs?: readonly StripOutput[],
 ): ZkOp[] {
   return [
     { op: 'create', path: tasksPath(job.id, kind), mode: 'persistent' },
-    ...phasePayloads(shared, job, kind, outputs).map((payload): ZkOp => ({
-      op: 'create',
-      path: taskPath(job.id, kind, payload.index),
-      data: JSON.stringify({ ...payload, attempt: 0, history: [] }),
-      mode: 'persistent',
-    })),
+    ...phasePayloads(shared, job, kind, outputs).map((p) => taskCreateOp(p)),
   ];
+}
+
+/**
+ * Ops that create a job's one assemble task (and its folder), doing `work` on the whole page.
+ * `attemptsBefore`: attempts of an earlier assemble task of the job (removed when strips were
+ * re-run); the new one's are numbered on from there and do not count against its limit.
+ */
+export function assembleTaskOps(
+  job: JobRecord,
+  source: StripRef,
+  work: Pick<TaskPayload, 'assembly' | 'output'>,
+  attemptsBefore = 0,
+): ZkOp[] {
+  const payload: TaskPayload = {
+    kind: 'assemble',
+    job: job.id,
+    index: 0,
+    source,
+    mode: job.options.mode,
+    ...work,
+  };
+  const claims = attemptsBefore > 0 ? { attempt: attemptsBefore, reruns: attemptsBefore } : {};
+  return [
+    { op: 'create', path: tasksPath(job.id, 'assemble'), mode: 'persistent' },
+    taskCreateOp(payload, claims),
+  ];
+}
+
+function taskCreateOp(
+  payload: TaskPayload,
+  claims: { attempt?: number; reruns?: number } = {},
+): ZkOp {
+  return {
+    op: 'create',
+    path: taskPath(payload.job, payload.kind, payload.index),
+    data: JSON.stringify({ ...payload, attempt: 0, history: [], ...claims }),
+    mode: 'persistent',
+  };
 }

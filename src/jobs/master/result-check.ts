@@ -29,8 +29,8 @@ export interface StripProblem {
  * Checks every equalized strip of a job before it is called done (one pool request per strip,
  * run in parallel): its bytes against the checksum its task recorded, and a deterministic sample
  * of its rows against the source through the LUT, recomputed by the scalar path. Returns the
- * strips that fail; an empty list means the result may ship. A storage that assembles its
- * result checked (a chunked page) hashes the bytes as it copies them, once the rows passed.
+ * strips that fail; an empty list means the strips may be joined. A storage whose result an
+ * assemble task joins (a chunked page) has the bytes hashed there, as they are copied.
  */
 export async function checkResult(
   pool: ImagePool,
@@ -40,7 +40,7 @@ export async function checkResult(
   lut: Lut,
 ): Promise<StripProblem[]> {
   const storage = storageFor(shared, job.id, job.upload, job.info);
-  const hashedByAssembly = storage.assembleChecked !== undefined;
+  const hashedByAssembly = storage.assembly !== undefined;
   const sources = storage.strips(job.tasks).map((s) => absoluteRef(shared, s));
   const verify = async (index: number, hashed: boolean) => {
     const source = sources[index]!;
@@ -65,13 +65,16 @@ export async function checkResult(
       return failed && hashedByAssembly ? verify(index, true) : failed;
     }),
   );
-  const problems = checks.filter((c): c is StripProblem => c !== null);
-  if (problems.length > 0 || !storage.assembleChecked) return problems;
-  const mismatched = await storage.assembleChecked(pool, dones);
-  return mismatched.map((index) => ({ index, problem: MISMATCH }));
+  return checks.filter((c): c is StripProblem => c !== null);
 }
 
-const MISMATCH = 'its bytes do not match the checksum its task recorded';
+/** The strips an assemble task found not to be their tasks' bytes (a torn or lost write). */
+export function mismatchedStrips(indexes: readonly number[]): StripProblem[] {
+  return indexes.map((index) => ({
+    index,
+    problem: 'its bytes do not match the checksum its task recorded',
+  }));
+}
 
 /**
  * The rows of a strip that are recomputed: its first and last, and a few more drawn from a PRNG

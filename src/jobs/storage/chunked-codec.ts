@@ -16,15 +16,17 @@ import { writeHashedFileAtomic } from '../../pool/strip-io.js';
 import type { SharedLayout } from '../paths.js';
 import { jobFiles } from '../job-files.js';
 import { bandRefs } from '../plan.js';
-import type { JobStorage, StripOutput } from './job-storage.js';
+import type { Assembly } from '../task-spec.js';
+import { absoluteAssembly, type JobStorage, type StripOutput } from './job-storage.js';
 
 type CodecInfo = ImageInfo & { codec: ChunkGeometry };
 
 /**
  * A TIFF page stored in compressed strips or tiles: the tasks decode their band (whole chunk
  * rows) as they read it and encode their equalized band like the input, each into a band file;
- * the master writes a new directory and copies the bands' bytes (tiff-codec/assemble.ts). It
- * never decodes or encodes, so the codec's cost is spread over every pod.
+ * an assemble task writes a new directory and copies the bands' bytes (tiff-codec/assemble.ts).
+ * The master never decodes, encodes or copies pixels, so the codec's cost is spread over every
+ * pod and the master's work per job does not grow with the image.
  */
 export class ChunkedCodec implements JobStorage {
   readonly kind = 'codec';
@@ -100,15 +102,27 @@ export class ChunkedCodec implements JobStorage {
     };
   }
 
-  /** The result assembled into the job's folder, its bands hashed as they are copied. */
-  async assembleChecked(pool: ImagePool, dones: readonly DoneRecord[]): Promise<number[]> {
-    const { mismatched } = await this.#assemble(pool, dones, this.#assembled());
-    return mismatched;
+  /** The assemble task's work: the result from the bands, written into the job's folder. */
+  assembly(dones: readonly DoneRecord[]): { assembly: Assembly; output: string } {
+    const strips = this.strips(dones.length);
+    return {
+      assembly: {
+        upload: this.#upload,
+        page: this.#info.page,
+        bands: dones.map((d, i) => ({
+          path: d.pointer,
+          chunks: this.#chunksOf(strips[i]!),
+          sha256: d.checksum,
+        })),
+      },
+      output: this.#files.assembled,
+    };
   }
 
   /**
-   * Publishes what assembleChecked wrote; without it (the CLI, which checks nothing else)
-   * assembles straight to `resultPath`, the bands still held to their checksums.
+   * Publishes what the assemble task wrote; without it (the CLI, which runs no tasks, or a
+   * master that died after publishing) assembles straight to `resultPath`, the bands still
+   * held to their checksums.
    */
   async finish(pool: ImagePool, dones: readonly DoneRecord[], resultPath: string): Promise<void> {
     const assembled = this.#assembled();
@@ -117,24 +131,12 @@ export class ChunkedCodec implements JobStorage {
       () => false,
     );
     if (staged) return rename(assembled, resultPath);
-    const { mismatched } = await this.#assemble(pool, dones, resultPath);
+    const { assembly } = this.assembly(dones);
+    const request = { ...absoluteAssembly(this.#shared, assembly), outPath: resultPath };
+    const { mismatched } = await pool.assemble(request);
     if (mismatched.length > 0) {
       throw new Error(`band(s) ${mismatched.join(', ')} do not match their tasks' checksums`);
     }
-  }
-
-  #assemble(pool: ImagePool, dones: readonly DoneRecord[], outPath: string) {
-    const strips = this.strips(dones.length);
-    return pool.assemble({
-      upload: this.#shared.abs(this.#upload),
-      page: this.#info.page,
-      bands: dones.map((d, i) => ({
-        path: this.#shared.abs(d.pointer),
-        chunks: this.#chunksOf(strips[i]!),
-        sha256: d.checksum,
-      })),
-      outPath,
-    });
   }
 
   #assembled(): string {

@@ -3,6 +3,7 @@ import { hasCodecPage, hasRawPixels, type ImageInfo } from '../../imaging/image-
 import type { ImagePool } from '../../pool/image-pool.js';
 import type { StripRef } from '../../pool/protocol.js';
 import type { SharedLayout } from '../paths.js';
+import type { Assembly } from '../task-spec.js';
 import { ChunkedCodec } from './chunked-codec.js';
 import { RawInPlace } from './raw-in-place.js';
 import { Staged } from './staged.js';
@@ -52,11 +53,12 @@ export interface JobStorage {
   /** What an equalize task recorded in `done` for `strip`, as a strip to check (absolute). */
   written(done: DoneRecord, strip: StripRef): Promise<StripRef>;
   /**
-   * Set: checks the strips' bytes against their checksums while it writes the result where
-   * `finish` publishes it from, so they are read once, and the strips' own checks skip their
-   * hash. Returns the indexes of the strips whose bytes do not match (then nothing is written).
+   * Set: the result is assembled by a task on any pod (an `assemble` task with this work and
+   * output), which checks the strips' bytes against their checksums as it copies them, so
+   * they are read once and the strips' own checks skip their hash. `finish` publishes what it
+   * wrote.
    */
-  assembleChecked?(pool: ImagePool, dones: readonly DoneRecord[]): Promise<number[]>;
+  assembly?(dones: readonly DoneRecord[]): { assembly: Assembly; output: string };
   /** After every strip passed the check: the result at `resultPath` (absolute). */
   finish(pool: ImagePool, dones: readonly DoneRecord[], resultPath: string): Promise<void>;
 }
@@ -80,4 +82,13 @@ export function storageFor(
 export function absoluteRef(shared: SharedLayout, ref: StripRef): StripRef {
   const codec = ref.codec && { ...ref.codec, table: shared.abs(ref.codec.table) };
   return { ...ref, path: shared.abs(ref.path), ...(codec ? { codec } : {}) };
+}
+
+/** `assembly` with its paths (the upload, each band) resolved against SHARED_DIR. */
+export function absoluteAssembly(shared: SharedLayout, assembly: Assembly): Assembly {
+  return {
+    ...assembly,
+    upload: shared.abs(assembly.upload),
+    bands: assembly.bands.map((b) => ({ ...b, path: shared.abs(b.path) })),
+  };
 }

@@ -8,7 +8,7 @@ import { FaultInjector } from '../fault-injection.js';
 import type { SharedLayout } from '../paths.js';
 import type { TaskPayload } from '../task-spec.js';
 import { PREVIEW_MAX_SIDE } from '../../imaging/preview.js';
-import { absoluteRef } from '../storage/job-storage.js';
+import { absoluteAssembly, absoluteRef } from '../storage/job-storage.js';
 
 const LUT_CACHE_SIZE = 4;
 
@@ -37,6 +37,7 @@ export class TaskExecutor {
   async run(task: TaskPayload, attempt: number, signal?: AbortSignal): Promise<TaskResult> {
     const source = absoluteRef(this.#shared, task.source);
     const output = this.#shared.abs(task.output);
+    if (task.kind === 'assemble') return this.#assemble(task, output);
     if (task.kind === 'histogram') {
       const preview = task.preview
         ? { path: this.#shared.abs(task.preview), maxSide: PREVIEW_MAX_SIDE }
@@ -79,6 +80,18 @@ export class TaskExecutor {
       thread,
       ...(task.outputOffset !== undefined ? { offset: task.outputOffset } : {}),
     };
+  }
+
+  /**
+   * A chunked page's result from its bands (no pixel work: a directory and the bands' bytes).
+   * A band whose bytes are not its task's is named in `mismatched`, and nothing is written:
+   * the master re-runs those equalize tasks. The result is held to the bands' checksums, so
+   * it records none of its own.
+   */
+  async #assemble(task: TaskPayload, output: string): Promise<TaskResult> {
+    const assembly = absoluteAssembly(this.#shared, task.assembly!);
+    const { mismatched, bytes } = await this.#pool.assemble({ ...assembly, outPath: output });
+    return { pointer: task.output, checksum: '', mismatched, bytes };
   }
 
   /**
