@@ -14,7 +14,7 @@ export function jobFiles(shared: SharedLayout, id: string) {
     band: (i: number) => `${dir}/band_${i}.bin`,
     previewRows: (i: number) => `${dir}/preview_${i}.bin`,
     decoded: (i: number) => `${dir}/decoded_${i}.raw`,
-    /** The result of a chunked page, assembled (and its bands hashed) by the check. */
+    /** The result of a chunked page, assembled (and its bands hashed) by its assemble task. */
     assembled: `${dir}/assembled.tif`,
     /** Raw TIFFs: the result, equalized in place by the tasks, renamed into results/ at the end. */
     container: `${dir}/result.tif`,

@@ -27,7 +27,7 @@ const CLASSIC_LIMIT = 2 ** 32;
  * cost is one sequential copy of the compressed bytes, hashed on the way for the bands that
  * give a SHA-256: what is published is then exactly what the tasks recorded, read once. BigTIFF
  * when the input is BigTIFF or a classic TIFF could not address the result. Written under a
- * temporary name and renamed, so a master that dies half-way leaves only a temporary file, and
+ * temporary name and renamed, so a pod that dies half-way leaves only a temporary file, and
  * assembling again is harmless. A band that does not match its SHA-256 is listed in
  * `mismatched`, and then nothing is written (and an older `outPath` is removed).
  */
